@@ -1,0 +1,173 @@
+"""Texts to train on: the bundled datasets, uploads, the character tokenizer and batches."""
+from __future__ import annotations
+
+import codecs
+import functools
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from .errors import UserInputError
+from .shakespeare import shakespeare_text
+
+DATASETS_DIR = Path(__file__).resolve().parent.parent / "datasets"
+
+# name -> (label, one-line description); the order is the order in the selector.
+BUNDLED = {
+    "shakespeare": ("Shakespeare", "Eight plays in Tiny Shakespeare form: speakers, speeches, old words."),
+    "poems": ("Poems", "An original collection: sonnets, ballads, limericks, haiku, songs."),
+    "childrens": ("Children's stories", "Original short stories with simple words and sentences."),
+}
+
+MAX_UPLOAD_BYTES = 10 * 1024 * 1024  # spec 9.1, also server.maxUploadSize in .streamlit/config.toml
+MIN_TRAIN_CHARS = 100  # spec 9.1: fewer characters cannot fill even one training window
+
+
+@functools.lru_cache(maxsize=None)
+def bundled_text(name: str) -> str:
+    """The text of a bundled dataset, read (or built) once per process."""
+    if name == "shakespeare":
+        return shakespeare_text()
+    if name not in BUNDLED:
+        raise KeyError(name)
+    return (DATASETS_DIR / f"{name}.txt").read_text(encoding="utf-8")
+
+
+@dataclass(frozen=True)
+class TextStats:
+    characters: int
+    vocabulary: int
+    words: int
+
+
+def text_stats(text: str) -> TextStats:
+    return TextStats(characters=len(text), vocabulary=len(set(text)), words=len(text.split()))
+
+
+@functools.lru_cache(maxsize=8)
+def bundled_stats(name: str) -> TextStats:
+    return text_stats(bundled_text(name))
+
+
+class CharTokenizer:
+    """One token per distinct character of the training text, in sorted order."""
+
+    def __init__(self, alphabet: str):
+        self.chars = sorted(set(alphabet))
+        self.stoi = {c: i for i, c in enumerate(self.chars)}
+
+    @classmethod
+    def from_text(cls, text: str) -> "CharTokenizer":
+        return cls("".join(set(text)))
+
+    @property
+    def vocab_size(self) -> int:
+        return len(self.chars)
+
+    def filter(self, text: str) -> str:
+        """Drop characters the model has no token for (a prompt may contain any)."""
+        return "".join(c for c in text if c in self.stoi)
+
+    def encode(self, text: str) -> list[int]:
+        return [self.stoi[c] for c in text]
+
+    def decode(self, ids) -> str:
+        return "".join(self.chars[int(i)] for i in ids)
+
+
+def normalise_newlines(text: str) -> str:
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def decode_text_file(data: bytes) -> str:
+    """Bytes of a .txt upload -> text. UTF-8 (with or without BOM), UTF-16 with BOM, else Windows-1252.
+
+    Raises UserInputError for files that are not text at all (NUL bytes or many control characters
+    outside a UTF-16 file: a binary renamed .txt).
+    """
+    if len(data) > MAX_UPLOAD_BYTES:
+        raise UserInputError("file_too_large", f"This file is {len(data) / 1e6:.1f} MB.")
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            text = data.decode("utf-16")
+        except UnicodeDecodeError:
+            raise UserInputError("file_unreadable", "It claims to be UTF-16 but is not. Save it as UTF-8 text.")
+    else:
+        if b"\x00" in data:
+            raise UserInputError("file_unreadable", "It looks like a binary file, not text. Choose a plain .txt file.")
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            text = data.decode("cp1252", errors="replace")
+    controls = sum(1 for c in text[:100_000] if ord(c) < 32 and c not in "\n\r\t\f")
+    if controls > max(8, len(text[:100_000]) // 100):
+        raise UserInputError("file_unreadable", "It looks like a binary file, not text. Choose a plain .txt file.")
+    return normalise_newlines(text)
+
+
+def display_name(filename: str, limit: int = 60) -> str:
+    """A file name safe to show in Markdown: letters, digits, space, dot, dash and underscore only.
+    Names are only ever shown, never used as paths."""
+    name = re.sub(r"[^A-Za-z0-9 ._-]", "_", Path(filename or "file").name)
+    return name if len(name) <= limit else name[: limit - 1] + "…"
+
+
+def read_upload(filename: str, data: bytes) -> str:
+    """An uploaded file -> its text. The file name is only looked at for its extension."""
+    ext = Path(filename or "").suffix.lower()
+    if ext == ".txt":
+        text = decode_text_file(data)
+    else:
+        shown = display_name(ext) if ext else "no extension"
+        raise UserInputError("file_invalid_type", f"'{shown}' files cannot be read here.")
+    if not text.strip():
+        raise UserInputError("text_too_short", "The file is empty.")
+    return text
+
+
+def check_trainable(text: str, block_size: int) -> None:
+    """A text must hold more than a training window in both its train and validation parts."""
+    needed = max(MIN_TRAIN_CHARS, 10 * (block_size + 1))
+    if len(text) < needed:
+        raise UserInputError(
+            "text_too_short",
+            f"This text has {len(text):,} characters; training needs at least {needed:,}.",
+        )
+
+
+WORD = re.compile(r"[A-Za-z]+(?:'[A-Za-z]+)?")
+
+
+def word_set(text: str) -> frozenset[str]:
+    """The corpus's words, lower-cased: what 'a real word' means for the progression view."""
+    return frozenset(w.lower() for w in WORD.findall(text))
+
+
+class Batches:
+    """Random windows of a token sequence, as (inputs, targets) tensors.
+
+    The window offsets `arange(block_size + 1)` are made once, so a batch is one randint and one
+    gather instead of a Python loop of slices.
+    """
+
+    def __init__(self, data: torch.Tensor, block_size: int, batch_size: int, generator: torch.Generator):
+        if len(data) <= block_size + 1:
+            raise UserInputError("text_too_short", f"The text is shorter than one window of {block_size + 1} characters.")
+        self.data = data
+        self.block_size = block_size
+        self.batch_size = batch_size
+        self.generator = generator
+        self._offsets = torch.arange(block_size + 1)
+
+    def sample(self, batch_size: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        n = batch_size or self.batch_size
+        starts = torch.randint(len(self.data) - self.block_size - 1, (n, 1), generator=self.generator)
+        windows = self.data[starts + self._offsets]
+        return windows[:, :-1], windows[:, 1:]
+
+
+def split_train_val(ids: torch.Tensor, train_share: float = 0.9) -> tuple[torch.Tensor, torch.Tensor]:
+    n = int(len(ids) * train_share)
+    return ids[:n], ids[n:]

@@ -1,0 +1,78 @@
+"""Generated samples as safe HTML: real words of the corpus set apart from the rest.
+
+Everything the model wrote, and everything a person typed, is escaped here before it reaches the
+page, so a sample containing "<script>" shows those characters and nothing runs.
+"""
+from __future__ import annotations
+
+import html
+import re
+
+WORD_OR_OTHER = re.compile(r"[A-Za-z]+(?:'[A-Za-z]+)?|[^A-Za-z]+")
+
+
+def mark_words(text: str, words: frozenset[str]) -> list[tuple[str, bool]]:
+    """Split a sample into runs, each flagged True when it is a real word of the corpus."""
+    runs = []
+    for m in WORD_OR_OTHER.finditer(text):
+        piece = m.group(0)
+        runs.append((piece, piece[0].isalpha() and piece.lower() in words))
+    return runs
+
+
+def real_word_share(text: str, words: frozenset[str]) -> float:
+    """The share of the sample's words that are words of the corpus (0 when it has none)."""
+    flagged = [is_word for piece, is_word in mark_words(text, words) if piece[0].isalpha()]
+    return sum(flagged) / len(flagged) if flagged else 0.0
+
+
+def sample_html(text: str, words: frozenset[str]) -> str:
+    out = []
+    for piece, is_word in mark_words(text, words):
+        escaped = html.escape(piece).replace("\n", '<span class="nl">↵</span>\n')
+        out.append(f'<span class="{"w" if is_word else "g"}">{escaped}</span>')
+    return "".join(out)
+
+
+PROGRESSION_CSS = """
+<style>
+.lb-prog { font-family: 'JetBrains Mono', 'Fira Code', ui-monospace, monospace; font-size: 0.95rem; }
+.lb-row { display: grid; grid-template-columns: 7.5rem 1fr; gap: 0.75rem; padding: 0.45rem 0.6rem;
+          border-radius: 8px; border-left: 3px solid transparent; }
+.lb-row + .lb-row { margin-top: 0.2rem; }
+.lb-row .meta { color: #94A3B8; font-size: 0.8rem; line-height: 1.35; }
+.lb-row .meta b { color: #E2E8F0; font-size: 0.9rem; }
+.lb-row .txt { white-space: pre-wrap; word-break: break-word; line-height: 1.45; }
+.lb-row .g { color: #64748B; }
+.lb-row .w { color: #60A5FA; }
+.lb-row .nl { color: #475569; }
+.lb-row.sel { background: rgba(59,130,246,0.16); border-left-color: #3B82F6; }
+.lb-row.new { animation: lbfade 0.9s ease-out; }
+@keyframes lbfade { from { opacity: 0; transform: translateY(-4px); } to { opacity: 1; transform: none; } }
+@media (prefers-reduced-motion: reduce) { .lb-row.new { animation: none; } }
+.lb-legend { color: #94A3B8; font-size: 0.8rem; margin-bottom: 0.4rem; }
+.lb-legend .w { color: #60A5FA; } .lb-legend .g { color: #64748B; }
+</style>
+"""
+
+
+def progression_html(rows: list[dict], words: frozenset[str], selected_step: int | None) -> str:
+    """rows: [{"step", "val_loss", "sample"}], newest first. The newest fades in; the selected
+    checkpoint is highlighted."""
+    parts = [PROGRESSION_CSS, '<div class="lb-prog">',
+             '<div class="lb-legend"><span class="w">blue</span> = real words of the text · '
+             '<span class="g">grey</span> = not (yet) a word · ↵ = new line</div>']
+    for i, r in enumerate(rows):
+        classes = ["lb-row"]
+        if i == 0:
+            classes.append("new")
+        if r["step"] == selected_step:
+            classes.append("sel")
+        share = real_word_share(r["sample"], words)
+        parts.append(
+            f'<div class="{" ".join(classes)}" data-step="{int(r["step"])}">'
+            f'<div class="meta"><b>Step {int(r["step"]):,}</b><br>loss {r["val_loss"]:.2f}<br>{share:.0%} words</div>'
+            f'<div class="txt">{sample_html(r["sample"], words)}</div></div>'
+        )
+    parts.append("</div>")
+    return "".join(parts)

@@ -1,0 +1,74 @@
+"""Play / Pause / Step / Stop / Speed for one training session, and its progress line."""
+from __future__ import annotations
+
+import html
+from typing import Callable
+
+import streamlit as st
+
+from llmbreaker.errors import UserInputError
+from llmbreaker.session import SPEEDS, State, TrainingRequest, TrainingSession
+
+STATE_WORDS = {
+    State.IDLE: "ready", State.WAITING: "waiting for a free trainer", State.RUNNING: "training",
+    State.PAUSED: "paused", State.STOPPED: "stopped", State.COMPLETED: "completed", State.ERROR: "error",
+}
+
+
+def _start(session: TrainingSession, make_request: Callable[[], TrainingRequest], page: str) -> None:
+    try:
+        session.play(make_request())
+        st.session_state.pop(f"{page}_play_error", None)
+    except UserInputError as e:
+        st.session_state[f"{page}_play_error"] = e.message
+
+
+def training_controls(session: TrainingSession, make_request: Callable[[], TrainingRequest] | None, page: str) -> None:
+    """The control bar. `make_request` builds the run from the page's current choices (None while
+    nothing can be trained yet)."""
+    state = session.state
+    c_play, c_step, c_stop, c_speed = st.columns([1.25, 1, 1, 2.6], vertical_alignment="bottom")
+    with c_play:
+        if state in (State.RUNNING, State.WAITING):
+            st.button("Pause", icon=":material/pause:", key=f"{page}_pause", on_click=session.pause, width="stretch",
+                      help="Pause training. While paused, Step runs one update at a time.")
+        elif state == State.PAUSED:
+            st.button("Resume", icon=":material/play_arrow:", key=f"{page}_resume", on_click=session.resume, type="primary", width="stretch",
+                      help="Continue training from where it paused.")
+        else:
+            again = state in (State.COMPLETED, State.STOPPED, State.ERROR)
+            st.button("Replay" if again else "Play", icon=":material/replay:" if again else ":material/play_arrow:",
+                      key=f"{page}_play", type="primary", width="stretch",
+                      disabled=make_request is None, on_click=_start, args=(session, make_request, page),
+                      help="Start training from scratch")
+    c_step.button("Step", icon=":material/skip_next:", key=f"{page}_step", on_click=session.step_once, disabled=state != State.PAUSED,
+                  width="stretch", help="While paused: run exactly one training step and show it.")
+    c_stop.button("Stop", icon=":material/stop:", key=f"{page}_stop", on_click=session.stop, disabled=not session.active,
+                  width="stretch", help="End this run. Play starts a new one from scratch.")
+    with c_speed:
+        st.segmented_control(
+            "Speed", list(SPEEDS), default=session.speed, key=f"{page}_speed", required=True,
+            on_change=lambda: session.set_speed(st.session_state[f"{page}_speed"]),
+            help="Adjust training speed (faster = less smooth). 1x: the default run lasts about 25 s; "
+                 "max: as fast as this computer can go.",
+        )
+    error = st.session_state.get(f"{page}_play_error")
+    if error:
+        st.error(error, icon=":material/warning:")
+
+
+def progress_line(session: TrainingSession) -> None:
+    """`step/total` with the state, as a progress bar."""
+    h = session.history
+    total = max(1, h.total_steps)
+    state = session.state
+    words = STATE_WORDS[state]
+    if state == State.WAITING:
+        pos = session.manager.queue_position(session)
+        if pos:
+            words += f" ({pos} in line)"
+    st.progress(min(1.0, h.step / total), text=f"Step {h.step:,} / {h.total_steps:,} · {words}")
+
+
+def state_badge(state: State) -> str:
+    return f'<span class="lb-state {state.value}">{html.escape(STATE_WORDS[state])}</span>'

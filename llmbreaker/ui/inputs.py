@@ -1,0 +1,111 @@
+"""Choosing what to train on and how: the dataset picker (with upload) and the settings."""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import streamlit as st
+
+from llmbreaker.corpus import BUNDLED, bundled_stats, bundled_text, display_name, read_upload, text_stats
+from llmbreaker.errors import UserInputError
+from llmbreaker.model import ModelConfig
+from llmbreaker.presets import DEFAULT_MODEL_SIZE, MODEL_SIZE_LABELS, MODEL_SIZES
+from llmbreaker.trainer import BOUNDS, TrainConfig, validate
+
+UPLOAD = "upload"
+
+
+@dataclass(frozen=True)
+class ChosenText:
+    key: str  # "shakespeare" | "poems" | "childrens" | "upload"
+    label: str  # for people: "Shakespeare", "your file notes.txt"
+    text: str
+
+
+def dataset_picker(page: str) -> ChosenText | None:
+    """Selector, upload and metadata. Returns the chosen text, or None while there is none."""
+    options = list(BUNDLED) + [UPLOAD]
+    key = st.selectbox(
+        "Dataset",
+        options,
+        format_func=lambda k: BUNDLED[k][0] if k in BUNDLED else "Your own file (.txt)",
+        key=f"{page}_dataset",
+        help="Choose training data. Smaller datasets train faster.",
+    )
+    if key in BUNDLED:
+        st.caption(BUNDLED[key][1])
+        chosen = ChosenText(key, BUNDLED[key][0], bundled_text(key))
+        stats = bundled_stats(key)
+    else:
+        chosen = _upload(page)
+        if chosen is None:
+            return None
+        stats = text_stats(chosen.text)
+    c1, c2, c3 = st.columns(3)
+    c1.metric("Characters", f"{stats.characters:,}", help="How many characters the text has.")
+    c2.metric("Vocabulary", f"{stats.vocabulary}", help="Distinct characters: the model's alphabet, one token each.")
+    c3.metric("Words", f"{stats.words:,}", help="Words separated by spaces or new lines.")
+    return chosen
+
+
+def _upload(page: str) -> ChosenText | None:
+    """A .txt upload. A file that fails keeps the last good one (spec 8.1: keep the previous data)."""
+    good_key = f"{page}_upload_good"
+    file = st.file_uploader(
+        "Upload a .txt file",
+        type=["txt"],
+        key=f"{page}_upload",
+        help="Plain text, up to 10 MB. It stays in memory and is never saved on the server.",
+    )
+    if file is not None:
+        seen = (file.name, file.size)
+        if st.session_state.get(f"{page}_upload_seen") != seen:
+            st.session_state[f"{page}_upload_seen"] = seen
+            try:
+                text = read_upload(file.name, file.getvalue())
+                st.session_state[good_key] = (display_name(file.name), text)
+                st.session_state.pop(f"{page}_upload_error", None)
+            except UserInputError as e:
+                st.session_state[f"{page}_upload_error"] = e.message
+    error = st.session_state.get(f"{page}_upload_error")
+    good = st.session_state.get(good_key)
+    if error:
+        st.error(error + (f" Still using your earlier file '{good[0]}'." if good else ""), icon=":material/warning:")
+    if good is None:
+        st.info("Upload a plain-text file (at least a few hundred characters) to train on your own writing.")
+        return None
+    name, text = good
+    return ChosenText(UPLOAD, f"your file {name}", text)
+
+
+def training_settings(page: str, defaults: TrainConfig = TrainConfig()) -> tuple[ModelConfig, TrainConfig]:
+    """The settings expander. Values are validated with the spec's bounds (9.1)."""
+    with st.expander("Model and training settings", expanded=False):
+        size = st.radio(
+            "Model size",
+            list(MODEL_SIZES),
+            index=list(MODEL_SIZES).index(DEFAULT_MODEL_SIZE),
+            format_func=MODEL_SIZE_LABELS.get,
+            key=f"{page}_size",
+            help="Bigger models can learn more but take longer per step; in 25 seconds, Small learns most.",
+        )
+        c1, c2 = st.columns(2)
+        steps = c1.number_input(
+            "Training steps", *BOUNDS["max_steps"], value=defaults.max_steps, step=500, key=f"{page}_steps",
+            help="How many updates of the weights. At 1x speed, 3,000 steps take about 25 seconds.")
+        interval = c2.number_input(
+            "Checkpoint every (steps)", *BOUNDS["eval_interval"], value=defaults.eval_interval, step=50,
+            key=f"{page}_interval", help="How often to measure the loss, write a sample and take the attention.")
+        lr = c1.select_slider(
+            "Learning rate", options=[1e-3, 3e-3, 5e-3, 1e-2, 1.5e-2, 2e-2, 3e-2, 5e-2],
+            value=defaults.learning_rate, key=f"{page}_lr", format_func=lambda v: f"{v:g}",
+            help="How big each update is. Too small learns slowly; too big makes the loss jump around.")
+        temperature = c2.slider(
+            "Sample temperature", 0.1, 1.5, value=defaults.temperature, step=0.1, key=f"{page}_temp",
+            help="Lower = safer, more repetitive samples; higher = more surprising ones.")
+        seed = c1.number_input("Random seed", 0, 2**31 - 1, value=defaults.seed, key=f"{page}_seed",
+                               help="The same seed and settings train the same model again.")
+        st.caption("Changes apply the next time you press Play.")
+    train = replace(defaults, max_steps=int(steps), eval_interval=int(interval), learning_rate=float(lr),
+                    temperature=float(temperature), seed=int(seed))
+    validate(train)
+    return MODEL_SIZES[size], train

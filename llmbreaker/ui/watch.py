@@ -1,0 +1,84 @@
+"""The live part of "Watch It Learn to Spell": loss chart, text progression, next-token bars.
+
+It runs as a fragment that polls only while the session is active: each tick drains the session's
+events into its history and redraws from the history.
+"""
+from __future__ import annotations
+
+import html
+
+import streamlit as st
+
+from llmbreaker.charts import loss_chart, next_token_chart, visible_char
+from llmbreaker.session import TrainingSession
+from llmbreaker.textview import progression_html
+from llmbreaker.ui.controls import progress_line
+
+POLL_SECONDS = 0.5
+
+
+def _selected_step(page: str, steps: list[int]) -> int | None:
+    """The checkpoint the person clicked on the chart, if it is still one of this run's."""
+    event = st.session_state.get(f"{page}_loss")
+    picked = None
+    try:
+        points = event["selection"]["checkpoint"]
+        if points:
+            picked = int(points[0]["step"])
+    except (KeyError, TypeError, IndexError, ValueError):
+        picked = None
+    return picked if picked in steps else None
+
+
+def live_view(session: TrainingSession, page: str) -> None:
+    @st.fragment(run_every=POLL_SECONDS if session.active else None)
+    def _live() -> None:
+        session.touch()
+        session.drain()
+        state_key = f"{page}_seen_state"
+        seen = st.session_state.get(state_key)
+        st.session_state[state_key] = (session.run_id, session.state)
+        if seen is not None and seen != (session.run_id, session.state):
+            st.rerun()  # the controls above (Pause/Replay, enabled buttons) follow the new state
+        _draw(session, page)
+
+    _live()
+
+
+def _draw(session: TrainingSession, page: str) -> None:
+    h = session.history
+    progress_line(session)
+    if h.message:
+        st.error(f"{h.message} Your text and settings are kept: press Replay to try again.", icon=":material/warning:")
+    if not h.checkpoints:
+        if session.active:
+            st.info("Preparing the model and taking the first checkpoint…", icon=":material/hourglass_top:")
+        else:
+            st.info("Press **Play** to train a tiny GPT on this text. Watch the loss fall and the "
+                    "samples turn from gibberish into words.", icon=":material/lightbulb:")
+        return
+
+    steps = [c.step for c in h.checkpoints]
+    selected = _selected_step(page, steps)
+    st.markdown("##### Loss curve")
+    st.altair_chart(
+        loss_chart(h.steps, h.losses, h.checkpoints, h.total_steps, selected_step=selected),
+        key=f"{page}_loss", on_select="rerun", selection_mode="checkpoint", width="stretch",
+    )
+    st.caption("Lower loss = better predictions. Grey: every training step; blue and cyan: measured "
+               "at checkpoints. Click a checkpoint to see what the model wrote then.")
+
+    shown = next(c for c in h.checkpoints if c.step == selected) if selected is not None else h.checkpoints[-1]
+    left, right = st.columns([2.2, 1], gap="large")
+    with left:
+        st.markdown("##### What the model writes")
+        rows = [{"step": c.step, "val_loss": c.val_loss, "sample": c.sample} for c in reversed(h.checkpoints)]
+        st.html(progression_html(rows, h.words, selected))
+    with right:
+        st.markdown(f"##### Next letter · step {shown.step:,}")
+        prompt = html.escape("".join(visible_char(c) for c in h.next_prompt[-28:]))
+        st.html(f'<div style="font-family: ui-monospace, monospace; color:#CBD5E1; font-size:0.95rem;">'
+                f'after <span style="background:#1E293B; padding:0.1rem 0.35rem; border-radius:4px;">'
+                f'{prompt}</span></div>')
+        st.altair_chart(next_token_chart(shown.next_token), width="stretch", key=f"{page}_next")
+        st.caption("The model's top guesses for the next character. As it learns, one guess grows sure.")

@@ -1,0 +1,23 @@
+"""Inside the model: the parameter budget of the MicroGPT, component by component (spec 4.2)."""
+import pandas as pd
+import streamlit as st
+
+from llmbreaker.model import MicroGPT, parameter_table
+from llmbreaker.presets import DEFAULT_MODEL_SIZE, MODEL_SIZE_LABELS, MODEL_SIZES
+from llmbreaker.ui.common import page_header
+from dataclasses import replace
+
+page_header("Inside the model", "Where the numbers live: every weight of the tiny GPT, counted.")
+
+size = st.radio("Model size", list(MODEL_SIZES), index=list(MODEL_SIZES).index(DEFAULT_MODEL_SIZE),
+                format_func=MODEL_SIZE_LABELS.get, key="inside_size",
+                help="The same sizes as in the training settings of the other pages.")
+vocab = st.number_input("Vocabulary (distinct characters of the text)", 10, 200, 65, key="inside_vocab",
+                        help="Shakespeare has about 65 distinct characters; each is one token.")
+model = MicroGPT(replace(MODEL_SIZES[size], vocab_size=int(vocab)))
+rows = parameter_table(model)
+st.dataframe(pd.DataFrame(rows).rename(columns={"component": "Component", "calculation": "Calculation", "params": "Parameters"}),
+             hide_index=True, width="stretch", height=min(800, 36 * (len(rows) + 1)))
+st.caption("Counts include biases. The output head shares its weights with the token embedding "
+           "(weight tying), so it adds none: the same table turns characters into vectors and vectors "
+           "back into next-character scores.")

@@ -1,0 +1,13 @@
+"""LLMBreaker: see a tiny language model learn, live. Entry point: `streamlit run streamlit_app.py`."""
+import streamlit as st
+
+from llmbreaker.ui.common import apply_style
+
+st.set_page_config(page_title="LLMBreaker", page_icon="🧠", layout="wide")
+apply_style()
+
+pages = [
+    st.Page("pages/watch.py", title="Watch It Learn to Spell", icon=":material/spellcheck:", url_path="watch", default=True),
+    st.Page("pages/inside.py", title="Inside the model", icon=":material/memory:", url_path="inside"),
+]
+st.navigation(pages).run()

@@ -1,0 +1,201 @@
+"""Sessions and the manager: every state transition, commands, the cap, clean-up, failures."""
+import time
+
+import pytest
+
+from llmbreaker.session import RUN_SECONDS_AT_1X, SessionManager, State, TrainingSession
+from llmbreaker.trainer import TrainConfig, Trainer
+
+from conftest import trainer_threads
+
+
+def wait_for(predicate, timeout=20.0, what="condition"):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if predicate():
+            return
+        time.sleep(0.01)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def test_a_run_goes_idle_waiting_running_completed_with_every_checkpoint(manager, tiny_request):
+    s = manager.session_for("tab-1", "watch")
+    assert s.state == State.IDLE
+    s.set_speed("max")
+    seen = set()
+    s.play(tiny_request())
+    while s.active:
+        seen.add(s.state)
+        time.sleep(0.002)
+    assert s.state == State.COMPLETED
+    assert State.RUNNING in seen
+    s.drain()
+    h = s.history
+    assert [c.step for c in h.checkpoints] == [0, 10, 20, 30, 40]
+    assert h.steps == list(range(1, 41)) and len(h.losses) == 40
+    assert h.step == 40 and h.total_steps == 40
+    assert h.checkpoints[0].val_loss > h.checkpoints[-1].val_loss
+    wait_for(lambda: not s.thread_alive, what="thread end")
+
+
+def test_pause_then_step_once_runs_exactly_one_step_then_resume_completes(manager, tiny_request):
+    s = manager.session_for("tab-1", "watch")
+    s.play(tiny_request(max_steps=300, eval_interval=100))
+    s.pause()
+    wait_for(lambda: s.state == State.PAUSED, what="paused")
+    s.drain()
+    before = s.trainer.step_count
+    time.sleep(0.2)
+    assert s.trainer.step_count == before, "training went on while paused"
+    s.step_once()
+    wait_for(lambda: s.trainer.step_count == before + 1, what="one step")
+    time.sleep(0.3)
+    assert s.trainer.step_count == before + 1, "step once ran more than one step"
+    assert s.state == State.PAUSED
+    s.drain()
+    assert s.history.step == before + 1  # the step is shown
+    s.set_speed("max")
+    s.resume()
+    wait_for(lambda: s.state == State.COMPLETED, what="completion")
+
+
+def test_step_once_does_nothing_unless_paused(manager, tiny_request):
+    s = manager.session_for("tab-1", "watch")
+    s.step_once()
+    assert s.state == State.IDLE and not s.thread_alive
+
+
+def test_stop_ends_the_thread_and_play_starts_afresh(manager, tiny_request):
+    s = manager.session_for("tab-1", "watch")
+    s.play(tiny_request(max_steps=3000, eval_interval=500))
+    wait_for(lambda: s.state == State.RUNNING, what="running")
+    s.stop()
+    assert s.state == State.STOPPED and not s.thread_alive
+    first_run = s.run_id
+    s.set_speed("max")
+    s.play(tiny_request())
+    assert s.run_id != first_run
+    wait_for(lambda: s.state == State.COMPLETED, what="second run")
+    s.drain()
+    assert s.history.checkpoints[0].step == 0 and s.history.steps[0] == 1  # from scratch
+
+
+def test_pressing_play_many_times_starts_one_thread(manager, tiny_request):
+    s = manager.session_for("tab-1", "watch")
+    for _ in range(10):
+        s.play(tiny_request(max_steps=3000, eval_interval=500))
+    assert len(trainer_threads()) == 1
+    s.stop()
+    assert trainer_threads() == []
+
+
+def test_speed_paces_the_run(manager, tiny_request):
+    s = manager.session_for("tab-1", "watch")
+    s.set_speed("10x")
+    steps = 120
+    t0 = time.monotonic()
+    s.play(tiny_request(max_steps=steps, eval_interval=60))
+    wait_for(lambda: s.state == State.COMPLETED, what="completion")
+    per_step_10x = RUN_SECONDS_AT_1X / TrainConfig().max_steps / 10
+    assert time.monotonic() - t0 >= (steps - 1) * per_step_10x  # never faster than the pace
+
+
+def test_speed_change_takes_effect_within_a_step(manager, tiny_request):
+    s = manager.session_for("tab-1", "watch")
+    s.play(tiny_request(max_steps=10_000, eval_interval=5000))
+    wait_for(lambda: s.state == State.RUNNING, what="running")
+    s._pace_anchor = (time.monotonic() + 3600, s.trainer.step_count)  # an hour until the next step at this pace
+    time.sleep(0.2)
+    stuck = s.trainer.step_count
+    s.set_speed("max")
+    wait_for(lambda: s.trainer.step_count > stuck + 5, timeout=5, what="steps after speed change")
+    with pytest.raises(Exception):
+        s.set_speed("100x")
+    s.stop()
+
+
+def test_cap_makes_later_sessions_wait_in_order(tiny_request):
+    m = SessionManager(max_running=1)
+    try:
+        a, b, c = (m.session_for(f"tab-{i}", "watch") for i in range(3))
+        a.play(tiny_request(max_steps=3000, eval_interval=500))
+        wait_for(lambda: a.state == State.RUNNING, what="a running")
+        b.play(tiny_request(max_steps=3000, eval_interval=500))
+        c.play(tiny_request(max_steps=3000, eval_interval=500))
+        time.sleep(0.3)
+        assert (b.state, c.state) == (State.WAITING, State.WAITING)
+        assert (m.queue_position(b), m.queue_position(c)) == (1, 2)
+        assert m.running_count() == 1
+        a.stop()
+        wait_for(lambda: b.state == State.RUNNING, what="b starts when a frees the slot")
+        assert c.state == State.WAITING and m.queue_position(c) == 1
+        c.stop()  # stopping while waiting
+        assert c.state == State.STOPPED and not c.thread_alive
+        b.stop()
+    finally:
+        m.shutdown()
+    assert trainer_threads() == []
+
+
+def test_sessions_are_per_browser_tab_and_page(manager):
+    a = manager.session_for("tab-1", "watch")
+    assert manager.session_for("tab-1", "watch") is a
+    assert manager.session_for("tab-2", "watch") is not a
+    assert manager.session_for("tab-1", "cinema") is not a
+    assert {s.page for s in manager.sessions_of("tab-1")} == {"watch", "cinema"}
+
+
+def test_sessions_whose_page_is_gone_are_ended_and_freed(tiny_request):
+    m = SessionManager(idle_timeout=0.5)
+    try:
+        s = m.session_for("tab-1", "watch")
+        s.play(tiny_request(max_steps=3000, eval_interval=500))
+        s.pause()
+        wait_for(lambda: s.state == State.PAUSED, what="paused")
+        # nobody touches the session: its thread notices and ends itself
+        wait_for(lambda: not s.thread_alive, timeout=5, what="abandoned thread to end")
+        assert s.state == State.STOPPED
+        assert s in m.reap_idle()
+        assert m.all_sessions() == []
+    finally:
+        m.shutdown()
+
+
+class FailingTrainer(Trainer):
+    def step(self):
+        if self.step_count >= 3:
+            raise RuntimeError("boom")
+        return super().step()
+
+
+class NaNTrainer(Trainer):
+    def step(self):
+        super().step()
+        raise FloatingPointError("the loss became nan at step 1")
+
+
+@pytest.mark.parametrize("broken", [FailingTrainer, NaNTrainer])
+def test_a_failing_trainer_ends_in_error_with_a_message_and_play_recovers(manager, tiny_request, broken):
+    factories = {"make": lambda r: broken(r.text, r.model, r.train)}
+    s = TrainingSession(manager, "tab-1", "watch", trainer_factory=lambda r: factories["make"](r))
+    s.set_speed("max")
+    s.play(tiny_request())
+    wait_for(lambda: s.state == State.ERROR, what="error state")
+    wait_for(lambda: not s.thread_alive, what="thread end")
+    s.drain()
+    assert s.history.message.startswith("Training crashed. Please try again.")
+    assert s.trainer is None  # model and optimizer freed
+    factories["make"] = lambda r: Trainer(r.text, r.model, r.train)
+    s.play()  # the same request again, no reload
+    wait_for(lambda: s.state == State.COMPLETED, what="recovery")
+    s.drain()
+    assert s.history.message == ""
+
+
+def test_shutdown_leaves_no_thread(tiny_request):
+    m = SessionManager(max_running=1)
+    for i in range(3):
+        m.session_for(f"tab-{i}", "watch").play(tiny_request(max_steps=3000, eval_interval=500))
+    time.sleep(0.2)
+    m.shutdown()
+    assert trainer_threads() == []

@@ -1,0 +1,88 @@
+"""The training run: learning, checkpoints, schedule, reproducibility, bounds."""
+import math
+
+import numpy as np
+import pytest
+
+from llmbreaker.corpus import bundled_text
+from llmbreaker.errors import UserInputError
+from llmbreaker.model import ModelConfig
+from llmbreaker.trainer import TrainConfig, Trainer
+
+from conftest import TINY_MODEL, tiny_train
+
+
+def test_same_seed_same_run_different_seed_different_run(poems):
+    def run(seed):
+        t = Trainer(poems, TINY_MODEL, tiny_train(seed=seed))
+        losses = [t.step() for _ in range(15)]
+        return losses, t.checkpoint()
+    (la, ca), (lb, cb), (lc, _) = run(3), run(3), run(4)
+    assert la == lb
+    assert ca.sample == cb.sample and np.array_equal(ca.attention, cb.attention)
+    assert la != lc
+
+
+def test_loss_falls_on_shakespeare():
+    t = Trainer(bundled_text("shakespeare"), ModelConfig(n_embd=32),
+                TrainConfig(max_steps=400, eval_interval=400, warmup_steps=20))
+    start = t.checkpoint()
+    while not t.done:
+        t.step()
+    end = t.checkpoint()
+    assert start.val_loss > 4.0  # about ln(63): guessing
+    assert end.val_loss < 2.6, end.val_loss  # letter and pair statistics learned
+    assert end.val_loss < start.val_loss - 1.4
+
+
+def test_checkpoint_holds_everything_the_pages_show(poems):
+    t = Trainer(poems, TINY_MODEL, tiny_train(sample_chars=100, top_k=5))
+    c = t.checkpoint()  # step 0: the untrained model
+    assert c.step == 0 and math.isfinite(c.train_loss) and math.isfinite(c.val_loss)
+    assert len(c.sample) == 100
+    n_probe = len(t.probe_tokens)
+    assert 0 < n_probe <= TINY_MODEL.block_size
+    assert c.attention.shape == (2, 2, n_probe, n_probe) and c.attention.dtype == np.float32
+    probs = [p for _, p in c.next_token]
+    assert len(probs) == 5 and probs == sorted(probs, reverse=True) and sum(probs) <= 1.0 + 1e-6
+    assert all(ch in t.tokenizer.stoi for ch, _ in c.next_token)
+
+
+def test_probe_text_is_fixed_and_cut_to_the_block(poems):
+    long_probe = "the moon " * 20
+    t = Trainer(poems, TINY_MODEL, tiny_train(probe_text=long_probe))
+    assert "".join(t.probe_tokens) == long_probe[:TINY_MODEL.block_size]
+    first = t.checkpoint().attention.shape
+    for _ in range(10):
+        t.step()
+    assert t.checkpoint().attention.shape == first
+
+
+def test_checkpoints_at_step_zero_every_interval_and_the_end():
+    assert TrainConfig(max_steps=1000, eval_interval=250).checkpoint_steps() == [0, 250, 500, 750, 1000]
+    assert TrainConfig(max_steps=110, eval_interval=50).checkpoint_steps() == [0, 50, 100, 110]
+
+
+def test_learning_rate_warms_up_then_decays_by_cosine(poems):
+    t = Trainer(poems, TINY_MODEL, tiny_train(max_steps=1000, eval_interval=100, warmup_steps=100,
+                                              learning_rate=1e-2, min_lr_ratio=0.1))
+    assert t.lr_at(0) == pytest.approx(1e-4)
+    assert t.lr_at(99) == pytest.approx(1e-2)
+    assert t.lr_at(550) == pytest.approx(0.55e-2)  # halfway down the cosine: (peak + floor) / 2
+    assert t.lr_at(1000) == pytest.approx(1e-3)
+    lrs = [t.lr_at(s) for s in range(100, 1001, 50)]
+    assert lrs == sorted(lrs, reverse=True)
+
+
+@pytest.mark.parametrize("field, value", [("batch_size", 0), ("batch_size", 129), ("max_steps", 5),
+                                          ("max_steps", 10_001), ("learning_rate", 0.2), ("eval_interval", 0)])
+def test_settings_out_of_the_specs_bounds_are_refused(poems, field, value):
+    with pytest.raises(UserInputError) as err:
+        Trainer(poems, TINY_MODEL, tiny_train(**{field: value}))
+    assert err.value.code == "invalid_setting"
+
+
+def test_text_too_short_to_train_is_refused():
+    with pytest.raises(UserInputError) as err:
+        Trainer("a short text " * 5, TINY_MODEL, tiny_train())
+    assert err.value.code == "text_too_short"
