@@ -7,14 +7,13 @@ reload or a page switch redraws the same picture.
 
 The `SessionManager` is one per server process (pages hold it with `st.cache_resource`). It caps
 how many trainers run at once (the rest wait in order, shown as waiting), shares the CPU cores
-between the running trainers, and ends sessions whose page has been gone for an hour.
+between the running trainers (one torch thread each), and ends sessions whose page has been gone for an hour.
 """
 from __future__ import annotations
 
 import atexit
 import collections
 import itertools
-import os
 import queue
 import threading
 import time
@@ -76,8 +75,7 @@ class History:
     total_steps: int = 0
     parameters: int = 0
     message: str = ""  # the last error, for the page
-    started_at: float | None = None
-    finished_at: float | None = None
+    seconds: float | None = None  # wall time of the finished run, pauses excluded
 
 
 class TrainingSession:
@@ -104,6 +102,7 @@ class TrainingSession:
         self._stop = False
         self._steps_allowed = 0  # step-once credits while paused
         self._pace_anchor: tuple[float, int] | None = None  # (time, step) pacing is measured from
+        self._paused_seconds = 0.0
         self.trainer: Trainer | None = None
         self.run_id = 0
 
@@ -206,11 +205,10 @@ class TrainingSession:
                 h.step = payload.step
             elif kind == "started":
                 h.probe_tokens, h.next_prompt, h.vocab, h.words, h.parameters = payload
-                h.started_at = time.time()
-            elif kind in ("completed", "stopped", "error"):
-                h.finished_at = time.time()
-                if kind == "error":
-                    h.message = payload
+            elif kind == "completed":
+                h.seconds = payload
+            elif kind == "error":
+                h.message = payload
             elif kind == "step":
                 h.step = payload
         return n
@@ -236,6 +234,9 @@ class TrainingSession:
             if not slot:  # stopped while waiting
                 self._finish(State.STOPPED, "stopped", None)
                 return
+            self.manager._apply_thread_share()
+            started = time.monotonic()
+            self._paused_seconds = 0.0
             trainer = self._make_trainer(request)
             self.trainer = trainer
             self.events.put(("started", (trainer.probe_tokens, trainer.next_prompt, trainer.tokenizer.chars,
@@ -249,7 +250,6 @@ class TrainingSession:
                     self._flush(pending_steps, pending_losses)
                     self._finish(State.STOPPED, "stopped", None)
                     return
-                self.manager._apply_thread_share()
                 loss = trainer.step()
                 pending_steps.append(trainer.step_count)
                 pending_losses.append(loss)
@@ -259,7 +259,7 @@ class TrainingSession:
                     last_flush = now
                 if trainer.is_checkpoint_step():
                     self.events.put(("checkpoint", trainer.checkpoint()))
-            self._finish(State.COMPLETED, "completed", None)
+            self._finish(State.COMPLETED, "completed", time.monotonic() - started - self._paused_seconds)
         except UserInputError as e:
             self._finish(State.ERROR, "error", e.message)
         except MemoryError:
@@ -295,7 +295,9 @@ class TrainingSession:
                     if self._steps_allowed > 0:
                         self._steps_allowed -= 1
                         return True
+                    t0 = time.monotonic()
                     self._cond.wait(timeout=1.0)
+                    self._paused_seconds += time.monotonic() - t0
                     continue
                 if self.state != State.RUNNING:
                     self._set_state(State.RUNNING)
@@ -326,10 +328,9 @@ class TrainingSession:
 class SessionManager:
     """One per server process: all sessions of all browser sessions, and the limits they share."""
 
-    def __init__(self, max_running: int = 2, idle_timeout: float = 3600.0, cores: int | None = None):
+    def __init__(self, max_running: int = 2, idle_timeout: float = 3600.0):
         self.max_running = max_running
         self.idle_timeout = idle_timeout
-        self.cores = cores or os.cpu_count() or 1
         self._lock = threading.Condition()
         self._sessions: dict[str, TrainingSession] = {}
         self._running: set[str] = set()
@@ -421,16 +422,14 @@ class SessionManager:
             self._running.discard(session.id)
             self._lock.notify_all()
 
-    def threads_per_trainer(self) -> int:
-        """The cores shared out between running trainers: a lone trainer gets them all, and with
-        as many trainers as cores each gets one, so none of them oversubscribes the machine."""
-        return max(1, self.cores // max(1, len(self._running)))
-
     def _apply_thread_share(self) -> None:
-        # torch.set_num_threads, called from this thread, sets this thread's OpenMP team size.
-        want = self.threads_per_trainer()
-        if torch.get_num_threads() != want:
-            torch.set_num_threads(want)
+        """One torch thread per trainer. Measured here: in a thread other than the main one, a
+        trainer with 2 OpenMP threads runs slower than with 1 (13-20 ms against 9-10 ms a step),
+        and with several trainers more threads would only oversubscribe the cores. The cap on
+        running trainers is what shares the cores out. torch.set_num_threads, called from the
+        trainer's thread, sets that thread's OpenMP team size."""
+        if torch.get_num_threads() != 1:
+            torch.set_num_threads(1)
 
 
 _LIVE_MANAGERS: "weakref.WeakSet[SessionManager]" = weakref.WeakSet()

@@ -27,7 +27,7 @@ def training_controls(session: TrainingSession, make_request: Callable[[], Train
     """The control bar. `make_request` builds the run from the page's current choices (None while
     nothing can be trained yet)."""
     state = session.state
-    c_play, c_step, c_stop, c_speed = st.columns([1.25, 1, 1, 2.6], vertical_alignment="bottom")
+    c_play, c_step, c_stop = st.columns(3, vertical_alignment="bottom")
     with c_play:
         if state in (State.RUNNING, State.WAITING):
             st.button("Pause", icon=":material/pause:", key=f"{page}_pause", on_click=session.pause, width="stretch",
@@ -45,13 +45,12 @@ def training_controls(session: TrainingSession, make_request: Callable[[], Train
                   width="stretch", help="While paused: run exactly one training step and show it.")
     c_stop.button("Stop", icon=":material/stop:", key=f"{page}_stop", on_click=session.stop, disabled=not session.active,
                   width="stretch", help="End this run. Play starts a new one from scratch.")
-    with c_speed:
-        st.segmented_control(
-            "Speed", list(SPEEDS), default=session.speed, key=f"{page}_speed", required=True,
-            on_change=lambda: session.set_speed(st.session_state[f"{page}_speed"]),
-            help="Adjust training speed (faster = less smooth). 1x: the default run lasts about 25 s; "
-                 "max: as fast as this computer can go.",
-        )
+    st.segmented_control(
+        "Speed", list(SPEEDS), default=session.speed, key=f"{page}_speed", required=True,
+        on_change=lambda: session.set_speed(st.session_state[f"{page}_speed"]),
+        help="Adjust training speed (faster = less smooth). 1x: the default run lasts about 25 s; "
+             "max: as fast as this computer can go.",
+    )
     error = st.session_state.get(f"{page}_play_error")
     if error:
         st.error(error, icon=":material/warning:")
@@ -67,6 +66,8 @@ def progress_line(session: TrainingSession) -> None:
         pos = session.manager.queue_position(session)
         if pos:
             words += f" ({pos} in line)"
+    if state == State.COMPLETED and h.seconds is not None:
+        words += f" in {h.seconds:.1f} s"
     st.progress(min(1.0, h.step / total), text=f"Step {h.step:,} / {h.total_steps:,} · {words}")
 
 

@@ -9,7 +9,7 @@ import html
 
 import streamlit as st
 
-from llmbreaker.charts import loss_chart, next_token_chart, visible_char
+from llmbreaker.charts import loss_chart, next_token_chart
 from llmbreaker.session import TrainingSession
 from llmbreaker.textview import progression_html
 from llmbreaker.ui.controls import progress_line
@@ -61,8 +61,8 @@ def _draw(session: TrainingSession, page: str) -> None:
     steps = [c.step for c in h.checkpoints]
     selected = _selected_step(page, steps)
     st.markdown("##### Loss curve")
-    st.altair_chart(
-        loss_chart(h.steps, h.losses, h.checkpoints, h.total_steps, selected_step=selected),
+    st.vega_lite_chart(
+        spec=loss_chart(h.steps, h.losses, h.checkpoints, h.total_steps, len(h.vocab), selected_step=selected),
         key=f"{page}_loss", on_select="rerun", selection_mode="checkpoint", width="stretch",
     )
     st.caption("Lower loss = better predictions. Grey: every training step; blue and cyan: measured "
@@ -76,9 +76,10 @@ def _draw(session: TrainingSession, page: str) -> None:
         st.html(progression_html(rows, h.words, selected))
     with right:
         st.markdown(f"##### Next letter · step {shown.step:,}")
-        prompt = html.escape("".join(visible_char(c) for c in h.next_prompt[-28:]))
+        prompt = html.escape(h.next_prompt[-40:]).replace("\n", '<span style="color:#64748B">↵</span><br>')
         st.html(f'<div style="font-family: ui-monospace, monospace; color:#CBD5E1; font-size:0.95rem;">'
-                f'after <span style="background:#1E293B; padding:0.1rem 0.35rem; border-radius:4px;">'
-                f'{prompt}</span></div>')
-        st.altair_chart(next_token_chart(shown.next_token), width="stretch", key=f"{page}_next")
+                f'<div style="color:#94A3B8; font-size:0.8rem;">after the text</div>'
+                f'<div style="background:#1E293B; padding:0.3rem 0.5rem; border-radius:6px; white-space:pre-wrap;">'
+                f'{prompt}<span style="color:#3B82F6">▌</span></div></div>')
+        st.vega_lite_chart(spec=next_token_chart(shown.next_token), width="stretch", key=f"{page}_next")
         st.caption("The model's top guesses for the next character. As it learns, one guess grows sure.")

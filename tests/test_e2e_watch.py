@@ -1,0 +1,69 @@
+"""Real browser: `streamlit run` + headless Chromium. Press Play at max speed on Shakespeare and
+check that a person sees the loss chart, the samples turning into words and the next-token bars."""
+import re
+
+import pytest
+
+from llmbreaker.trainer import TrainConfig
+
+from browser import ARTIFACTS, CHROMIUM_ARGS, chromium_path, streamlit_server
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def server():
+    ARTIFACTS.mkdir(exist_ok=True)
+    with streamlit_server() as url:
+        yield url
+
+
+@pytest.fixture
+def page(server):
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium_path(), headless=True, args=CHROMIUM_ARGS)
+        pg = browser.new_page(viewport={"width": 1400, "height": 1900})
+        pg.console_errors = []
+        pg.on("console", lambda m: pg.console_errors.append(m.text) if m.type == "error" else None)
+        pg.on("pageerror", lambda e: pg.console_errors.append(str(e)))
+        yield pg
+        browser.close()
+
+
+DEFAULT = TrainConfig()
+TOTAL = f"{DEFAULT.max_steps:,}"
+
+
+def test_default_shakespeare_run_at_max_speed_shows_loss_samples_and_probabilities(page, server):
+    page.goto(server)
+    page.get_by_text("Watch It Learn to Spell").first.wait_for(timeout=60_000)
+    page.get_by_text("Shakespeare").first.wait_for()
+    page.screenshot(path=str(ARTIFACTS / "watch-idle.png"), full_page=True)
+
+    page.locator('[data-testid="stButtonGroup"] button', has_text=re.compile(r"^max$")).click()
+    page.get_by_role("button", name=re.compile(r"^(play_arrow)?\s*Play$")).click()
+
+    # While it trains: the progress line counts steps and the first checkpoint's row is there.
+    page.get_by_text(re.compile(rf"Step [\d,]+ / {TOTAL} · training")).first.wait_for(timeout=60_000)
+    page.locator(".lb-row[data-step='0']").wait_for(timeout=60_000)
+    page.screenshot(path=str(ARTIFACTS / "watch-training.png"), full_page=True)
+
+    page.get_by_text(re.compile(rf"Step {TOTAL} / {TOTAL} · completed in [\d.]+ s")).wait_for(timeout=120_000)
+    print("browser run:", page.get_by_text(re.compile(r"completed in")).first.inner_text())
+    page.get_by_role("button", name=re.compile(r"Replay$")).wait_for(timeout=10_000)
+    page.screenshot(path=str(ARTIFACTS / "watch-completed.png"), full_page=True)
+
+    charts = page.locator('[data-testid="stVegaLiteChart"]')
+    assert charts.count() >= 2  # loss curve + next-token bars
+    assert charts.first.locator("canvas, svg").count() >= 1
+    rows = page.locator(".lb-row")
+    assert rows.count() == len(DEFAULT.checkpoint_steps())  # step 0, every interval, and the last
+    last = DEFAULT.max_steps
+    assert page.locator(f".lb-row[data-step='{last}']").count() == 1
+    # The last sample is mostly real words of Shakespeare; the first is not.
+    last_words = page.locator(f".lb-row[data-step='{last}'] .txt .w").count()
+    first_words = page.locator(".lb-row[data-step='0'] .txt .w").count()
+    assert last_words >= 10 and last_words > 2 * first_words
+    assert "Next letter" in page.content()
+    assert page.console_errors == [], page.console_errors
