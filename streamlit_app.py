@@ -7,7 +7,8 @@ st.set_page_config(page_title="LLMBreaker", page_icon="🧠", layout="wide")
 apply_style()
 
 pages = [
-    st.Page("pages/watch.py", title="Watch It Learn to Spell", icon=":material/spellcheck:", url_path="watch", default=True),
-    st.Page("pages/inside.py", title="Inside the model", icon=":material/memory:", url_path="inside"),
+    st.Page("app_pages/watch.py", title="Watch It Learn to Spell", icon=":material/spellcheck:", url_path="watch", default=True),
+    st.Page("app_pages/cinema.py", title="Attention Evolution Cinema", icon=":material/grid_on:", url_path="cinema"),
+    st.Page("app_pages/inside.py", title="Inside the model", icon=":material/memory:", url_path="inside"),
 ]
 st.navigation(pages).run()

@@ -3,7 +3,8 @@ implementation of the spec's model and loop doing the same work, alternating, in
 
     python bench/engine_vs_spec.py [--rounds 2] [--steps N]
 
-Both run the way the app runs a trainer: in a background thread with one torch thread. Same model
+Both run the way the app runs a trainer: in a background thread with one torch thread (what the
+session manager gives every trainer). Same model
 size, steps, batch, learning-rate schedule and checkpoints (loss on both splits, all attention, a
 100-character sample). Prints each run, then the medians, the ratio and the validation losses.
 """
@@ -29,12 +30,12 @@ from llmbreaker.trainer import TrainConfig  # noqa: E402
 from spec_reference import run_spec_loop  # noqa: E402
 
 
-def in_thread(fn):
-    """Run fn in a fresh thread with one torch thread, as the app's trainers run."""
+def in_thread(fn, threads: int):
+    """Run fn in a fresh thread with `threads` torch threads."""
     out = {}
 
     def target():
-        torch.set_num_threads(1)
+        torch.set_num_threads(threads)
         out["result"] = fn()
 
     t = threading.Thread(target=target)
@@ -71,15 +72,18 @@ def main():
     train = TrainConfig() if args.steps is None else TrainConfig(max_steps=args.steps)
     print(f"model {model.n_embd} dims / {model.n_layer} layers / {model.n_head} heads, block {model.block_size}; "
           f"{train.max_steps} steps, batch {train.batch_size}, lr {train.learning_rate}, "
-          f"checkpoint every {train.eval_interval}; torch {torch.__version__}, 1 torch thread per run")
+          f"checkpoint every {train.eval_interval}; torch {torch.__version__}")
+    threads = SessionManager().threads_per_trainer()
+    print(f"torch threads per run: {threads} (what the session manager gives a trainer)")
     ours, spec = [], []
     for r in range(args.rounds):
-        ours.append(in_thread(lambda: run_engine(text, model, train)))
+        ours.append(in_thread(lambda: run_engine(text, model, train), threads))
         print(f"round {r + 1} engine : {ours[-1]['seconds']:6.1f} s  {ours[-1]['steps_per_s']:6.1f} steps/s  "
               f"val loss {ours[-1]['val_loss']:.3f}", flush=True)
         spec.append(in_thread(lambda: run_spec_loop(
             text, model.n_embd, model.n_layer, model.n_head, model.block_size, train.batch_size, train.max_steps,
-            train.learning_rate, train.eval_interval, warmup=train.warmup_steps, seed=train.seed + r)))
+            train.learning_rate, train.eval_interval, warmup=train.warmup_steps, seed=train.seed + r,
+            min_lr_ratio=train.min_lr_ratio), threads))
         print(f"round {r + 1} spec   : {spec[-1]['seconds']:6.1f} s  {spec[-1]['steps_per_s']:6.1f} steps/s  "
               f"val loss {spec[-1]['val_loss']:.3f}", flush=True)
     med = lambda runs, k: statistics.median(x[k] for x in runs)  # noqa: E731

@@ -422,14 +422,20 @@ class SessionManager:
             self._running.discard(session.id)
             self._lock.notify_all()
 
+    def threads_per_trainer(self) -> int:
+        """One torch thread per trainer, however many run. Measured here: a lone trainer with
+        2 OpenMP threads steps 1.4x faster on an idle machine, but as soon as anything else wants a
+        core (the browser drawing the attention grid, another person's page) its threads wait on
+        each other at every parallel region and it ran 10x slower. The cap on running trainers is
+        what shares the cores out."""
+        return 1
+
     def _apply_thread_share(self) -> None:
-        """One torch thread per trainer. Measured here: in a thread other than the main one, a
-        trainer with 2 OpenMP threads runs slower than with 1 (13-20 ms against 9-10 ms a step),
-        and with several trainers more threads would only oversubscribe the cores. The cap on
-        running trainers is what shares the cores out. torch.set_num_threads, called from the
-        trainer's thread, sets that thread's OpenMP team size."""
-        if torch.get_num_threads() != 1:
-            torch.set_num_threads(1)
+        # torch.set_num_threads, called from the trainer's own thread, sets that thread's OpenMP
+        # team size (and the process default, which nothing else here relies on).
+        want = self.threads_per_trainer()
+        if torch.get_num_threads() != want:
+            torch.set_num_threads(want)
 
 
 _LIVE_MANAGERS: "weakref.WeakSet[SessionManager]" = weakref.WeakSet()

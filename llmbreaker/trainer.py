@@ -25,14 +25,14 @@ from .model import MicroGPT, ModelConfig
 @dataclass(frozen=True)
 class TrainConfig:
     # Defaults for a ~25-second run of the "Small" model on 2 cores (see README, "defaults").
-    max_steps: int = 2500
+    max_steps: int = 2200
     batch_size: int = 32
     learning_rate: float = 2e-2  # peak; the spec's 1e-3 barely moves a model this small in 25 s
     warmup_steps: int = 100
     min_lr_ratio: float = 0.05  # cosine decay ends at this share of the peak
     weight_decay: float = 0.0
     grad_clip: float = 1.0
-    eval_interval: int = 250
+    eval_interval: int = 200
     eval_batches: int = 8  # batches of `batch_size` windows per split at each evaluation
     sample_chars: int = 100
     temperature: float = 0.8

@@ -112,3 +112,47 @@ def test_pause_step_and_stop_from_the_page(app):
     assert s.trainer.step_count == before + 1
     app.button(key="watch_stop").click().run()
     assert s.state == State.STOPPED and not s.thread_alive
+
+
+def test_uploading_a_txt_file_shows_its_metadata_and_trains_on_it(app):
+    app.run()
+    app.selectbox(key="watch_dataset").set_value("upload").run()
+    assert app.button(key="watch_play").disabled  # nothing to train on yet
+    text = ("The rain fell on the old red roof, and the cat sat by the fire. " * 40).encode("cp1252")
+    app.file_uploader(key="watch_upload").upload("my notes.txt", text, "text/plain").run()
+    assert not app.exception and not app.error
+    metrics = {m.label: m.value for m in app.metric}
+    assert metrics["Characters"] == f"{len(text):,}" and metrics["Words"] == f"{15 * 40:,}"
+    assert not app.button(key="watch_play").disabled
+    small_run(app)
+    app.button(key="watch_play").click().run()
+    s = the_session()
+    assert s.request.label == "your file my notes.txt" and s.request.text == text.decode("cp1252")
+    s.stop()
+
+
+def test_a_bad_upload_shows_the_error_and_keeps_the_earlier_file(app):
+    app.run()
+    app.selectbox(key="watch_dataset").set_value("upload").run()
+    good = ("A good plain text file with enough words to train on. " * 30).encode()
+    app.file_uploader(key="watch_upload").upload("good.txt", good, "text/plain").run()
+    app.file_uploader(key="watch_upload").upload("bad.txt", b"\x00\x01\x02binary" * 50, "text/plain").run()
+    errors = " ".join(e.value for e in app.error)
+    assert "This file could not be read as text" in errors and "Still using your earlier file 'good.txt'" in errors
+    metrics = {m.label: m.value for m in app.metric}
+    assert metrics["Characters"] == f"{len(good):,}"
+
+
+def test_training_goes_on_while_the_person_is_on_another_page(app):
+    app.run()
+    app.button(key="watch_play").click().run()
+    s = the_session()
+    app.switch_page("app_pages/inside.py").run()
+    assert not app.exception
+    step_then = s.trainer.step_count if s.trainer else 0
+    time.sleep(1.0)
+    assert s.active and s.trainer.step_count > step_then
+    app.switch_page("app_pages/watch.py").run()
+    assert the_session() is s and s.active
+    assert s.history.step > 0  # the backlog was drained on return
+    assert "Step" in app.get("progress")[0].proto.text
