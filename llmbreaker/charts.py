@@ -138,3 +138,165 @@ def next_token_chart(top: list[tuple[str, float]], height: int = 300, font_scale
 def as_frame(spec: dict, name: str) -> pd.DataFrame:
     """One dataset of a spec as a table (for tests and exports)."""
     return pd.DataFrame(spec["datasets"][name])
+
+
+# -- attention heatmaps ---------------------------------------------------------------------------
+# The spec's palette (appendix 10.1): white at 0.0, blue-400, blue-900 at 1.0. Blue-400 sits at
+# 0.2, not 0.5: a head spreading over 64 characters gives each well under 0.1, and with the
+# midpoint at 0.5 the whole early film would be an indistinct white.
+HEAT_RANGE = ["#FFFFFF", "#60A5FA", "#1E3A8A"]
+HEAT_DOMAIN = [0.0, 0.2, 1.0]
+
+
+def _heat_color(legend: bool, font_scale: float) -> alt.Color:
+    return alt.Color(
+        "w:Q", title="Attention",
+        scale=alt.Scale(domain=HEAT_DOMAIN, range=HEAT_RANGE, clamp=True),
+        legend=alt.Legend(orient="right", gradientLength=160 * font_scale, labelFontSize=11 * font_scale,
+                          titleFontSize=12 * font_scale, format=".1f") if legend else None,
+    )
+
+
+@functools.lru_cache(maxsize=64)
+def _heatmap_template(title: str, size: int, labels_json: str, legend: bool, detail: bool, font_scale: float) -> dict:
+    """A query x key heatmap. With `detail`, both axes carry the probe's characters (the labels
+    are looked up by position, so repeated characters keep their own column) and the tooltip reads
+    "Attention from 'c' → 'a' = 0.23"."""
+    if detail:
+        axis_x = alt.Axis(title="Key: the character looked at", labelExpr=f"{labels_json}[datum.value]",
+                          labelAngle=0, labelFontSize=12 * font_scale, labelFont="monospace",
+                          titleFontSize=13 * font_scale, labelOverlap=False, ticks=False)
+        axis_y = alt.Axis(title="Query: the character doing the looking", labelExpr=f"{labels_json}[datum.value]",
+                          labelFontSize=12 * font_scale, labelFont="monospace", titleFontSize=13 * font_scale,
+                          labelOverlap=False, ticks=False)
+        tooltip = [alt.Tooltip("tip:N", title="Attention")]
+    else:
+        axis_x = axis_y = None
+        tooltip = [alt.Tooltip("tip:N", title="Attention")]
+    chart = alt.Chart(alt.NamedData("cells")).mark_rect(stroke="#0F172A" if detail else None,
+                                                       strokeWidth=0.3 if detail else 0).encode(
+        x=alt.X("k:O", axis=axis_x, sort="ascending"),
+        y=alt.Y("q:O", axis=axis_y, sort="ascending"),
+        color=_heat_color(legend, font_scale),
+        tooltip=tooltip,
+    ).properties(width=size, height=size, title=alt.TitleParams(title, fontSize=(15 if detail else 13) * font_scale,
+                                                                  color="#E2E8F0", anchor="start"))
+    return chart.configure_view(strokeWidth=0).to_dict()
+
+
+def heat_legend_html() -> str:
+    """The shared colour scale of every heatmap on the page, as one legend."""
+    stops = ", ".join(f"{c} {d * 100:.0f}%" for c, d in zip(HEAT_RANGE, HEAT_DOMAIN))
+    return (
+        '<div style="display:flex; align-items:center; gap:0.6rem; color:#CBD5E1; font-size:0.85rem;">'
+        '<span>Attention: 0</span>'
+        f'<div style="width:240px; height:12px; border-radius:6px; background:linear-gradient(90deg, {stops});'
+        ' border:1px solid #334155"></div><span>0.2</span><span style="margin-left:-0.2rem">…</span><span>1</span>'
+        '<span style="color:#94A3B8">(each row of a heatmap adds up to 1)</span></div>'
+    )
+
+
+def attention_cells(matrix, tokens: list[str]) -> list[dict]:
+    """The lower triangle of a (T, T) attention matrix as chart rows, with the tooltip text.
+    Cells above the diagonal (the future, masked) are left out: the background shows there."""
+    shown = [visible_char(t) for t in tokens]
+    rows = []
+    for q in range(len(tokens)):
+        row = matrix[q]
+        for k in range(q + 1):
+            w = float(row[k])
+            rows.append({"q": q, "k": k, "w": round(w, 4),
+                         "tip": f"Attention from '{shown[q]}' → '{shown[k]}' = {w:.2f}"})
+    return rows
+
+
+def heatmap(matrix, tokens: list[str], title: str, size: int = 220, legend: bool = False,
+            detail: bool = False, font_scale: float = 1.0) -> dict:
+    import json
+    labels = json.dumps([visible_char(t) for t in tokens], ensure_ascii=False)
+    spec = copy.deepcopy(_heatmap_template(title, size, labels, legend, detail, font_scale))
+    spec["datasets"] = {"cells": attention_cells(matrix, tokens)}
+    return spec
+
+
+def heat_hex(w: float) -> str:
+    """The heatmap colour of a weight, for drawings outside Vega (the SVG export)."""
+    w = min(1.0, max(0.0, float(w)))
+    mid = HEAT_DOMAIN[1]
+    (a, b), t = ((HEAT_RANGE[0], HEAT_RANGE[1]), w / mid) if w <= mid else ((HEAT_RANGE[1], HEAT_RANGE[2]), (w - mid) / (1 - mid))
+    ca = [int(a[i:i + 2], 16) for i in (1, 3, 5)]
+    cb = [int(b[i:i + 2], 16) for i in (1, 3, 5)]
+    return "#" + "".join(f"{round(x + (y - x) * t):02x}" for x, y in zip(ca, cb))
+
+
+def heatmap_svg(matrix, tokens: list[str], title: str, cell: int = 12) -> str:
+    """A standalone SVG of one heatmap (for download): cells, character labels, title."""
+    import html as _html
+    T = len(tokens)
+    pad = 28
+    size = pad + T * cell
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{size + 10}" height="{size + 40}" '
+             f'font-family="monospace" font-size="{cell - 2}">',
+             f'<rect width="100%" height="100%" fill="#0F172A"/>',
+             f'<text x="{pad}" y="18" fill="#E2E8F0" font-size="14">{_html.escape(title)}</text>']
+    top = 30
+    for i, t in enumerate(tokens):
+        ch = _html.escape(visible_char(t))
+        parts.append(f'<text x="{pad + i * cell + cell / 2}" y="{top + size - pad + cell}" fill="#CBD5E1" '
+                     f'text-anchor="middle">{ch}</text>')
+        parts.append(f'<text x="{pad - 4}" y="{top + i * cell + cell - 2}" fill="#CBD5E1" text-anchor="end">{ch}</text>')
+    for q in range(T):
+        for k in range(q + 1):
+            parts.append(f'<rect x="{pad + k * cell}" y="{top + q * cell}" width="{cell}" height="{cell}" '
+                         f'fill="{heat_hex(matrix[q][k])}"/>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+@functools.lru_cache(maxsize=8)
+def _entropy_template(height: int, font_scale: float) -> dict:
+    chart = alt.Chart(alt.NamedData("entropy")).mark_line(point=True, strokeWidth=2 * font_scale).encode(
+        x=alt.X("step:Q", title="Training step"),
+        y=alt.Y("entropy:Q", title="Entropy (nats; lower = sharper)"),
+        color=alt.Color("head_label:N", title=None, legend=alt.Legend(orient="top", labelFontSize=12 * font_scale)),
+        tooltip=[alt.Tooltip("head_label:N", title="Head"), alt.Tooltip("step:Q", title="Step"),
+                 alt.Tooltip("entropy:Q", format=".2f", title="Entropy")],
+    ).properties(height=height)
+    uniform = alt.Chart(alt.NamedData("uniform")).mark_rule(strokeDash=[4, 4], color=DIM).encode(y="entropy:Q")
+    label = alt.Chart(alt.NamedData("uniform")).mark_text(align="left", dx=4, dy=-6, color=DIM,
+                                                          fontSize=11 * font_scale).encode(
+        y="entropy:Q", x=alt.value(0), text=alt.value("uniform (no pattern)"))
+    return alt.layer(chart, uniform, label).configure_axis(labelFontSize=11 * font_scale,
+                                                           titleFontSize=12 * font_scale).to_dict()
+
+
+def entropy_chart(rows: list[dict], uniform: float, height: int = 220, font_scale: float = 1.0) -> dict:
+    spec = copy.deepcopy(_entropy_template(height, font_scale))
+    spec["datasets"] = {"entropy": rows, "uniform": [{"entropy": round(uniform, 3)}]}
+    return spec
+
+
+def attention_deck(matrix, tokens: list[str], height_scale: float = 12.0):
+    """The same query x key matrix as 3D columns (pydeck ColumnLayer) in a non-geographic orbit
+    view: no map, no map token, nothing fetched from the network. Height and colour follow the
+    weight; hovering a column tells its query, key and weight."""
+    import pydeck as pdk
+
+    T = len(tokens)
+    shown = [visible_char(t) for t in tokens]
+    rows = []
+    for q in range(T):
+        for k in range(q + 1):
+            w = float(matrix[q][k])
+            h = heat_hex(w)
+            rows.append({"x": float(k), "y": float(T - 1 - q), "w": w,
+                         "color": [int(h[1:3], 16), int(h[3:5], 16), int(h[5:7], 16), 235],
+                         "tip": f"Attention from '{shown[q]}' → '{shown[k]}' = {w:.2f}"})
+    layer = pdk.Layer(
+        "ColumnLayer", data=rows, get_position=["x", "y"], get_elevation="w", elevation_scale=height_scale,
+        radius=0.42, disk_resolution=4, get_fill_color="color", pickable=True, auto_highlight=True,
+    )
+    centre = (T - 1) / 2
+    view = pdk.ViewState(target=[centre, centre, 2], zoom=max(1.5, 4.1 - 0.03 * T), rotation_orbit=-30, rotation_x=40)
+    return pdk.Deck(layers=[layer], views=[pdk.View(type="OrbitView", controller=True)], initial_view_state=view,
+                    map_style=None, map_provider=None, tooltip={"text": "{tip}"})

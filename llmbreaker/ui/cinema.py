@@ -1,0 +1,295 @@
+"""Attention Evolution Cinema: every head's real attention, checkpoint by checkpoint, as a film.
+
+The live part is a fragment that ticks while the run is active or the film auto-plays. The frame
+shown is a training step: exactly a checkpoint's attention at a checkpoint, a linear blend of the
+two neighbouring checkpoints in between.
+"""
+from __future__ import annotations
+
+import html
+
+import numpy as np
+import streamlit as st
+
+from llmbreaker import attention as attn
+from llmbreaker.charts import attention_deck, entropy_chart, heat_legend_html, heatmap, heatmap_svg, visible_char
+from llmbreaker.session import TrainingSession
+from llmbreaker.ui.controls import progress_line
+
+PACES = {"slow": 1.0, "normal": 0.5, "fast": 0.25}  # seconds per frame of the auto-play
+FRAMES_PER_CHECKPOINT = 5  # the scrubber moves in fifths of a checkpoint interval
+LIVE_POLL = 0.5
+
+
+def probe_picker(page: str, block_size: int, disabled: bool) -> str:
+    """Before training: which text the attention is taken on, fixed for the whole run."""
+    choice = st.radio(
+        "Attention is shown on", ["passage", "own"], horizontal=True, key=f"{page}_probe_kind", disabled=disabled,
+        format_func={"passage": "a passage of the validation text", "own": "my own short text"}.get,
+        help="Every frame of the film is the model's attention on this same text, so frames can be compared.",
+    )
+    if choice == "passage":
+        return ""
+    text = st.text_input("Your text (up to one block of characters)", value="To be, or not to be, that is the question",
+                         key=f"{page}_probe_text", disabled=disabled, max_chars=400,
+                         help=f"The model sees at most {block_size} characters at once; longer text is cut.")
+    if len(text) > block_size:
+        st.caption(f"Only the first {block_size} characters are used: the model's block is {block_size} characters long.")
+    return text
+
+
+def _frame_state(page: str):
+    return st.session_state.setdefault(f"{page}_film", {"follow": True, "autoplay": False})
+
+
+def film_controls(page: str, session: TrainingSession) -> None:
+    """Auto-play and its pace. Outside the film's fragment, so starting or stopping it changes the
+    fragment's tick rate."""
+    film = _frame_state(page)
+
+    def toggle():
+        film["autoplay"] = not film["autoplay"]
+        if film["autoplay"]:
+            film.update(follow=False, step=0.0)  # a film starts at the beginning
+
+    c1, c2 = st.columns([1, 1.3], vertical_alignment="bottom")
+    c1.button("Pause film" if film["autoplay"] else "Play film",
+              icon=":material/pause_circle:" if film["autoplay"] else ":material/movie:",
+              key=f"{page}_autoplay", on_click=toggle, disabled=not session.history.checkpoints, width="stretch",
+              help="Auto-play: step through the recorded checkpoints from step 0, with blended frames between "
+                   "them, at the pace you choose. Works while training goes on and after it ends.")
+    c2.segmented_control("Film pace", list(PACES), default="normal", key=f"{page}_pace", required=True,
+                         help="Seconds per frame: slow 1 s, normal 0.5 s, fast 0.25 s.")
+
+
+def live_view(session: TrainingSession, page: str, font_scale: float = 1.0) -> None:
+    """Two fragments: a light one that follows the run twice a second (progress, new checkpoints),
+    and the film, which is redrawn only when its frame changes: on a new checkpoint (via a rerun
+    from the light one), on the person's own clicks, or at the auto-play pace."""
+    film = _frame_state(page)
+    pace = PACES[st.session_state.get(f"{page}_pace") or "normal"]
+
+    @st.fragment(run_every=LIVE_POLL if session.active else None)
+    def _follow() -> None:
+        session.touch()
+        session.drain()
+        h = session.history
+        now = (session.run_id, session.state, len(h.checkpoints))
+        seen = st.session_state.get(f"{page}_seen")
+        st.session_state[f"{page}_seen"] = now
+        progress_line(session)
+        if h.message:
+            st.error(f"{h.message} Your text and settings are kept: press Replay to try again.", icon=":material/warning:")
+        if seen is not None and seen != now:
+            if seen[0] != session.run_id:
+                film.update(follow=True, step=0.0)
+            if seen[:2] != now[:2] or film["follow"]:
+                st.rerun()  # redraw the controls and the film with the new state or checkpoint
+
+    @st.fragment(run_every=pace if film["autoplay"] else None)
+    def _film() -> None:
+        _draw(session, page, film, font_scale)
+
+    _follow()
+    _film()
+
+
+def _advance(film: dict, steps: list[int], interval: int, active: bool) -> None:
+    """One auto-play frame forward; at the last checkpoint, wait for more or stop."""
+    frame = max(1, interval // FRAMES_PER_CHECKPOINT)
+    nxt = film.get("step", 0.0) + frame
+    if nxt >= steps[-1]:
+        film["step"] = float(steps[-1])
+        if not active:
+            film["autoplay"] = False
+            st.rerun()  # the film ended: the Play film button and the tick rate follow
+    else:
+        film["step"] = float(nxt)
+
+
+def _stop_film(film: dict) -> None:
+    """A person's own scrubbing stops the auto-play; the next draw reruns the page for the button."""
+    if film["autoplay"]:
+        film.update(autoplay=False, needs_rerun=True)
+
+
+def _draw(session: TrainingSession, page: str, film: dict, font_scale: float) -> None:
+    if film.pop("needs_rerun", False):
+        st.rerun()
+    h = session.history
+    n_layer = session.request.model.n_layer if session.request else 2
+    n_head = session.request.model.n_head if session.request else 2
+    if not h.checkpoints:
+        if session.active:
+            st.info("Taking the first snapshot of attention (step 0)…", icon=":material/hourglass_top:")
+        else:
+            st.info("Press **Play**: at step 0 every head looks almost evenly at everything before it (a pale, "
+                    "washed-out triangle). Watch patterns appear as the model learns.", icon=":material/lightbulb:")
+        tokens = h.probe_tokens or list("the attention appears here")
+        _grid(np.zeros((n_layer, n_head, len(tokens), len(tokens)), dtype=np.float32), tokens, page, font_scale, idle=True)
+        return
+
+    steps = [c.step for c in h.checkpoints]
+    matrices = [c.attention for c in h.checkpoints]
+    interval = session.request.train.eval_interval if session.request else max(1, steps[-1])
+    if film["autoplay"]:
+        _advance(film, steps, interval, session.active)
+    elif film["follow"]:
+        film["step"] = float(steps[-1])
+    step = float(min(film.get("step", steps[-1]), steps[-1]))
+
+    _timeline(page, film, steps, interval, step)
+    step = float(min(film.get("step", steps[-1]), steps[-1]))
+    frame = attn.interpolate(steps, matrices, step)
+    tokens = h.probe_tokens
+    st.markdown(f"#### {_step_words(step, steps)}")
+
+    mode = st.segmented_control(
+        "View", ["Overview", "Detail", "3D"], default="Overview", key=f"{page}_mode", required=True,
+        help="Overview: every layer and head. Detail: one head, large, with characters on the axes. 3D: the same "
+             "head as columns you can turn.")
+    if mode == "Overview":
+        _grid(frame, tokens, page, font_scale)
+    else:
+        layer, head = _head_selectors(page, frame.shape[0], frame.shape[1])
+        if mode == "Detail":
+            _detail(frame[layer, head], tokens, layer, head, step, font_scale)
+        else:
+            _three_d(frame[layer, head], tokens, page, layer, head)
+    _reading_aids(steps, matrices, tokens, step, font_scale)
+    _exports(page, steps, matrices, tokens, frame, step, session)
+
+
+def _step_words(step: float, steps: list[int]) -> str:
+    s = int(round(step))
+    if s in steps:
+        return f"Step {s:,} · checkpoint {steps.index(s) + 1} of {len(steps)}"
+    before = max(x for x in steps if x <= s)
+    after = min(x for x in steps if x >= s)
+    return f"Step {s:,} · blend of checkpoints at steps {before:,} and {after:,}"
+
+
+def _timeline(page: str, film: dict, steps: list[int], interval: int, step: float) -> None:
+    key = f"{page}_scrub"
+    frame = max(1, interval // FRAMES_PER_CHECKPOINT)
+    last = steps[-1]
+
+    def on_scrub():
+        value = st.session_state[key]
+        # Snap to a checkpoint when within a tenth of an interval of it.
+        nearest = min(steps, key=lambda s: abs(s - value))
+        if abs(nearest - value) <= max(1, interval // 10):
+            value = nearest
+        _stop_film(film)
+        film.update(step=float(value), follow=value >= last)
+
+    def jump(direction: int):
+        current = film.get("step", last)
+        if direction < 0:
+            target = max([s for s in steps if s < current], default=steps[0])
+        else:
+            target = min([s for s in steps if s > current], default=last)
+        _stop_film(film)
+        film.update(step=float(target), follow=target >= last)
+
+    c_prev, c_slider, c_next = st.columns([1, 8, 1], vertical_alignment="bottom")
+    c_prev.button("Prev", icon=":material/skip_previous:", key=f"{page}_prev", on_click=jump, args=(-1,),
+                  disabled=step <= steps[0], width="stretch", help="Back one checkpoint.")
+    c_next.button("Next", icon=":material/skip_next:", key=f"{page}_next", on_click=jump, args=(1,),
+                  disabled=step >= last, width="stretch", help="Forward one checkpoint.")
+    with c_slider:
+        if last == 0:
+            st.caption("The timeline appears after the next checkpoint.")
+            return
+        st.session_state[key] = int(round(step)) - int(round(step)) % frame if int(round(step)) not in steps else int(round(step))
+        st.slider("Training step", 0, last, step=frame, key=key, on_change=on_scrub,
+                  help="Drag through training. At a checkpoint you see its attention; between two you see a blend "
+                       "of them. Dragging to the end follows the newest checkpoint.")
+
+
+def _head_selectors(page: str, n_layer: int, n_head: int) -> tuple[int, int]:
+    c1, c2 = st.columns(2)
+    layer = c1.selectbox("Layer", list(range(n_layer)), format_func=lambda i: f"Layer {i + 1}", key=f"{page}_layer",
+                         help="Which transformer block. Layer 1 reads the characters; later layers read layer 1's output.")
+    head = c2.selectbox("Head", list(range(n_head)), format_func=lambda i: f"Head {i + 1}", key=f"{page}_head",
+                        help="Each head learns its own way of looking back at earlier characters.")
+    return layer, head
+
+
+def _open_detail(page: str, layer: int, head: int) -> None:
+    st.session_state[f"{page}_mode"] = "Detail"
+    st.session_state[f"{page}_layer"] = layer
+    st.session_state[f"{page}_head"] = head
+
+
+def _grid(frame: np.ndarray, tokens: list[str], page: str, font_scale: float, idle: bool = False) -> None:
+    n_layer, n_head = frame.shape[:2]
+    size = int(min(300, max(150, 900 // max(1, n_head))) * font_scale)
+    st.html(heat_legend_html())
+    for layer in range(n_layer):
+        cols = st.columns(n_head)
+        for head in range(n_head):
+            with cols[head]:
+                st.vega_lite_chart(spec=heatmap(frame[layer, head], tokens, attn.head_name(layer, head), size=size,
+                                                font_scale=font_scale),
+                                   key=f"{page}_cell_{layer}_{head}", width="content")
+                if not idle:
+                    st.button("Open", icon=":material/zoom_in:", key=f"{page}_open_{layer}_{head}",
+                              on_click=_open_detail, args=(page, layer, head),
+                              help=f"Open {attn.head_name(layer, head)} large, with the characters on the axes.")
+    st.caption("Rows: the character doing the looking (query). Columns: the characters it looks at (keys). White = "
+               "no attention, dark blue = all of it. The upper triangle is empty: a character cannot see the future.")
+
+
+def _detail(matrix: np.ndarray, tokens: list[str], layer: int, head: int, step: float, font_scale: float) -> None:
+    title = f"{attn.head_name(layer, head)} · step {int(round(step)):,}"
+    size = int(640 * font_scale)
+    st.vega_lite_chart(spec=heatmap(matrix, tokens, title, size=size, legend=True, detail=True, font_scale=font_scale),
+                       key="cinema_detail", width="content")
+    probe = html.escape("".join(visible_char(t) for t in tokens))
+    st.html(f'<div style="font-family: ui-monospace, monospace; color:#94A3B8; font-size:0.85rem;">'
+            f'Probe text: <span style="color:#E2E8F0">{probe}</span> · ␣ = space, ↵ = new line</div>')
+
+
+def _three_d(matrix: np.ndarray, tokens: list[str], page: str, layer: int, head: int) -> None:
+    try:
+        deck = attention_deck(matrix, tokens)
+        st.pydeck_chart(deck, key=f"{page}_deck", height=560)
+        st.caption(f"{attn.head_name(layer, head)} in 3D: column height and colour = attention. Drag to turn, scroll "
+                   "to zoom, hover a column for its characters. No columns? Your browser may lack WebGL: use Detail.")
+    except Exception as e:  # pydeck missing or the deck cannot be built: 2D instead, with a note
+        st.info(f"The 3D view is not available here ({type(e).__name__}); showing the 2D heatmap instead.")
+        _detail(matrix, tokens, layer, head, 0, 1.0)
+
+
+def _reading_aids(steps: list[int], matrices: list[np.ndarray], tokens: list[str], step: float, font_scale: float) -> None:
+    upto = [i for i, s in enumerate(steps) if s <= step] or [0]
+    st.markdown("##### What the heads learned", help="Measured on the attention shown, not written in advance.")
+    sentences = attn.describe([steps[i] for i in upto], [matrices[i] for i in upto], tokens)
+    st.html("<ul style='margin:0 0 0.5rem 1rem; color:#CBD5E1; line-height:1.6'>"
+            + "".join(f"<li>{html.escape(s)}</li>" for s in sentences) + "</ul>")
+    rows = attn.entropy_history(steps, matrices)
+    st.vega_lite_chart(spec=entropy_chart(rows, attn.max_entropy(len(tokens)), font_scale=font_scale),
+                       key="cinema_entropy", width="stretch")
+    st.caption("Entropy of each head over training: high = attention spread evenly, low = focused on a few characters.")
+
+
+def _exports(page: str, steps, matrices, tokens, frame, step: float, session: TrainingSession) -> None:
+    layer = st.session_state.get(f"{page}_layer", 0) or 0
+    head = st.session_state.get(f"{page}_head", 0) or 0
+    layer = min(layer, frame.shape[0] - 1)
+    head = min(head, frame.shape[1] - 1)
+    c1, c2 = st.columns(2)
+    meta = {"dataset": session.request.label if session.request else "", "model": session.request.model.to_dict()
+            if session.request else {}}
+    # Callables: the files are made only when a person clicks, not on every tick of the film.
+    c1.download_button("Attention history (JSON)", data=lambda: attn.export_json(steps, matrices, tokens, meta),
+                       file_name="attention-history.json", mime="application/json", icon=":material/download:",
+                       key=f"{page}_dl_json", on_click="ignore",
+                       help="Every checkpoint, layer and head, with the probe's characters.")
+    title = f"{attn.head_name(layer, head)} at step {int(round(step))}"
+    matrix = frame[layer, head]
+    c2.download_button("This heatmap (SVG)", data=lambda: heatmap_svg(matrix, tokens, title),
+                       file_name=f"attention-L{layer + 1}-H{head + 1}-step{int(round(step))}.svg", mime="image/svg+xml",
+                       icon=":material/image:", key=f"{page}_dl_svg", on_click="ignore",
+                       help="The heatmap of the selected layer and head at the step shown, as a picture.")
