@@ -119,6 +119,10 @@ def read_upload(filename: str, data: bytes) -> str:
     ext = Path(filename or "").suffix.lower()
     if ext == ".txt":
         text = decode_text_file(data)
+    elif ext == ".docx":
+        from .docx_reader import read_docx
+
+        text = read_docx(data)
     else:
         shown = display_name(ext) if ext else "no extension"
         raise UserInputError("file_invalid_type", f"'{shown}' files cannot be read here.")

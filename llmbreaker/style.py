@@ -1,0 +1,428 @@
+"""Style Transfer Speed Run, engine side (spec 6.4, 8.3): checking a person's text, style and
+confidence metrics, and the phrases a generated text shares with the original.
+
+Pure Python and numpy: no torch, no streamlit. Everything here is a plain function of strings and
+numbers, so it can be tested on texts whose answers are worked out by hand.
+"""
+from __future__ import annotations
+
+import html
+import math
+import re
+import unicodedata
+from dataclasses import dataclass
+
+import numpy as np
+
+from .errors import UserInputError
+
+
+# -- limits -------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class TextLimits:
+    min_words: int = 50  # spec 8.3 "Min 50 words required"
+    min_chars: int = 100  # spec 9.1 / errors.py: fewer characters cannot fill one training window
+    # Two upper limits, and whichever is hit first applies: spec 9.3 "Max 50,000 characters" and
+    # spec 8.3 "Max 10,000 words". For ordinary prose (about 5.5-6 characters per word with its
+    # space) the character limit comes first (~8,500 words); the word limit only matters for texts
+    # of very short words.
+    max_chars: int = 50_000
+    max_words: int = 10_000
+    recommended_words: int = 300  # spec 6.4: "Min 300 words recommended"
+
+
+USER_TEXT_LIMITS = TextLimits()
+
+
+# -- the alphabet the model may learn -------------------------------------------------------------
+
+# Typographic characters that have a plain equivalent. Replacing them is normalisation, not removal:
+# they are not counted in `removed`.
+_REPLACE = {
+    "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'", "\u00b4": "'",
+    "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u201f": '"', "\u2033": '"', "\u00ab": '"', "\u00bb": '"',
+    "\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-", "\u2014": "-", "\u2015": "-", "\u2212": "-",
+    "\u00ad": "",  # soft hyphen: invisible
+    "\u2026": "...",
+    "\u00a0": " ", "\u2007": " ", "\u202f": " ", "\u2009": " ", "\u200a": " ", "\t": " ",
+    "\u200b": "", "\u200c": "", "\u200d": "", "\u2060": "", "\ufeff": "",  # zero-width, BOM
+    "\u2028": "\n", "\u2029": "\n",
+}
+_REPLACE_TABLE = str.maketrans(_REPLACE)
+# Kept: printable ASCII, newline, and the Latin-1 letters À-ÿ except × and ÷.
+_LATIN1_LETTERS = "".join(chr(c) for c in range(0xC0, 0x100) if chr(c) not in "\u00d7\u00f7")
+ALLOWED_CHARS = frozenset("\n" + "".join(chr(c) for c in range(32, 127)) + _LATIN1_LETTERS)
+_DISALLOWED = re.compile("[^\n -~" + re.escape(_LATIN1_LETTERS) + "]")
+# Code points that only modify the character before them (emoji presentation, skin tones, combining
+# marks left over): removed with it, but not counted as one more removed character.
+_MODIFIERS = re.compile("[\ufe00-\ufe0f\U0001f3fb-\U0001f3ff\u20e3\U000e0020-\U000e007f]")
+
+
+def normalise(text: str) -> str:
+    """CRLF/CR -> LF, Unicode NFC (e + combining accent -> é), curly quotes -> straight quotes,
+    dashes -> '-', '…' -> '...', tabs and special spaces -> space, invisible characters dropped."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return unicodedata.normalize("NFC", text).translate(_REPLACE_TABLE)
+
+
+def _transliterate(ch: str) -> str:
+    """A letter outside the alphabet as its accent-free base if it has one (ő -> o, ł has none -> '')."""
+    if not unicodedata.category(ch).startswith("L"):
+        return ""
+    base = "".join(c for c in unicodedata.normalize("NFKD", ch) if not unicodedata.combining(c))
+    return base if base and all(c in ALLOWED_CHARS for c in base) else ""
+
+
+def filter_text(text: str) -> tuple[str, int]:
+    """(normalised text with only allowed characters, how many characters were removed).
+
+    Letters outside Latin-1 that have an accent-free form are kept as that form (Polish ś -> s,
+    Hungarian ő -> o) and not counted as removed. Emoji, symbols, control characters and other
+    scripts are removed and counted, one per visible character (a skin-tone modifier or variation
+    selector does not count again).
+    """
+    text = normalise(text)
+    removed = 0
+
+    def repl(m: re.Match) -> str:
+        nonlocal removed
+        ch = m.group()
+        kept = _transliterate(ch)
+        if not kept and not _MODIFIERS.match(ch) and not unicodedata.combining(ch):
+            removed += 1
+        return kept
+
+    return _DISALLOWED.sub(repl, text), removed
+
+
+# -- checking a person's text ---------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class TextCheck:
+    text: str  # normalised and filtered: what the model trains on
+    removed: int  # characters dropped by the filter (emoji, symbols, other scripts)
+    chars: int
+    words: int  # whitespace-separated, as a word processor counts
+    distinct_chars: int  # the model's vocabulary size
+    error: UserInputError | None
+    warning: str | None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+    @property
+    def can_truncate(self) -> bool:
+        return self.error is not None and self.error.code == "text_too_long"
+
+
+def check_user_text(text: str, limits: TextLimits = USER_TEXT_LIMITS) -> TextCheck:
+    """Filter a pasted or uploaded text and say whether it can be trained on. Counts are of the
+    filtered text. `error` is set for too little or too much text, `warning` for less than the
+    recommended amount."""
+    filtered, removed = filter_text(text or "")
+    chars, words = len(filtered), len(filtered.split())
+    error = warning = None
+    if words < limits.min_words or chars < limits.min_chars:
+        error = UserInputError(
+            "text_too_short",
+            f"This text has {words:,} word{'s' * (words != 1)} and {chars:,} character{'s' * (chars != 1)}; "
+            f"at least {limits.min_words} words and {limits.min_chars} characters are needed.",
+        )
+    elif chars > limits.max_chars or words > limits.max_words:
+        error = UserInputError(
+            "text_too_long",
+            f"This text has {chars:,} characters and {words:,} words; the limits are "
+            f"{limits.max_chars:,} characters and {limits.max_words:,} words. "
+            f"It can be cut to fit, at the end of a sentence.",
+        )
+    elif words < limits.recommended_words:
+        warning = (f"Results improve with more text: this has {words:,} words, and {limits.recommended_words}+ "
+                   f"words give the model more of your style to learn.")
+    return TextCheck(filtered, removed, chars, words, len(set(filtered)), error, warning)
+
+
+_SENTENCE_END = re.compile(r"[.!?][\"')\]]*(?=\s)|\n[ \t]*\n")
+
+
+def truncate(text: str, limits: TextLimits = USER_TEXT_LIMITS) -> str:
+    """The start of a text that fits both upper limits, cut after the last sentence end (. ! ? or a
+    blank line) if one is in the last fifth of what fits, else at the last space. A text that
+    already fits comes back unchanged. Meant for `TextCheck.text` (already normalised)."""
+    if len(text) <= limits.max_chars and len(text.split()) <= limits.max_words:
+        return text
+    cut = min(len(text), limits.max_chars)
+    words = list(re.finditer(r"\S+", text[: cut + 1]))  # +1: is the word at the cut complete?
+    if len(words) > limits.max_words:
+        cut = words[limits.max_words - 1].end()
+    elif words and words[-1].end() > cut:  # the limit falls inside a word: leave it out
+        cut = words[-1].start()
+    head = text[:cut]
+    ends = [m.end() for m in _SENTENCE_END.finditer(head + " ")]
+    if ends and ends[-1] >= 0.8 * cut:
+        head = head[: ends[-1]]
+    return head.rstrip()
+
+
+# -- words ----------------------------------------------------------------------------------------
+
+# A word: letters (ASCII and Latin-1) and digits, with inner apostrophes (don't, o'clock).
+# Punctuation is never part of a word, so matching is punctuation-insensitive. Unlike
+# corpus.WORD (ASCII letters only), accented words such as "café" stay whole.
+_L = "A-Za-z0-9" + _LATIN1_LETTERS
+WORD = re.compile(f"[{_L}]+(?:'[{_L}]+)*")
+_APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'"})  # same length, so spans stay valid
+
+
+def words_of(text: str) -> list[str]:
+    """The words of a text, lower-cased, punctuation stripped."""
+    return [m.group().lower() for m in WORD.finditer(normalise(text))]
+
+
+def _word_spans(text: str) -> tuple[list[str], list[tuple[int, int]]]:
+    """Lower-cased words and their character spans in `text` itself (so spans index the text as
+    given; only curly apostrophes are read as straight ones, which keeps lengths equal)."""
+    same_length = text.translate(_APOSTROPHES)
+    found = list(WORD.finditer(same_length))
+    return [m.group().lower() for m in found], [m.span() for m in found]
+
+
+# -- style metrics --------------------------------------------------------------------------------
+
+# Keyword lists for the formality score (spec 8.3 starts both lists). Formal: connectives, hedges and
+# set phrases of letters, reports and essays. Informal: slang, chat abbreviations and fillers. Each
+# word is one that is rarely used in the other register; ambiguous everyday words ("like", "so",
+# "pretty", "please") are left out.
+FORMAL_WORDS = frozenset("""
+    regarding pursuant aforementioned nevertheless nonetheless notwithstanding furthermore moreover
+    therefore consequently hence thus accordingly whereas whereby herein hereby thereby therein
+    henceforth heretofore subsequently additionally sincerely respectfully kindly regards
+    concerning approximately assist assistance inform request require obtain commence ensure
+    facilitate utilize utilise endeavour endeavor shall whom numerous sufficient appreciate
+    convenience acknowledge correspondence enclosed purchase inquire enquire indeed
+    thereafter albeit
+""".split())
+INFORMAL_WORDS = frozenset("""
+    gonna wanna gotta kinda sorta dunno lemme gimme yeah yep yup nope nah stuff lol lmao omg btw
+    tbh idk imo brb thx ty pls plz hey hiya yo dude guys awesome cool ok okay oops wow ugh
+    y'all ain't cuz ya folks chill super totally basically literally
+""".split())
+# Contractions are informal (they are avoided in formal writing): don't, I'm, we're, it's, ...
+_CONTRACTION = re.compile(r"(?:n't|'m|'re|'ve|'ll|'d)$")
+_S_CONTRACTIONS = frozenset("it's that's there's here's what's who's let's he's she's where's how's".split())
+
+
+def formality(text: str) -> int:
+    """0 (informal) to 100 (formal), 50 when neither kind of word is present.
+
+    Spec 8.3: 50 + (formal - informal) x 10, clamped. Here the net count is taken per 100 words
+    (texts under 100 words count as 100 words), because the page compares a ~1,000-word original with
+    a ~100-word sample: with raw counts the longer text would always look more extreme. One net
+    formal word per 100 words = 60, five = 100. A short text is not blown up: one formal word in a
+    ten-word text is +10, as in the spec.
+    """
+    words = words_of(text)
+    formal = sum(1 for w in words if w in FORMAL_WORDS)
+    informal = sum(1 for w in words if w in INFORMAL_WORDS or w in _S_CONTRACTIONS or _CONTRACTION.search(w))
+    score = 50 + (formal - informal) * 10 * 100 / max(len(words), 100)
+    return int(min(100, max(0, round(score))))
+
+
+def formality_label(score: int) -> str:
+    """'High' (65+), 'Low' (35 or less) or 'Medium': at least 1.5 net markers per 100 words."""
+    return "High" if score >= 65 else "Low" if score <= 35 else "Medium"
+
+
+_SENTENCE_SPLIT = re.compile(r"[.!?]+|\n[ \t]*\n")
+
+
+def sentences(text: str) -> list[str]:
+    """Sentences: pieces between . ! ? and blank lines that hold at least one word."""
+    return [s.strip() for s in _SENTENCE_SPLIT.split(normalise(text)) if WORD.search(s)]
+
+
+def avg_sentence_length(text: str) -> float:
+    """Words per sentence (0.0 for a text without words)."""
+    parts = sentences(text)
+    return sum(len(WORD.findall(s)) for s in parts) / len(parts) if parts else 0.0
+
+
+def vocabulary_richness(text: str) -> float:
+    """Distinct words / all words (0.0 to 1.0), lower-cased, punctuation stripped.
+
+    Longer texts repeat more words, so this falls with length: compare texts of similar length.
+    """
+    words = words_of(text)
+    return len(set(words)) / len(words) if words else 0.0
+
+
+def style_metrics(text: str) -> dict:
+    """All style metrics of a text, for the side-by-side table."""
+    score = formality(text)
+    return {
+        "formality": score,
+        "formality_label": formality_label(score),
+        "avg_sentence_length": avg_sentence_length(text),
+        "vocabulary_richness": vocabulary_richness(text),
+        "words": len(words_of(text)),
+    }
+
+
+# -- confidence metrics ---------------------------------------------------------------------------
+
+def avg_chosen_probability(probs) -> float:
+    """Mean probability the model gave each character it chose while generating (0.0 if none)."""
+    values = [float(p) for p in probs if math.isfinite(float(p))]
+    return sum(values) / len(values) if values else 0.0
+
+
+def perplexity(val_loss: float) -> float:
+    """exp(validation loss): the model is as unsure as if it picked among this many characters
+    uniformly. inf for a non-finite or huge loss."""
+    if not math.isfinite(val_loss) or val_loss > 700:
+        return math.inf
+    return math.exp(val_loss)
+
+
+# The label says how sure the model is of what it writes, so it comes from the average probability
+# of the characters it chose (sampled at the page's temperature): 0.6+ means most picks were near-
+# certain, under 0.2 most were picks among several similar options.
+#
+# Validation perplexity answers another question: how well the model predicts text of yours it has
+# not seen. Its thresholds follow the character entropy of English (Shannon): letter frequencies
+# alone give ~4.1 bits = perplexity ~17-20, knowing the previous letter ~3.3 bits = ~10, a few
+# letters of context ~2.3 bits = ~5. It sets the label only when no generation was measured.
+#
+# Taking the lower of the two levels was tried and rejected: on 300-1,000 words the model memorises
+# within a few hundred steps (measured, Small model, steps 500-1,500: train loss 0.07-0.7,
+# validation perplexity 20-8,000, average chosen probability 0.65-1.0), and calling a model that recites its text with 99 % certainty
+# "guessing" is wrong. That case is reported separately by `is_reciting`.
+CONFIDENCE_LABELS = ("guessing", "unsure", "fairly confident", "very confident")
+PROB_THRESHOLDS = (0.2, 0.4, 0.6)  # avg chosen probability at least this -> level 1, 2, 3
+PERPLEXITY_THRESHOLDS = (20.0, 10.0, 5.0)  # perplexity at most this -> level 1, 2, 3
+RECITING_PROB, RECITING_PERPLEXITY = 0.6, 20.0
+RECITING_NOTE = ("It is sure of what it writes but poor at predicting new text of yours: it is reciting "
+                 "your text more than writing in your style.")
+
+
+def confidence_label(avg_prob: float | None, perplexity: float | None = None) -> str:
+    """Plain words for how sure the model is of what it generates: from the average chosen
+    probability, or from the validation perplexity when there is no generation yet (avg_prob None)."""
+    if avg_prob is not None and math.isfinite(avg_prob):
+        return CONFIDENCE_LABELS[sum(avg_prob >= t for t in PROB_THRESHOLDS)]
+    if perplexity is not None and math.isfinite(perplexity):
+        return CONFIDENCE_LABELS[sum(perplexity <= t for t in PERPLEXITY_THRESHOLDS)]
+    return CONFIDENCE_LABELS[0]
+
+
+def is_reciting(avg_prob: float, perplexity: float) -> bool:
+    """Sure of its own text (avg chosen probability 0.6+) yet worse than letter frequencies on
+    unseen text (validation perplexity over 20): memorised, not generalised. Show RECITING_NOTE."""
+    return avg_prob >= RECITING_PROB and perplexity > RECITING_PERPLEXITY
+
+
+# -- what the generated text shares with the original ----------------------------------------------
+
+Span = tuple[int, int]
+
+
+def _merge(spans: list[Span]) -> list[Span]:
+    merged: list[Span] = []
+    for start, end in sorted(spans):
+        if merged and start <= merged[-1][1]:
+            if end > merged[-1][1]:
+                merged[-1] = (merged[-1][0], end)
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def _ngrams(words: list[str], n: int) -> set[tuple[str, ...]]:
+    return {tuple(words[i:i + n]) for i in range(len(words) - n + 1)}
+
+
+def phrase_spans(original: str, generated: str, n: int = 2) -> tuple[list[Span], list[Span]]:
+    """Where the two texts share a phrase of n or more words: (spans in original, spans in
+    generated), as sorted, non-overlapping (start, end) character offsets into each text.
+
+    Words are compared lower-cased and without punctuation ("Cat, sat" matches "cat sat"). Every
+    shared n-word sequence is marked in both texts and overlapping marks are merged, so a shared
+    phrase of any length >= n comes out as one span.
+    """
+    if n < 1:
+        raise ValueError("n must be at least 1")
+    ow, ospans = _word_spans(original)
+    gw, gspans = _word_spans(generated)
+    common = _ngrams(ow, n) & _ngrams(gw, n)
+
+    def marks(words, spans):
+        return _merge([(spans[i][0], spans[i + n - 1][1])
+                       for i in range(len(words) - n + 1) if tuple(words[i:i + n]) in common])
+
+    return marks(ow, ospans), marks(gw, gspans)
+
+
+def shared_phrases(original: str, generated: str, n_min: int = 2) -> list[str]:
+    """The phrases of `generated` (n_min+ words) also found in `original`, as they read in the
+    generated text, in order, without repeats (the text of each highlighted span)."""
+    _, spans = phrase_spans(original, generated, n_min)
+    seen, phrases = set(), []
+    for s, e in spans:
+        phrase = generated[s:e]
+        key = " ".join(w.lower() for w in WORD.findall(phrase.translate(_APOSTROPHES)))
+        if key not in seen:
+            seen.add(key)
+            phrases.append(phrase)
+    return phrases
+
+
+def real_word_share(generated: str, original: str) -> float:
+    """Share of the generated words that are words of the original (0.0 if none were generated)."""
+    vocab = set(words_of(original))
+    words = words_of(generated)
+    return sum(w in vocab for w in words) / len(words) if words else 0.0
+
+
+def longest_copied_run(generated: str, original: str) -> tuple[str, int]:
+    """The longest run of consecutive generated words that appears word for word in the original:
+    (the run as written in the generated text, its length in words). ("", 0) if no word matches;
+    the earliest run wins a tie.
+
+    Longest common substring over words: one numpy row per generated word, O(len(gen) x len(orig)).
+    """
+    gw, gspans = _word_spans(generated)
+    ow, _ = _word_spans(original)
+    if not gw or not ow:
+        return "", 0
+    ids = {w: i for i, w in enumerate(dict.fromkeys(ow + gw))}
+    orig = np.fromiter((ids[w] for w in ow), dtype=np.int64, count=len(ow))
+    prev = np.zeros(len(ow), dtype=np.int64)
+    best, best_end = 0, -1
+    for j, w in enumerate(gw):
+        run = np.zeros_like(prev)
+        eq = orig == ids[w]
+        run[0] = eq[0]
+        run[1:] = np.where(eq[1:], prev[:-1] + 1, 0)
+        top = int(run.max())
+        if top > best:
+            best, best_end = top, j
+        prev = run
+    if best == 0:
+        return "", 0
+    start = gspans[best_end - best + 1][0]
+    return generated[start:gspans[best_end][1]], best
+
+
+def highlight_html(text: str, spans, title: str | None = None) -> str:
+    """The text as HTML: every piece escaped, newlines kept (show it with white-space: pre-wrap),
+    the spans wrapped in <mark class="lb-match">. Spans are clamped to the text and merged."""
+    pieces, pos = [], 0
+    attr = f' title="{html.escape(title, quote=True)}"' if title else ""
+    clamped = [(max(0, int(s)), min(len(text), int(e))) for s, e in spans]
+    for start, end in _merge([(s, e) for s, e in clamped if s < e]):
+        pieces.append(html.escape(text[pos:start], quote=True))
+        pieces.append(f'<mark class="lb-match"{attr}>{html.escape(text[start:end], quote=True)}</mark>')
+        pos = end
+    pieces.append(html.escape(text[pos:], quote=True))
+    return "".join(pieces)

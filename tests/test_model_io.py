@@ -1,0 +1,162 @@
+"""Saving and loading models: a faithful round trip, and refusal of anything that is not ours."""
+import io
+import os
+import pickle
+
+import pytest
+import torch
+
+from llmbreaker.corpus import CharTokenizer
+from llmbreaker.errors import UserInputError
+from llmbreaker.model import MicroGPT, ModelConfig
+from llmbreaker.model_io import FORMAT, MAX_MODEL_BYTES, load_model, save_model
+from llmbreaker.trainer import TrainConfig, Trainer
+
+TEXT = "the quick brown fox jumps over the lazy dog. " * 40
+
+
+def _model(**overrides) -> tuple[MicroGPT, CharTokenizer]:
+    tok = CharTokenizer.from_text(TEXT)
+    torch.manual_seed(0)
+    return MicroGPT(ModelConfig(vocab_size=tok.vocab_size, **overrides)), tok
+
+
+def _payload(model: MicroGPT, tok: CharTokenizer) -> dict:
+    return {"format": FORMAT, "version": 1, "config": model.config.to_dict(), "vocab": list(tok.chars),
+            "state_dict": {k: v.clone() for k, v in model.state_dict().items()}}
+
+
+def _torch_bytes(obj) -> bytes:
+    buf = io.BytesIO()
+    torch.save(obj, buf)
+    return buf.getvalue()
+
+
+def _refused(data: bytes, code: str = "file_unreadable") -> UserInputError:
+    with pytest.raises(UserInputError) as err:
+        load_model(data)
+    assert err.value.code == code
+    if code == "file_unreadable":
+        assert "not a model file saved by LLMBreaker" in err.value.message
+    return err.value
+
+
+def test_round_trip_gives_the_same_logits_and_vocabulary():
+    model, tok = _model(n_embd=24, n_layer=3, n_head=4, block_size=32)
+    with torch.no_grad():
+        model.tok_emb.weight.add_(torch.randn_like(model.tok_emb.weight))  # not just the initial weights
+    data = save_model(model, tok)
+    loaded, tok2 = load_model(data)
+    assert tok2.chars == tok.chars and loaded.config == model.config and not loaded.training
+    x = torch.tensor([tok.encode("the lazy dog")])
+    model.eval()
+    assert torch.equal(model(x)[0], loaded(x)[0])
+    assert all(p.device.type == "cpu" for p in loaded.parameters())
+
+
+def test_round_trip_from_a_trainer_and_generation_works():
+    trainer = Trainer(TEXT, ModelConfig(n_embd=16, n_layer=1, n_head=2, block_size=16),
+                      TrainConfig(max_steps=10, eval_interval=5))
+    for _ in range(3):
+        trainer.step()
+    loaded, tok = load_model(save_model(trainer))
+    assert tok.chars == trainer.tokenizer.chars
+    x = trainer.val_ids[:16].view(1, -1)
+    trainer.model.eval()
+    assert torch.equal(trainer.model(x)[0], loaded(x)[0])
+    ids, probs = loaded.generate(torch.tensor(tok.encode("the")), 20, generator=torch.Generator().manual_seed(1))
+    assert len(ids) == 20 and all(0 < p <= 1 for p in probs)
+
+
+def test_loading_leaves_the_global_random_generator_alone():
+    data = save_model(*_model())
+    state = torch.random.get_rng_state()
+    load_model(data)
+    assert torch.equal(state, torch.random.get_rng_state())
+
+
+def test_random_bytes_and_other_files_are_refused():
+    _refused(os.urandom(5000))
+    _refused(b"")
+    _refused(b"PK\x03\x04" + os.urandom(500))
+    _refused(_torch_bytes([1, 2, 3]))
+    _refused(_torch_bytes({"just": torch.zeros(3)}))
+
+
+def test_a_file_over_10_mb_is_refused_before_reading():
+    _refused(b"\0" * (MAX_MODEL_BYTES + 1), code="file_too_large")
+
+
+@pytest.mark.parametrize("change", [
+    lambda p: p.update(extra="hello"),  # an extra top-level key
+    lambda p: p.pop("vocab"),
+    lambda p: p.update(format="something-else"),
+    lambda p: p.update(version=2),
+    lambda p: p.update(version=True),
+    lambda p: p["state_dict"].update(extra=torch.zeros(2)),  # an extra tensor
+    lambda p: p["state_dict"].pop("ln_f.bias"),
+    lambda p: p["state_dict"].update({"tok_emb.weight": torch.zeros(3, 16)}),  # wrong shape
+    lambda p: p["state_dict"].update({"ln_f.bias": torch.zeros(16, dtype=torch.float64)}),  # wrong dtype
+    lambda p: p["state_dict"].update({"ln_f.bias": torch.full((16,), float("nan"))}),
+    lambda p: p["state_dict"].update({"ln_f.weight": torch.full((16,), float("inf"))}),
+    lambda p: p["state_dict"].update({"ln_f.bias": [0.0] * 16}),  # not a tensor
+    lambda p: p.update(vocab=p["vocab"][::-1]),  # ids would not match
+    lambda p: p.update(vocab=p["vocab"][:-1] + ["ab"]),  # not one character
+    lambda p: p.update(vocab=p["vocab"][:-1] + [p["vocab"][0]]),  # a repeat
+    lambda p: p.update(vocab="".join(p["vocab"])),  # not a list
+    lambda p: p["config"].update(extra=1),
+    lambda p: p["config"].update(vocab_size=p["config"]["vocab_size"] + 1),  # != len(vocab)
+    lambda p: p["config"].update(n_embd=15, n_head=2),  # n_head does not divide n_embd
+    lambda p: p["config"].update(n_embd=512, n_head=2),  # over the bound
+    lambda p: p["config"].update(n_layer=0),
+    lambda p: p["config"].update(n_layer=9),
+    lambda p: p["config"].update(block_size=4),
+    lambda p: p["config"].update(n_head=2.0),  # not an int
+    lambda p: p["config"].update(n_layer=True),
+    lambda p: p["config"].update(dropout=0.9),
+    lambda p: p["config"].update(dropout=float("nan")),
+])
+def test_invalid_contents_are_refused(change):
+    payload = _payload(*_model())
+    change(payload)
+    _refused(_torch_bytes(payload))
+
+
+def test_vocab_size_bounds():
+    tok = CharTokenizer("a")  # one character: under the minimum of 2
+    model = MicroGPT(ModelConfig(vocab_size=1))
+    _refused(_torch_bytes(_payload(model, tok)))
+
+
+class _Exploit:
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        return os.system, (f"touch {self.marker}",)
+
+
+@pytest.mark.filterwarnings("ignore:Detected pickle protocol")  # torch's note on the plain pickle
+@pytest.mark.parametrize("wrap", [
+    lambda bomb, payload: bomb,  # the whole file
+    lambda bomb, payload: {**payload, "vocab": bomb},  # hidden inside an otherwise valid file
+])
+def test_a_pickle_that_runs_code_is_refused_without_running_it(tmp_path, wrap):
+    """(Loaded with weights_only=False, the same bytes do create the marker file.)"""
+    marker = tmp_path / "pwned"
+    data = _torch_bytes(wrap(_Exploit(marker), _payload(*_model())))
+    assert b"system" in data
+    _refused(data)
+    assert not marker.exists()
+    # and a plain (non-torch) pickle of the same
+    _refused(pickle.dumps(_Exploit(marker)))
+    assert not marker.exists()
+
+
+def test_save_model_checks_its_inputs():
+    model, tok = _model()
+    with pytest.raises(ValueError):
+        save_model(model)  # no vocabulary
+    with pytest.raises(ValueError):
+        save_model(model, tok.chars[:-1])  # vocabulary of another size
+    assert load_model(save_model(model, "".join(tok.chars)))[1].chars == tok.chars  # a string works too

@@ -1,0 +1,270 @@
+"""Style Transfer engine: text checks, style and confidence metrics, shared phrases, highlighting.
+Every expected value is worked out by hand in the comment or the literal next to it."""
+import math
+import sys
+
+import pytest
+
+from llmbreaker.style import (ALLOWED_CHARS, USER_TEXT_LIMITS, avg_chosen_probability, avg_sentence_length,
+                              check_user_text, confidence_label, filter_text, formality, formality_label,
+                              highlight_html, is_reciting, longest_copied_run, perplexity, phrase_spans, real_word_share,
+                              shared_phrases, style_metrics, truncate, vocabulary_richness, words_of)
+
+
+def test_style_module_imports_neither_torch_nor_streamlit():
+    import subprocess
+    code = "import sys, llmbreaker.style; print('torch' in sys.modules, 'streamlit' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["False", "False"]
+
+
+# -- limits -------------------------------------------------------------------------------------
+
+def test_limits_are_the_specs():
+    assert (USER_TEXT_LIMITS.min_words, USER_TEXT_LIMITS.min_chars) == (50, 100)
+    assert (USER_TEXT_LIMITS.max_chars, USER_TEXT_LIMITS.max_words) == (50_000, 10_000)
+    assert USER_TEXT_LIMITS.recommended_words == 300
+
+
+def test_49_words_is_too_short_and_says_the_counts():
+    check = check_user_text(" ".join(["word"] * 49))  # 49 x 4 letters + 48 spaces = 244 characters
+    assert (check.words, check.chars) == (49, 244)
+    assert check.error.code == "text_too_short" and not check.ok
+    assert "This text has 49 words and 244 characters; at least 50 words and 100 characters are needed." in check.error.message
+    assert check.warning is None
+
+
+def test_50_words_and_100_characters_is_enough_with_a_warning():
+    check = check_user_text(" ".join(["word"] * 50))  # 249 characters
+    assert check.ok and (check.words, check.chars, check.distinct_chars) == (50, 249, 5)
+    assert check.warning.startswith("Results improve with more text") and "300+ words" in check.warning
+
+
+def test_50_words_under_100_characters_is_too_short():
+    check = check_user_text(" ".join(["a"] * 50))  # 99 characters
+    assert check.chars == 99 and check.error.code == "text_too_short"
+    assert "50 words and 99 characters" in check.error.message
+
+
+def test_100_words_warns_and_300_words_does_not():
+    assert "300+ words" in check_user_text(" ".join(["word"] * 100)).warning
+    assert check_user_text(" ".join(["word"] * 300)).warning is None
+
+
+def test_50001_characters_is_too_long_and_can_be_truncated():
+    text = ("abcdefghi " * 5001)[:50_001]  # 5,001 words: only the character limit is hit
+    check = check_user_text(text)
+    assert check.chars == 50_001 and check.error.code == "text_too_long" and check.can_truncate
+    assert "Max 50,000 characters" in check.error.message and "50,001 characters" in check.error.message
+    assert "cut to fit" in check.error.message
+    assert check_user_text(text[:50_000]).ok
+
+
+def test_10001_short_words_is_too_long_by_the_word_limit():
+    check = check_user_text(" ".join(["a"] * 10_001))  # 20,001 characters: under the character limit
+    assert check.chars == 20_001 and check.error.code == "text_too_long" and "10,001 words" in check.error.message
+
+
+def test_emoji_only_text_is_too_short_after_filtering():
+    check = check_user_text("😀 " * 200)
+    assert check.removed == 200 and check.words == 0 and check.error.code == "text_too_short"
+    assert "0 words" in check.error.message
+
+
+def test_filter_removes_emoji_and_keeps_latin1_letters():
+    text, removed = filter_text("héllo 😀 wörld")
+    assert (text, removed) == ("héllo  wörld", 1)
+    assert check_user_text("héllo 😀 wörld").removed == 1
+
+
+def test_normalisation_is_not_counted_as_removal():
+    text, removed = filter_text("“Hi” – it’s\r\nfine…\tok\r")
+    assert (text, removed) == ('"Hi" - it\'s\nfine... ok\n', 0)
+
+
+def test_filter_edge_cases():
+    assert filter_text("👍🏽 ok") == (" ok", 1)  # thumbs-up + skin tone: one visible character
+    assert filter_text("Łódź") == ("ódz", 1)  # ó is Latin-1, ź -> z, Ł has no accent-free form
+    assert filter_text("e\u0301") == ("é", 0)  # e + combining accent -> é (NFC)
+    assert filter_text("a\x00b\x07c €5 × 2") == ("abc 5  2", 4)  # controls and symbols
+    assert filter_text("naïve café, Ñandú; x^2 {ok} ~") == ("naïve café, Ñandú; x^2 {ok} ~", 0)
+    assert all(c in ALLOWED_CHARS for c in check_user_text("日本語 text ✓ → ok").text)
+
+
+def test_truncate_cuts_at_a_sentence_end_inside_both_limits():
+    sentence = "Considerable patience improves everything eventually. "  # 54 characters, 5 words
+    text = sentence * 1000  # 54,000 characters
+    cut = truncate(text)  # 925 whole sentences fit in 50,000 characters; the last space is dropped
+    assert len(cut) <= 50_000 and cut.endswith("eventually.") and len(cut) == 925 * 54 - 1
+    assert check_user_text(cut).ok and text.startswith(cut)
+    # 8 words per 38 characters: the word limit (10,000 words = 1,250 sentences) comes first
+    cut = truncate("This is a sentence of my own writing. " * 1400)
+    assert len(cut) == 1250 * 38 - 1 and len(cut.split()) == 10_000 and check_user_text(cut).ok
+    assert truncate("short text.") == "short text."
+
+
+def test_truncate_by_words_and_without_sentence_ends():
+    cut = truncate(" ".join(["a"] * 10_500))
+    assert len(cut.split()) == 10_000 and check_user_text(cut).ok
+    long_word_text = "x" * 49_998 + " yyyy zz"  # the limit falls inside "yyyy": it is left out
+    assert truncate(long_word_text) == "x" * 49_998
+
+
+# -- style metrics --------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("text, expected", [
+    ("Furthermore, we shall proceed regarding the matter.", 80),  # 3 formal in 7 words: 50 + 30
+    ("yeah gonna grab some stuff lol", 10),  # 4 informal: 50 - 40
+    ("I don't think it's fine", 30),  # two contractions: 50 - 20
+    ("The cat sat on the mat.", 50),  # neither
+    ("hence thus indeed " * 5, 100),  # 15 formal: 50 + 150, clamped
+    ("lol " * 20, 0),  # clamped at 0
+    ("", 50),
+])
+def test_formality_on_small_texts(text, expected):
+    assert formality(text) == expected
+
+
+def test_formality_is_per_100_words_for_longer_texts():
+    text = " ".join(["moreover"] + ["cat"] * 198 + ["therefore"])  # 2 formal in 200 words
+    assert formality(text) == 60  # 50 + 2 x 10 x 100 / 200
+    assert formality(" ".join([text] * 5)) == 60  # same rate, same score, however long
+    assert formality_label(60) == "Medium" and formality_label(85) == "High" and formality_label(20) == "Low"
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("I like cats. They are nice! Do you?", 8 / 3),  # 3 + 3 + 2 words in 3 sentences
+    ("one two three\n\nfour five", 2.5),  # a blank line ends a sentence
+    ("one two\nthree.", 3.0),  # a single newline does not
+    ("Wait... what?!", 1.0),  # runs of . ! ? are one end; empty pieces ignored
+    ("...", 0.0),
+    ("", 0.0),
+])
+def test_avg_sentence_length(text, expected):
+    assert avg_sentence_length(text) == pytest.approx(expected)
+
+
+def test_vocabulary_richness():
+    assert vocabulary_richness("The cat and the hat.") == pytest.approx(4 / 5)
+    assert vocabulary_richness("Don't, don't DON'T stop!") == pytest.approx(2 / 4)
+    assert vocabulary_richness("") == 0.0
+    assert words_of("Café’s “best” Q2-plan") == ["café's", "best", "q2", "plan"]
+
+
+def test_style_metrics_bundle():
+    m = style_metrics("Furthermore, we shall proceed regarding the matter. It is done.")
+    assert m == {"formality": 50 + round(3 * 10 * 100 / 100), "formality_label": "High",
+                 "avg_sentence_length": pytest.approx(10 / 2), "vocabulary_richness": pytest.approx(1.0),
+                 "words": 10}
+
+
+# -- confidence -----------------------------------------------------------------------------------
+
+def test_avg_chosen_probability():
+    assert avg_chosen_probability([0.62, 0.41, 0.78]) == pytest.approx(1.81 / 3)
+    assert avg_chosen_probability([]) == 0.0
+
+
+def test_perplexity_is_exp_of_loss():
+    assert perplexity(0.0) == 1.0
+    assert perplexity(2.0) == pytest.approx(7.389056)
+    assert perplexity(math.log(12.3)) == pytest.approx(12.3)
+    assert perplexity(1000.0) == math.inf and perplexity(float("nan")) == math.inf
+
+
+@pytest.mark.parametrize("prob, ppl, label", [
+    (0.7, 30.0, "very confident"),  # the label is about its own picks...
+    (0.6, 5.0, "very confident"),  # thresholds are inclusive
+    (0.45, 3.0, "fairly confident"),  # ...whatever the perplexity
+    (0.4, None, "fairly confident"),
+    (0.3, 4.0, "unsure"),
+    (0.2, 20.0, "unsure"),
+    (0.1, 3.0, "guessing"),
+    (None, 4.0, "very confident"),  # no generation yet: from the perplexity
+    (None, 5.0, "very confident"),
+    (None, 8.0, "fairly confident"),
+    (None, 20.0, "unsure"),
+    (None, 60.0, "guessing"),
+    (None, math.inf, "guessing"),
+    (None, None, "guessing"),
+])
+def test_confidence_label(prob, ppl, label):
+    assert confidence_label(prob, ppl) == label
+
+
+def test_is_reciting():
+    assert is_reciting(0.95, 400.0)  # memorised: sure of itself, lost on unseen text
+    assert is_reciting(0.6, 20.5)
+    assert not is_reciting(0.6, 20.0) and not is_reciting(0.47, 8.4) and not is_reciting(0.3, 60.0)
+
+
+# -- shared phrases -------------------------------------------------------------------------------
+
+def test_phrase_spans_mark_the_shared_phrase_in_both_texts():
+    original, generated = "the cat sat on the mat", "a cat sat on a hat"
+    in_orig, in_gen = phrase_spans(original, generated, n=2)
+    assert in_orig == [(4, 14)] and in_gen == [(2, 12)]
+    assert original[4:14] == generated[2:12] == "cat sat on"
+    assert phrase_spans(original, generated, n=3) == ([(4, 14)], [(2, 12)])
+    assert phrase_spans(original, generated, n=4) == ([], [])
+    assert shared_phrases(original, generated) == ["cat sat on"]
+
+
+def test_phrase_matching_ignores_case_and_punctuation():
+    original, generated = "The Cat, sat on it.", "cat sat!"
+    in_orig, in_gen = phrase_spans(original, generated)
+    assert [original[s:e] for s, e in in_orig] == ["Cat, sat"]
+    assert [generated[s:e] for s, e in in_gen] == ["cat sat"]
+
+
+def test_several_phrases_and_repeats():
+    original = "I love green tea and I hate cold coffee"
+    generated = "we hate cold rain but love green tea, love green tea"
+    in_orig, in_gen = phrase_spans(original, generated)
+    assert [original[s:e] for s, e in in_orig] == ["love green tea", "hate cold"]
+    assert [generated[s:e] for s, e in in_gen] == ["hate cold", "love green tea", "love green tea"]
+    assert shared_phrases(original, generated) == ["hate cold", "love green tea"]
+
+
+def test_real_word_share():
+    assert real_word_share("the cat zzz dog", "the cat sat") == 0.5
+    assert real_word_share("The CAT", "the cat") == 1.0
+    assert real_word_share("", "the cat") == 0.0 and real_word_share("!!", "the cat") == 0.0
+
+
+def test_longest_copied_run():
+    assert longest_copied_run("a cat sat on a hat", "the cat sat on the mat") == ("cat sat on", 3)
+    assert longest_copied_run("Cat sat, on the mat today", "the cat sat on the mat") == ("Cat sat, on the mat", 5)
+    assert longest_copied_run("the cat xx sat on", "the cat sat on") == ("the cat", 2)  # earliest of a tie
+    assert longest_copied_run("zz yy", "the cat") == ("", 0)
+    assert longest_copied_run("", "the cat") == ("", 0)
+    # a long original: the run must be consecutive in the original too
+    original = " ".join(f"w{i}" for i in range(5000))
+    assert longest_copied_run("w10 w11 w12 w99 w13 w14", original) == ("w10 w11 w12", 3)
+
+
+# -- HTML -----------------------------------------------------------------------------------------
+
+def test_highlight_html_escapes_everything():
+    text = "<script>alert(1)</script> & cat sat\n<img src=x onerror=alert(1)> \"q\""
+    s = text.index("cat")
+    out = highlight_html(text, [(s, s + 7)])
+    assert out == ('&lt;script&gt;alert(1)&lt;/script&gt; &amp; <mark class="lb-match">cat sat</mark>\n'
+                   '&lt;img src=x onerror=alert(1)&gt; &quot;q&quot;')
+    img = text.index("<img")
+    marked = highlight_html(text, [(img, img + 28)])
+    assert '<mark class="lb-match">&lt;img src=x onerror=alert(1)&gt;</mark>' in marked
+    assert "<script" not in marked and "<img" not in marked
+
+
+def test_highlight_html_merges_and_clamps_spans():
+    assert highlight_html("abcdef", [(3, 5), (1, 4), (-5, 0), (5, 99)]) == 'a<mark class="lb-match">bcdef</mark>'
+    assert highlight_html("a<b", []) == "a&lt;b"
+    assert highlight_html("ab", [(0, 1)], title='x"y') == '<mark class="lb-match" title="x&quot;y">a</mark>b'
+
+
+def test_spans_fit_texts_with_curly_apostrophes():
+    original, generated = "It’s my cat’s hat.", "it's my cat's dog"
+    in_orig, in_gen = phrase_spans(original, generated)
+    assert [original[s:e] for s, e in in_orig] == ["It’s my cat’s"]
+    assert highlight_html(generated, in_gen) == '<mark class="lb-match">it&#x27;s my cat&#x27;s</mark> dog'
