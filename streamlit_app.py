@@ -9,6 +9,7 @@ apply_style()
 pages = [
     st.Page("app_pages/watch.py", title="Watch It Learn to Spell", icon=":material/spellcheck:", url_path="watch", default=True),
     st.Page("app_pages/cinema.py", title="Attention Evolution Cinema", icon=":material/grid_on:", url_path="cinema"),
+    st.Page("app_pages/style.py", title="Style Transfer Speed Run", icon=":material/edit_note:", url_path="style"),
     st.Page("app_pages/inside.py", title="Inside the model", icon=":material/memory:", url_path="inside"),
 ]
 st.navigation(pages).run()

@@ -101,7 +101,11 @@ def loss_chart(steps: list[int], losses: list[float], checkpoints: list[Checkpoi
                font_scale: float = 1.0) -> dict:
     """Per-step training loss, train and validation loss at checkpoints (clickable: the selection
     is named "checkpoint"), the selected checkpoint as a rule, and the stage annotations."""
-    spec = copy.deepcopy(_loss_template(total_steps, loss_axis_top(vocab_size), height, font_scale))
+    # The axis starts above the untrained loss; a run that overfits (validation loss climbing on a
+    # short text) widens it in half-nat steps, so every point stays on the chart.
+    highest = max([c.val_loss for c in checkpoints] + [c.train_loss for c in checkpoints] + [0.0])
+    y_top = max(loss_axis_top(vocab_size), math.ceil((highest + 0.2) * 2) / 2)
+    spec = copy.deepcopy(_loss_template(total_steps, y_top, height, font_scale))
     spec["datasets"] = {
         "per_step": thin(steps, losses),
         "checkpoints": [{"step": c.step, "split": label, "loss": round(loss, 3)}

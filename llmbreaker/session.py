@@ -28,6 +28,7 @@ import torch
 from .corpus import word_set
 from .errors import MESSAGES, UserInputError
 from .model import ModelConfig
+from .model_io import save_model
 from .trainer import Checkpoint, TrainConfig, Trainer
 
 
@@ -76,6 +77,9 @@ class History:
     parameters: int = 0
     message: str = ""  # the last error, for the page
     seconds: float | None = None  # wall time of the finished run, pauses excluded
+    model_file: bytes | None = None  # the trained model (the best checkpoint's with keep_best)
+    best_step: int | None = None  # the checkpoint with the lowest validation loss
+    stopped_early: bool = False  # training ended before max_steps: validation loss stopped improving
 
 
 class TrainingSession:
@@ -206,7 +210,7 @@ class TrainingSession:
             elif kind == "started":
                 h.probe_tokens, h.next_prompt, h.vocab, h.words, h.parameters = payload
             elif kind == "completed":
-                h.seconds = payload
+                h.seconds, h.model_file, h.best_step, h.stopped_early = payload
             elif kind == "error":
                 h.message = payload
             elif kind == "step":
@@ -259,7 +263,9 @@ class TrainingSession:
                     last_flush = now
                 if trainer.is_checkpoint_step():
                     self.events.put(("checkpoint", trainer.checkpoint()))
-            self._finish(State.COMPLETED, "completed", time.monotonic() - started - self._paused_seconds)
+            trainer.restore_best()
+            self._finish(State.COMPLETED, "completed", (time.monotonic() - started - self._paused_seconds,
+                                                        save_model(trainer), trainer.best_step, trainer.stopped_early))
         except UserInputError as e:
             self._finish(State.ERROR, "error", e.message)
         except MemoryError:

@@ -20,6 +20,7 @@ import torch
 from .corpus import Batches, CharTokenizer, check_trainable, split_train_val
 from .errors import UserInputError
 from .model import MicroGPT, ModelConfig
+from .style import longest_copied_run, real_word_share
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,19 @@ class TrainConfig:
     probe_text: str = ""  # attention is taken on this text; empty: a passage of the validation text
     top_k: int = 10
     seed: int = 1337
+    # On a short text a model soon starts reciting it: validation loss turns up while training
+    # loss goes on falling. With early stopping, training ends after `patience` checkpoints
+    # without a new best validation loss (0: never), and the weights of the best checkpoint are
+    # the ones kept at the end.
+    patience: int = 0
+    keep_best: bool = False
+    # What "best" means. "val_loss": the lowest validation loss. "author_words": the checkpoint
+    # whose sample has the largest share of the text's own words while copying at most
+    # `max_copied_words` words in a row from it. On a 200-word text the validation loss (on
+    # 20 words) turns up at about step 150, while samples are still gibberish; by the time
+    # they hold the author's words the model is close to reciting. This picks the moment between.
+    select_by: str = "val_loss"
+    max_copied_words: int = 8
 
     def checkpoint_steps(self) -> list[int]:
         steps = list(range(0, self.max_steps, self.eval_interval))
@@ -131,6 +145,13 @@ class Trainer:
         self.next_prompt_ids = self._encode_prompt(cfg.next_prompt or cfg.prompt)
         self.step_count = 0
         self.train_seconds = 0.0
+        self.best_score = -math.inf
+        self.best_val = math.inf  # the lowest validation loss seen, and its step, whatever select_by says
+        self.best_val_step: int | None = None
+        self.best_step: int | None = None
+        self._best_state: dict | None = None
+        self._since_best = 0
+        self.stopped_early = False
 
     # -- set-up -----------------------------------------------------------------------------
     def _make_optimizer(self) -> torch.optim.Optimizer:
@@ -178,7 +199,32 @@ class Trainer:
 
     @property
     def done(self) -> bool:
-        return self.step_count >= self.config.max_steps
+        return self.step_count >= self.config.max_steps or self.stopped_early
+
+    def _score(self, val_loss: float, sample: str) -> float:
+        if self.config.select_by == "author_words":
+            _, copied = longest_copied_run(sample, self.text)
+            return real_word_share(sample, self.text) if copied <= self.config.max_copied_words else -1.0
+        return -val_loss
+
+    def _track_best(self, val_loss: float, sample: str) -> None:
+        if val_loss < self.best_val:
+            self.best_val, self.best_val_step = val_loss, self.step_count
+        score = self._score(val_loss, sample)
+        if score > self.best_score:
+            self.best_score, self.best_step, self._since_best = score, self.step_count, 0
+            if self.config.keep_best:
+                self._best_state = {k: v.detach().clone() for k, v in self.model.state_dict().items()}
+        else:
+            self._since_best += 1
+            if self.config.patience and self._since_best >= self.config.patience and \
+                    self.step_count < self.config.max_steps:
+                self.stopped_early = True
+
+    def restore_best(self) -> None:
+        """Put back the weights of the checkpoint with the lowest validation loss (keep_best)."""
+        if self._best_state is not None:
+            self.model.load_state_dict(self._best_state)
 
     def step(self) -> float:
         """One optimizer step. Returns its training loss."""
@@ -231,11 +277,13 @@ class Trainer:
 
     def checkpoint(self) -> Checkpoint:
         train_loss, val_loss = self.evaluate()
+        sample = self.sample()
+        self._track_best(val_loss, sample)
         return Checkpoint(
             step=self.step_count,
             train_loss=train_loss,
             val_loss=val_loss,
-            sample=self.sample(),
+            sample=sample,
             attention=self.model.attention(self.probe_ids).numpy().astype(np.float32),
             next_token=self.next_token_top(),
             lr=self.lr_at(max(0, self.step_count - 1)),

@@ -1,0 +1,282 @@
+"""Style Transfer Speed Run: a person's own text in, new text in their style out (spec 6.4, 8.3)."""
+from __future__ import annotations
+
+import html
+import math
+
+import streamlit as st
+import torch
+
+from llmbreaker import style
+from llmbreaker.charts import loss_chart
+from llmbreaker.corpus import display_name, read_upload
+from llmbreaker.errors import UserInputError
+from llmbreaker.model import ModelConfig
+from llmbreaker.model_io import load_model
+from llmbreaker.session import TrainingSession
+from llmbreaker.trainer import TrainConfig
+from llmbreaker.ui.controls import progress_line
+
+# A model for 150-1,000 words (measured on a 200-word email, see README): the Small model with
+# a little dropout, stopped when its samples begin to recite, keeping the checkpoint whose sample
+# has the most of the author's words while copying at most 8 of them in a row.
+STYLE_MODEL = ModelConfig(n_embd=32, n_layer=2, n_head=2, dropout=0.1)
+STYLE_TRAIN = TrainConfig(max_steps=1000, eval_interval=50, learning_rate=1e-2, warmup_steps=30, sample_chars=300,
+                          patience=4, keep_best=True, select_by="author_words", max_copied_words=8)
+GENERATE_CHARS = 400
+
+CSS = """
+<style>
+.lb-side { font-family: 'JetBrains Mono', 'Fira Code', ui-monospace, monospace; font-size: 0.92rem; line-height: 1.55;
+           white-space: pre-wrap; word-break: break-word; background: #111827; border: 1px solid #1E293B;
+           border-radius: 10px; padding: 0.9rem 1rem; max-height: 26rem; overflow-y: auto; color: #CBD5E1; }
+.lb-side mark.lb-match { background: rgba(6,182,212,0.28); color: #F1F5F9; border-radius: 3px; padding: 0 1px; }
+.lb-side-title { color: #94A3B8; font-size: 0.8rem; letter-spacing: 0.04em; text-transform: uppercase; margin-bottom: 0.3rem; }
+</style>
+"""
+
+
+def text_input(page: str) -> style.TextCheck | None:
+    """Paste or upload; the upload fills the text area so it can be edited. Returns the checked
+    text when it can be trained on, else None (with the reason on the page)."""
+    key = f"{page}_text"
+    file = st.file_uploader("Upload a .txt or .docx file (it fills the box below)", type=["txt", "docx"],
+                            key=f"{page}_upload", help="Upload .txt or .docx file. It stays in memory, never on disk.")
+    if file is not None and st.session_state.get(f"{page}_upload_seen") != (file.name, file.size):
+        st.session_state[f"{page}_upload_seen"] = (file.name, file.size)
+        try:
+            st.session_state[key] = read_upload(file.name, file.getvalue())
+            st.toast(f"Loaded {display_name(file.name)}: edit it below before training.", icon=":material/description:")
+            st.session_state.pop(f"{page}_upload_error", None)
+        except UserInputError as e:
+            st.session_state[f"{page}_upload_error"] = e.message
+    if st.session_state.get(f"{page}_upload_error"):
+        st.error(st.session_state[f"{page}_upload_error"] + " Your text below is unchanged.", icon=":material/warning:")
+    text = st.text_area("Your writing", key=key, height=240,
+                        placeholder="Paste your writing here: emails, essays, a diary, tweets. At least 50 words; "
+                                    "300 or more work better.",
+                        help="Paste your writing (emails, essays, tweets). Min 50 words.")
+    check = style.check_user_text(text)
+    c1, c2, c3 = st.columns(3)
+    c1.metric("Characters", f"{check.chars:,}", help="After leaving out characters the model cannot learn.")
+    c2.metric("Words", f"{check.words:,}")
+    c3.metric("Distinct characters", f"{check.distinct_chars}", help="The model's alphabet: one token per character.")
+    if not text.strip():
+        return None
+    if check.removed:
+        st.info(f"{check.removed:,} character{'s' * (check.removed != 1)} outside the model's alphabet (emoji, "
+                f"symbols, other scripts) will be left out.", icon=":material/filter_alt:")
+    if check.error:
+        st.error(check.error.message, icon=":material/warning:")
+        if check.can_truncate:
+            st.button("Cut the text to the limit", key=f"{page}_truncate", icon=":material/content_cut:",
+                      on_click=lambda: st.session_state.update({key: style.truncate(check.text)}),
+                      help="Keep the start of your text, up to the limit, ending at a sentence.")
+        return None
+    if check.warning:
+        st.warning(check.warning, icon=":material/info:")
+    return check
+
+
+def confirm_new_text(session: TrainingSession, check: style.TextCheck | None, page: str) -> bool:
+    """A changed text while a run goes on: ask before stopping it. The edits are kept either way."""
+    if not (session.active and session.request and check and check.text != session.request.text):
+        return False
+    if st.session_state.get(f"{page}_keep_for") == hash(check.text):
+        return False
+    with st.container(border=True):
+        st.warning("Stop current training? You changed the text; this run goes on with the text as it was when you "
+                   "pressed Play. Your edits stay in the box either way.", icon=":material/help:")
+        c1, c2 = st.columns(2)
+        c1.button("Stop this run", key=f"{page}_switch_yes", on_click=session.stop, type="primary", width="stretch",
+                  help="End the run; then press Play to train on the new text.")
+        c2.button("Keep training", key=f"{page}_switch_no", width="stretch",
+                  on_click=lambda: st.session_state.update({f"{page}_keep_for": hash(check.text)}),
+                  help="Let the run finish on the old text.")
+    return True
+
+
+def live_view(session: TrainingSession, page: str) -> None:
+    @st.fragment(run_every=0.5 if session.active else None)
+    def _live() -> None:
+        session.touch()
+        session.drain()
+        now = (session.run_id, session.state)
+        seen = st.session_state.get(f"{page}_seen")
+        st.session_state[f"{page}_seen"] = now
+        if seen is not None and seen != now:
+            st.rerun()
+        h = session.history
+        progress_line(session)
+        if h.message:
+            st.error(f"{h.message} Your text is kept: press Replay to try again.", icon=":material/warning:")
+        if h.checkpoints:
+            st.vega_lite_chart(spec=loss_chart(h.steps, h.losses, h.checkpoints, h.total_steps, len(h.vocab), height=240),
+                               key=f"{page}_loss", width="stretch")
+            if session.active:
+                latest = h.checkpoints[-1]
+                st.caption(f"Step {latest.step:,}: the model writes")
+                st.html(f'<div class="lb-side" style="max-height:8rem">{html.escape(latest.sample[:200])}</div>')
+    _live()
+
+
+@st.cache_resource(max_entries=32, show_spinner=False)
+def _loaded(model_file: bytes):
+    """The trained model, loaded (and validated) once per file."""
+    return load_model(model_file)
+
+
+def results(page: str, session: TrainingSession, original: str) -> None:
+    """After training (or with a model loaded from a file): generate, compare, measure, download."""
+    h = session.history
+    source = st.session_state.get(f"{page}_loaded_model")
+    if h.model_file is not None and session.state.value == "completed":
+        model_file, origin = h.model_file, "run"
+    elif source is not None:
+        model_file, origin = source, "file"
+    else:
+        return
+    model, tokenizer = _loaded(model_file)
+    st.html(CSS)
+    st.markdown("### Your style, written by the model")
+    if origin == "run":
+        st.caption(_picked_words(session))
+    else:
+        st.caption("Using the model you loaded from a file: no training needed.")
+
+    c1, c2, c3 = st.columns([1.2, 2, 1], vertical_alignment="bottom")
+    temperature = c1.slider("Temperature", 0.2, 1.5, 0.8, 0.1, key=f"{page}_temperature",
+                            help="Lower = safer, more like your text; higher = more adventurous (and more typos).")
+    default_prompt = " ".join(original.split()[:2]) if original else ""
+    prompt = c2.text_input("Start from your own words", value=default_prompt, key=f"{page}_prompt", max_chars=200,
+                           help="The model continues from these words. Characters it never saw are left out.")
+    c3.button("Regenerate", icon=":material/autorenew:", key=f"{page}_regen", width="stretch",
+              on_click=lambda: st.session_state.update({f"{page}_draw": st.session_state.get(f"{page}_draw", 0) + 1}),
+              help="Sample new text from the same trained model, without training again.")
+    draw = st.session_state.get(f"{page}_draw", 0)
+    generated, probs = _generate(model, tokenizer, prompt, temperature, draw)
+
+    reference = original or ""
+    left_text = reference[:1500]
+    spans_left, spans_right = style.phrase_spans(left_text, generated, n=2)
+    how = "Marked: runs of 2 or more words that appear in both texts (ignoring case and punctuation)."
+    left, right = st.columns(2, gap="large")
+    with left:
+        st.html(f'<div class="lb-side-title">Your text{" (start)" if len(reference) > 1500 else ""}</div>'
+                f'<div class="lb-side">{style.highlight_html(left_text, spans_left, how)}</div>')
+    with right:
+        st.html(f'<div class="lb-side-title">Written by the model</div>'
+                f'<div class="lb-side">{style.highlight_html(generated, spans_right, how)}</div>')
+    st.caption(how + " Hover a marked phrase for this note.")
+
+    n = None
+    if reference:
+        share = style.real_word_share(generated, reference)
+        run, n = style.longest_copied_run(generated, reference)
+        m1, m2 = st.columns(2)
+        m1.metric("Words that are your words", f"{share:.0%}",
+                  help="The share of the model's words that appear somewhere in your text.")
+        m2.metric("Longest run copied word for word", f"{n} word{'s' * (n != 1)}",
+                  help="The longest stretch of the model's text found, word for word, in yours. Short means it "
+                       "recombines your words rather than reciting them.")
+        if run:
+            st.caption(f"Longest copied run: “{run}”")
+        _style_table(reference, generated)
+    _confidence(session, probs, origin, n)
+    _downloads(page, generated, model_file)
+
+
+def _picked_words(session: TrainingSession) -> str:
+    h = session.history
+    cps = {c.step: c for c in h.checkpoints}
+    best = cps.get(h.best_step)
+    lowest = min(h.checkpoints, key=lambda c: c.val_loss)
+    stop = (f"Training stopped at step {h.step:,}: for {session.request.train.patience} checkpoints in a row its "
+            f"samples got no better (they copied your text more and more)." if h.stopped_early
+            else f"Training ran all {h.step:,} steps.")
+    picked = (f"Using the checkpoint at step {best.step:,}: its sample had the most of your words while copying at "
+              f"most {session.request.train.max_copied_words} in a row." if best else "")
+    val = (f" The validation loss (on the last 10 % of your text) was lowest at step {lowest.step:,} "
+           f"({lowest.val_loss:.2f}), when samples were still mostly letters: a text this short is too small "
+           f"to judge by it alone.")
+    return f"{stop} {picked}{val}"
+
+
+def _generate(model, tokenizer, prompt: str, temperature: float, draw: int) -> tuple[str, list[float]]:
+    ids = tokenizer.encode(tokenizer.filter(style.normalise(prompt))) or [tokenizer.stoi.get("\n", 0)]
+    gen = torch.Generator().manual_seed(1000 + draw)
+    new_ids, probs = model.generate(torch.tensor(ids, dtype=torch.long), GENERATE_CHARS, temperature, generator=gen)
+    return tokenizer.decode(ids) + tokenizer.decode(new_ids), probs
+
+
+def _style_table(original: str, generated: str) -> None:
+    a, b = style.style_metrics(original), style.style_metrics(generated)
+    st.markdown("##### Style, side by side", help="How formal/structured your writing is")
+    rows = [
+        ("Formality (0-100)", f"{a['formality']} ({a['formality_label']})", f"{b['formality']} ({b['formality_label']})",
+         "Formal words (regarding, therefore, sincerely…) against informal ones (gonna, yeah, stuff…), per 100 words."),
+        ("Average sentence length", f"{a['avg_sentence_length']:.1f} words", f"{b['avg_sentence_length']:.1f} words",
+         "Words per sentence."),
+        ("Vocabulary richness", f"{a['vocabulary_richness']:.2f}", f"{b['vocabulary_richness']:.2f}",
+         "Distinct words divided by all words: higher = more varied. It falls as texts get longer."),
+    ]
+    body = "".join(f"<tr><td title='{html.escape(tip, quote=True)}'>{name}</td><td>{x}</td><td>{y}</td></tr>"
+                   for name, x, y, tip in rows)
+    st.html("<table style='width:100%; border-collapse:collapse; color:#E2E8F0'>"
+            "<tr style='color:#94A3B8; text-align:left'><th>Metric</th><th>Your text</th><th>The model's text</th></tr>"
+            f"{body}</table>")
+
+
+def _confidence(session: TrainingSession, probs: list[float], origin: str, copied_words: int | None) -> None:
+    st.markdown("##### How sure the model is", help="How confident the model is in its generations")
+    avg = style.avg_chosen_probability(probs)
+    h = session.history
+    val_loss = None
+    if origin == "run" and h.checkpoints:
+        best = next((c for c in h.checkpoints if c.step == h.best_step), h.checkpoints[-1])
+        val_loss = best.val_loss
+    ppl = style.perplexity(val_loss) if val_loss is not None else None
+    label = style.confidence_label(avg, ppl)
+    c1, c2, c3 = st.columns(3)
+    c1.metric("Average chosen-character probability", f"{avg:.0%}",
+              help="How likely, on average, each character the model wrote was, by its own estimate.")
+    c2.metric("Perplexity on your held-out text", "—" if ppl is None else (f"{ppl:.1f}" if math.isfinite(ppl) else "∞"),
+              help="exp(validation loss) on the last 10 % of your text: about how many characters it hesitates "
+                   "between. Lower is better; a random guess is the alphabet size.")
+    c3.metric("In plain words", label.capitalize())
+    limit = session.request.train.max_copied_words if session.request else 8
+    if ppl is not None and style.is_reciting(avg, ppl) and (copied_words is None or copied_words > limit):
+        st.warning(style.RECITING_NOTE, icon=":material/content_copy:")
+    elif ppl is not None and ppl > 20:
+        st.caption("A high perplexity is expected from a short text: its last 10 % holds words and sentences the "
+                   "model never saw, so it cannot predict them well, even while it writes your words confidently.")
+
+
+def _downloads(page: str, generated: str, model_file: bytes) -> None:
+    c1, c2 = st.columns(2)
+    c1.download_button("Download the generated text", data=generated, file_name="generated.txt", mime="text/plain",
+                       icon=":material/download:", key=f"{page}_dl_text", on_click="ignore", width="stretch",
+                       help="The text shown on the right, as a .txt file.")
+    c2.download_button("Download the trained model", data=model_file, file_name="my-style-model.pt",
+                       mime="application/octet-stream", icon=":material/download:", key=f"{page}_dl_model",
+                       on_click="ignore", width="stretch",
+                       help="Load it again on this page (Load a saved model) to write more without training.")
+
+
+def model_loader(page: str) -> None:
+    """Load a model saved from this page, to generate without retraining. Validated before use."""
+    with st.expander("Load a saved model", icon=":material/upload_file:"):
+        file = st.file_uploader("A model file saved from this page (.pt)", type=["pt"], key=f"{page}_model_upload",
+                                help="Files are checked before use: only LLMBreaker model files load.")
+        if file is None:
+            return
+        if st.session_state.get(f"{page}_model_seen") == (file.name, file.size):
+            return
+        st.session_state[f"{page}_model_seen"] = (file.name, file.size)
+        try:
+            data = file.getvalue()
+            _loaded(data)
+            st.session_state[f"{page}_loaded_model"] = data
+            st.success("Model loaded: it writes below. Paste the text it was trained on to compare.")
+        except UserInputError as e:
+            st.error(e.message, icon=":material/warning:")
