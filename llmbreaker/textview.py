@@ -56,15 +56,17 @@ PROGRESSION_CSS = """
 """
 
 
-def progression_html(rows: list[dict], words: frozenset[str], selected_step: int | None) -> str:
+def progression_html(rows: list[dict], words: frozenset[str], selected_step: int | None,
+                     animate: bool = True, legend: bool = True) -> str:
     """rows: [{"step", "val_loss", "sample"}], newest first. The newest fades in; the selected
     checkpoint is highlighted."""
-    parts = [PROGRESSION_CSS, '<div class="lb-prog">',
-             '<div class="lb-legend"><span class="w">blue</span> = real words of the text · '
-             '<span class="g">grey</span> = not (yet) a word · ↵ = new line</div>']
+    parts = [PROGRESSION_CSS, '<div class="lb-prog">']
+    if legend:
+        parts.append('<div class="lb-legend"><span class="w">blue</span> = real words of the text · '
+                     '<span class="g">grey</span> = not (yet) a word · ↵ = new line</div>')
     for i, r in enumerate(rows):
         classes = ["lb-row"]
-        if i == 0:
+        if i == 0 and animate:
             classes.append("new")
         if r["step"] == selected_step:
             classes.append("sel")

@@ -73,6 +73,10 @@ def _draw(session: TrainingSession, page: str) -> None:
     with left:
         st.markdown("##### What the model writes")
         rows = [{"step": c.step, "val_loss": c.val_loss, "sample": c.sample} for c in reversed(h.checkpoints)]
+        if selected is not None:
+            # The clicked checkpoint first, so it is in view whatever its place in the list.
+            st.caption(f"Selected on the chart: step {selected:,} (click the chart's background to clear)")
+            st.html(progression_html([r for r in rows if r["step"] == selected], h.words, selected, animate=False, legend=False))
         st.html(progression_html(rows, h.words, selected))
     with right:
         st.markdown(f"##### Next letter · step {shown.step:,}")
