@@ -66,9 +66,12 @@ def progress_line(session: TrainingSession) -> None:
         pos = session.manager.queue_position(session)
         if pos:
             words += f" ({pos} in line)"
-    if state == State.COMPLETED and h.seconds is not None:
+    done = state == State.COMPLETED
+    if done and h.seconds is not None:
         words += f" in {h.seconds:.1f} s"
-    st.progress(min(1.0, h.step / total), text=f"Step {h.step:,} / {h.total_steps:,} · {words}")
+    if done and h.stopped_early:
+        words += " (stopped early: it was only getting better at copying)"
+    st.progress(1.0 if done else min(1.0, h.step / total), text=f"Step {h.step:,} / {h.total_steps:,} · {words}")
 
 
 def state_badge(state: State) -> str:
