@@ -69,8 +69,8 @@ def progress_line(session: TrainingSession) -> None:
     done = state == State.COMPLETED
     if done and h.seconds is not None:
         words += f" in {h.seconds:.1f} s"
-    if done and h.stopped_early:
-        words += " (stopped early: it was only getting better at copying)"
+    if done and h.stopped_early and session.request:
+        words += f" (stopped early: no better checkpoint in the last {session.request.train.patience})"
     st.progress(1.0 if done else min(1.0, h.step / total), text=f"Step {h.step:,} / {h.total_steps:,} · {words}")
 
 
