@@ -37,4 +37,4 @@ with right:
     training_controls(session, make_request, PAGE)
     film_controls(PAGE, session)
 
-live_view(session, PAGE)
+live_view(session, PAGE, idle_shape=(model_cfg.n_layer, model_cfg.n_head) if model_cfg else (2, 2))

@@ -155,7 +155,8 @@ HEAT_DOMAIN = [0.0, 0.2, 1.0]
 def _heat_color(legend: bool, font_scale: float) -> alt.Color:
     return alt.Color(
         "w:Q", title="Attention",
-        scale=alt.Scale(domain=HEAT_DOMAIN, range=HEAT_RANGE, clamp=True),
+        # interpolate="rgb": Vega's default HCL blend turns white cyan on the way to blue-400.
+        scale=alt.Scale(domain=HEAT_DOMAIN, range=HEAT_RANGE, clamp=True, interpolate="rgb"),
         legend=alt.Legend(orient="right", gradientLength=160 * font_scale, labelFontSize=11 * font_scale,
                           titleFontSize=12 * font_scale, format=".1f") if legend else None,
     )
@@ -185,7 +186,11 @@ def _heatmap_template(title: str, size: int, labels_json: str, legend: bool, det
         tooltip=tooltip,
     ).properties(width=size, height=size, title=alt.TitleParams(title, fontSize=(15 if detail else 13) * font_scale,
                                                                   color="#E2E8F0", anchor="start"))
-    return chart.configure_view(strokeWidth=0).to_dict()
+    spec = chart.configure_view(strokeWidth=0).to_dict()
+    # "pad": the plot gets the size asked for and the axes, title and legend are added around it.
+    # Without it Streamlit fits everything into that size and the character labels overlap.
+    spec["autosize"] = {"type": "pad"}
+    return spec
 
 
 def heat_legend_html() -> str:

@@ -62,7 +62,7 @@ def film_controls(page: str, session: TrainingSession) -> None:
                          help="Seconds per frame: slow 1 s, normal 0.5 s, fast 0.25 s.")
 
 
-def live_view(session: TrainingSession, page: str, font_scale: float = 1.0) -> None:
+def live_view(session: TrainingSession, page: str, idle_shape: tuple[int, int] = (2, 2), font_scale: float = 1.0) -> None:
     """Two fragments: a light one that follows the run twice a second (progress, new checkpoints),
     and the film, which is redrawn only when its frame changes: on a new checkpoint (via a rerun
     from the light one), on the person's own clicks, or at the auto-play pace."""
@@ -88,7 +88,7 @@ def live_view(session: TrainingSession, page: str, font_scale: float = 1.0) -> N
 
     @st.fragment(run_every=pace if film["autoplay"] else None)
     def _film() -> None:
-        _draw(session, page, film, font_scale)
+        _draw(session, page, film, font_scale, idle_shape)
 
     _follow()
     _film()
@@ -113,12 +113,13 @@ def _stop_film(film: dict) -> None:
         film.update(autoplay=False, needs_rerun=True)
 
 
-def _draw(session: TrainingSession, page: str, film: dict, font_scale: float) -> None:
+def _draw(session: TrainingSession, page: str, film: dict, font_scale: float, idle_shape: tuple[int, int]) -> None:
     if film.pop("needs_rerun", False):
         st.rerun()
     h = session.history
-    n_layer = session.request.model.n_layer if session.request else 2
-    n_head = session.request.model.n_head if session.request else 2
+    n_layer, n_head = idle_shape
+    if session.active and session.request:
+        n_layer, n_head = session.request.model.n_layer, session.request.model.n_head
     if not h.checkpoints:
         if session.active:
             st.info("Taking the first snapshot of attention (step 0)…", icon=":material/hourglass_top:")
@@ -144,8 +145,9 @@ def _draw(session: TrainingSession, page: str, film: dict, font_scale: float) ->
     tokens = h.probe_tokens
     st.markdown(f"#### {_step_words(step, steps)}")
 
+    st.session_state.setdefault(f"{page}_mode", "Overview")  # set here, not as a default: Open sets it too
     mode = st.segmented_control(
-        "View", ["Overview", "Detail", "3D"], default="Overview", key=f"{page}_mode", required=True,
+        "View", ["Overview", "Detail", "3D"], key=f"{page}_mode", required=True,
         help="Overview: every layer and head. Detail: one head, large, with characters on the axes. 3D: the same "
              "head as columns you can turn.")
     if mode == "Overview":
@@ -243,7 +245,7 @@ def _grid(frame: np.ndarray, tokens: list[str], page: str, font_scale: float, id
 
 def _detail(matrix: np.ndarray, tokens: list[str], layer: int, head: int, step: float, font_scale: float) -> None:
     title = f"{attn.head_name(layer, head)} · step {int(round(step)):,}"
-    size = int(640 * font_scale)
+    size = int(max(400, 13 * len(tokens)) * font_scale)  # 13 px a character: 12-px labels do not overlap
     st.vega_lite_chart(spec=heatmap(matrix, tokens, title, size=size, legend=True, detail=True, font_scale=font_scale),
                        key="cinema_detail", width="content")
     probe = html.escape("".join(visible_char(t) for t in tokens))
