@@ -47,9 +47,8 @@ def causal_bias(T: int, dtype: torch.dtype = torch.float32) -> torch.Tensor:
     forward+backward where is_causal=True (the flash kernel) takes 2.1 ms. Made once per length
     (not a module buffer, so a model built on the meta device and loaded from a file has it too);
     read-only, so trainers in several threads can share it."""
-    with torch.inference_mode(False):  # a normal tensor even when first asked for at an evaluation
-        causal = torch.ones(T, T, dtype=torch.bool).tril()
-        return torch.zeros(T, T, dtype=dtype).masked_fill(~causal, float("-inf"))
+    causal = torch.ones(T, T, dtype=torch.bool).tril()
+    return torch.zeros(T, T, dtype=dtype).masked_fill(~causal, float("-inf"))
 
 
 class CausalSelfAttention(nn.Module):
