@@ -52,6 +52,7 @@ def test_default_shakespeare_run_at_max_speed_shows_loss_samples_and_probabiliti
     page.get_by_text(re.compile(rf"Step {TOTAL} / {TOTAL} · completed in [\d.]+ s")).wait_for(timeout=120_000)
     print("browser run:", page.get_by_text(re.compile(r"completed in")).first.inner_text())
     page.get_by_role("button", name=re.compile(r"Replay$")).wait_for(timeout=10_000)
+    page.wait_for_timeout(1500)  # let the newest sample finish fading in
     page.screenshot(path=str(ARTIFACTS / "watch-completed.png"), full_page=True)
 
     charts = page.locator('[data-testid="stVegaLiteChart"]')
