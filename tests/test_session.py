@@ -199,3 +199,17 @@ def test_shutdown_leaves_no_thread(tiny_request):
     time.sleep(0.2)
     m.shutdown()
     assert trainer_threads() == []
+
+
+class OutOfMemoryTrainer(Trainer):
+    def step(self):
+        raise MemoryError()
+
+
+def test_running_out_of_memory_gives_the_specs_message(manager, tiny_request):
+    s = TrainingSession(manager, "tab-1", "style", trainer_factory=lambda r: OutOfMemoryTrainer(r.text, r.model, r.train))
+    s.play(tiny_request())
+    wait_for(lambda: s.state == State.ERROR and not s.thread_alive, what="error state")
+    s.drain()
+    assert s.history.message == "Input too large for training. Try < 1000 words."
+    assert s.request.text  # the text is kept for another try
