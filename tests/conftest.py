@@ -39,3 +39,46 @@ def manager():
     yield m
     m.shutdown()
     assert trainer_threads() == [], "a training thread outlived its test"
+
+
+# -- real-browser tests ------------------------------------------------------------------------------
+# One `streamlit run` for the whole test run (each test opens its own browser, so its own Streamlit
+# session), and one headless Chromium page per test that records console errors.
+DEEP_LINK_404 = "Failed to load resource: the server responded with a status of 404 (Not Found)"
+
+
+@pytest.fixture(scope="session")
+def server():
+    from browser import ARTIFACTS, streamlit_server
+    ARTIFACTS.mkdir(exist_ok=True)
+    with streamlit_server() as url:
+        yield url
+
+
+def open_browser_page(height: int = 1900, init_script: str | None = None):
+    """A fixture body: a headless Chromium page 1400 px wide. Streamlit scrolls inside its own
+    container, so a tall viewport is what makes a screenshot hold a whole page."""
+    from playwright.sync_api import sync_playwright
+
+    from browser import CHROMIUM_ARGS, chromium_path
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium_path(), headless=True, args=CHROMIUM_ARGS)
+        pg = browser.new_page(viewport={"width": 1400, "height": height})
+        if init_script:
+            pg.add_init_script(init_script)
+        pg.console_errors = []
+        pg.on("console", lambda m: pg.console_errors.append(m.text) if m.type == "error" else None)
+        pg.on("pageerror", lambda e: pg.console_errors.append(str(e)))
+        yield pg
+        browser.close()
+
+
+@pytest.fixture
+def page(server):
+    yield from open_browser_page()
+
+
+def unexpected_console_errors(page) -> list[str]:
+    """Console errors but Streamlit's own probe of /<page>/_stcore/health on a deep link (a 404)."""
+    print("console errors:", page.console_errors)
+    return [e for e in page.console_errors if e != DEEP_LINK_404]

@@ -19,11 +19,11 @@ import re
 
 import pytest
 
-from browser import ARTIFACTS, CHROMIUM_ARGS, chromium_path, streamlit_server
+from browser import ARTIFACTS
+from conftest import open_browser_page, unexpected_console_errors
 
 pytestmark = pytest.mark.e2e
 
-IGNORED_CONSOLE = "Failed to load resource: the server responded with a status of 404 (Not Found)"
 HEADS = ["Layer 1 · Head 1", "Layer 1 · Head 2", "Layer 2 · Head 1", "Layer 2 · Head 2"]
 STEPS, INTERVAL = 600, 100
 
@@ -40,31 +40,10 @@ TEXT_RECORDER = """
 """
 
 
-@pytest.fixture(scope="module")
-def server():
-    ARTIFACTS.mkdir(exist_ok=True)
-    with streamlit_server() as url:
-        yield url
-
-
 @pytest.fixture
 def page(server):
-    from playwright.sync_api import sync_playwright
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium_path(), headless=True, args=CHROMIUM_ARGS)
-        # Tall enough that a full-page screenshot holds the whole overview grid or detail heatmap
-        # (Streamlit scrolls inside its own container, so full_page adds nothing below the viewport).
-        pg = browser.new_page(viewport={"width": 1400, "height": 2500})
-        pg.add_init_script(TEXT_RECORDER)
-        pg.console_errors = []
-        pg.on("console", lambda m: pg.console_errors.append(m.text) if m.type == "error" else None)
-        pg.on("pageerror", lambda e: pg.console_errors.append(str(e)))
-        yield pg
-        browser.close()
-
-
-def unexpected_console_errors(page):
-    return [e for e in page.console_errors if e != IGNORED_CONSOLE]
+    # Tall enough for the whole overview grid or detail heatmap; the recorder sees what Vega writes.
+    yield from open_browser_page(height=2500, init_script=TEXT_RECORDER)
 
 
 def open_cinema(page, server):

@@ -4,38 +4,11 @@ import re
 
 import pytest
 
-from browser import ARTIFACTS, CHROMIUM_ARGS, chromium_path, streamlit_server
+from browser import ARTIFACTS
+from conftest import unexpected_console_errors
 from test_app_style import EMAIL
 
 pytestmark = pytest.mark.e2e
-
-# Streamlit's probe of /style/_stcore/health when a page is opened by its deep link: harmless.
-DEEP_LINK_404 = "Failed to load resource: the server responded with a status of 404 (Not Found)"
-
-
-@pytest.fixture(scope="module")
-def server():
-    ARTIFACTS.mkdir(exist_ok=True)
-    with streamlit_server() as url:
-        yield url
-
-
-@pytest.fixture
-def page(server):
-    from playwright.sync_api import sync_playwright
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium_path(), headless=True, args=CHROMIUM_ARGS)
-        pg = browser.new_page(viewport={"width": 1400, "height": 1900})
-        pg.console_errors = []
-        pg.on("console", lambda m: pg.console_errors.append(m.text) if m.type == "error" else None)
-        pg.on("pageerror", lambda e: pg.console_errors.append(str(e)))
-        yield pg
-        browser.close()
-
-
-def real_errors(page) -> list[str]:
-    print("console errors:", page.console_errors)
-    return [e for e in page.console_errors if e != DEEP_LINK_404]
 
 
 def open_style(page, server) -> None:
@@ -83,7 +56,7 @@ def test_paste_train_at_max_and_read_the_model_in_your_style(page, server):
     expect(mine.first).to_be_visible()
     expect(theirs.first).to_be_visible()
     page.screenshot(path=str(ARTIFACTS / "style-result.png"), full_page=True)
-    assert real_errors(page) == [], real_errors(page)
+    assert unexpected_console_errors(page) == [], unexpected_console_errors(page)
 
 
 def test_a_docx_upload_fills_the_box_and_updates_the_word_count(page, server, tmp_path):
@@ -114,4 +87,4 @@ def test_a_docx_upload_fills_the_box_and_updates_the_word_count(page, server, tm
     # Too few words to train on: the page says so, with the counts.
     expect(page.get_by_text(re.compile(rf"This text has {len(expected.split())} words"))).to_be_visible()
     page.screenshot(path=str(ARTIFACTS / "style-docx.png"), full_page=True)
-    assert real_errors(page) == [], real_errors(page)
+    assert unexpected_console_errors(page) == [], unexpected_console_errors(page)

@@ -6,29 +6,10 @@ import pytest
 
 from llmbreaker.trainer import TrainConfig
 
-from browser import ARTIFACTS, CHROMIUM_ARGS, chromium_path, streamlit_server
+from browser import ARTIFACTS
+from conftest import unexpected_console_errors
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture(scope="module")
-def server():
-    ARTIFACTS.mkdir(exist_ok=True)
-    with streamlit_server() as url:
-        yield url
-
-
-@pytest.fixture
-def page(server):
-    from playwright.sync_api import sync_playwright
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium_path(), headless=True, args=CHROMIUM_ARGS)
-        pg = browser.new_page(viewport={"width": 1400, "height": 1900})
-        pg.console_errors = []
-        pg.on("console", lambda m: pg.console_errors.append(m.text) if m.type == "error" else None)
-        pg.on("pageerror", lambda e: pg.console_errors.append(str(e)))
-        yield pg
-        browser.close()
 
 
 DEFAULT = TrainConfig()
@@ -67,4 +48,4 @@ def test_default_shakespeare_run_at_max_speed_shows_loss_samples_and_probabiliti
     first_words = page.locator(".lb-row[data-step='0'] .txt .w").count()
     assert last_words >= 10 and last_words > 2 * first_words
     assert "Next letter" in page.content()
-    assert page.console_errors == [], page.console_errors
+    assert unexpected_console_errors(page) == [], page.console_errors

@@ -14,7 +14,7 @@ import streamlit as st
 from llmbreaker import attention as attn
 from llmbreaker.charts import attention_deck, entropy_chart, heat_legend_html, heatmap, heatmap_svg, visible_char
 from llmbreaker.session import TrainingSession
-from llmbreaker.ui.controls import progress_line
+from llmbreaker.ui.controls import follow_run, progress_line
 
 PACES = {"slow": 1.0, "normal": 0.5, "fast": 0.25}  # seconds per frame of the auto-play
 FRAMES_PER_CHECKPOINT = 5  # the scrubber moves in fifths of a checkpoint interval
@@ -71,19 +71,16 @@ def live_view(session: TrainingSession, page: str, idle_shape: tuple[int, int] =
 
     @st.fragment(run_every=LIVE_POLL if session.active else None)
     def _follow() -> None:
-        session.touch()
-        session.drain()
+        session.drain()  # first, so the checkpoint count below is this tick's
         h = session.history
-        now = (session.run_id, session.state, len(h.checkpoints))
-        seen = st.session_state.get(f"{page}_seen")
-        st.session_state[f"{page}_seen"] = now
+        seen = follow_run(session, page, extra=(len(h.checkpoints),))
         progress_line(session)
         if h.message:
             st.error(f"{h.message} Your text and settings are kept: press Replay to try again.", icon=":material/warning:")
-        if seen is not None and seen != now:
+        if seen is not None:
             if seen[0] != session.run_id:
                 film.update(follow=True, step=0.0)
-            if seen[:2] != now[:2] or film["follow"]:
+            if seen[:2] != (session.run_id, session.state) or film["follow"]:
                 st.rerun()  # redraw the controls and the film with the new state or checkpoint
 
     @st.fragment(run_every=pace if film["autoplay"] else None)

@@ -76,3 +76,15 @@ def progress_line(session: TrainingSession) -> None:
 
 def state_badge(state: State) -> str:
     return f'<span class="lb-state {state.value}">{html.escape(STATE_WORDS[state])}</span>'
+
+
+def follow_run(session: TrainingSession, page: str, extra: tuple = ()) -> tuple | None:
+    """Called at each tick of a page's live fragment: drains the session's events and keeps its
+    page alive. Returns what was seen at the previous tick when the run, its state or `extra`
+    changed since (else None), so the page can rerun to bring its controls up to date."""
+    session.touch()
+    session.drain()
+    now = (session.run_id, session.state, *extra)
+    seen = st.session_state.get(f"{page}_seen")
+    st.session_state[f"{page}_seen"] = now
+    return seen if seen is not None and seen != now else None

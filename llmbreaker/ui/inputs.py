@@ -109,3 +109,35 @@ def training_settings(page: str, defaults: TrainConfig = TrainConfig()) -> tuple
                     temperature=float(temperature), seed=int(seed))
     validate(train)
     return MODEL_SIZES[size], train
+
+
+def dataset_run_setup(page: str, session, extra_settings=None):
+    """The top of a page that trains on a dataset: the picker and its metadata on the left; the
+    settings, any page-specific choices, and the controls on the right. `extra_settings(model_cfg)`
+    draws those choices and returns TrainConfig overrides (the Cinema's probe text, say).
+    Returns the chosen model config (None while the settings are invalid) and the right-hand column,
+    for a page to add more below the controls."""
+    from llmbreaker.presets import next_token_prompt
+    from llmbreaker.session import TrainingRequest
+    from llmbreaker.ui.controls import training_controls
+    from llmbreaker.ui.switching import confirm_dataset_switch
+
+    left, right = st.columns([1, 1.35], gap="large")
+    with left:
+        chosen = dataset_picker(page)
+    with right:
+        try:
+            model_cfg, train_cfg = training_settings(page)
+        except UserInputError as e:
+            st.error(e.message, icon=":material/warning:")
+            model_cfg = train_cfg = None
+        overrides = extra_settings(model_cfg) if extra_settings else {}
+        switching = confirm_dataset_switch(session, chosen, page)
+        make_request = None
+        if chosen is not None and train_cfg is not None and not switching:
+            def make_request(chosen=chosen, model_cfg=model_cfg, train_cfg=train_cfg):
+                prompt = next_token_prompt(chosen.key, chosen.text)
+                return TrainingRequest(chosen.text, model_cfg, replace(train_cfg, next_prompt=prompt, **overrides),
+                                       label=chosen.label)
+        training_controls(session, make_request, page)
+    return model_cfg, right

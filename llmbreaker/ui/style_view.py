@@ -15,7 +15,7 @@ from llmbreaker.model import ModelConfig
 from llmbreaker.model_io import load_model
 from llmbreaker.session import TrainingSession
 from llmbreaker.trainer import TrainConfig
-from llmbreaker.ui.controls import progress_line
+from llmbreaker.ui.controls import follow_run, progress_line
 
 # A model for 150-1,000 words (measured on a 200-word email, see README): the Small model with
 # a little dropout, stopped when its samples begin to recite, keeping the checkpoint whose sample
@@ -99,12 +99,7 @@ def confirm_new_text(session: TrainingSession, check: style.TextCheck | None, pa
 def live_view(session: TrainingSession, page: str) -> None:
     @st.fragment(run_every=0.5 if session.active else None)
     def _live() -> None:
-        session.touch()
-        session.drain()
-        now = (session.run_id, session.state)
-        seen = st.session_state.get(f"{page}_seen")
-        st.session_state[f"{page}_seen"] = now
-        if seen is not None and seen != now:
+        if follow_run(session, page):
             st.rerun()
         h = session.history
         progress_line(session)

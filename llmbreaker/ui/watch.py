@@ -12,7 +12,7 @@ import streamlit as st
 from llmbreaker.charts import loss_chart, next_token_chart
 from llmbreaker.session import TrainingSession
 from llmbreaker.textview import progression_html
-from llmbreaker.ui.controls import progress_line
+from llmbreaker.ui.controls import follow_run, progress_line
 
 POLL_SECONDS = 0.5
 
@@ -33,12 +33,7 @@ def _selected_step(page: str, steps: list[int]) -> int | None:
 def live_view(session: TrainingSession, page: str) -> None:
     @st.fragment(run_every=POLL_SECONDS if session.active else None)
     def _live() -> None:
-        session.touch()
-        session.drain()
-        state_key = f"{page}_seen_state"
-        seen = st.session_state.get(state_key)
-        st.session_state[state_key] = (session.run_id, session.state)
-        if seen is not None and seen != (session.run_id, session.state):
+        if follow_run(session, page):
             st.rerun()  # the controls above (Pause/Replay, enabled buttons) follow the new state
         _draw(session, page)
 
