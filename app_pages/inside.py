@@ -17,7 +17,8 @@ vocab = st.number_input("Vocabulary (distinct characters of the text)", 10, 200,
 model = MicroGPT(replace(MODEL_SIZES[size], vocab_size=int(vocab)))
 rows = parameter_table(model)
 st.dataframe(pd.DataFrame(rows).rename(columns={"component": "Component", "calculation": "Calculation", "params": "Parameters"}),
-             hide_index=True, width="stretch", height=min(800, 36 * (len(rows) + 1)))
+             hide_index=True, width="stretch", height=min(800, 36 * (len(rows) + 1)),
+             column_config={"Parameters": st.column_config.NumberColumn(format="localized")})
 st.caption("Counts include biases. The output head shares its weights with the token embedding "
            "(weight tying), so it adds none: the same table turns characters into vectors and vectors "
            "back into next-character scores.")

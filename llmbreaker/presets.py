@@ -17,7 +17,7 @@ MODEL_SIZES: dict[str, ModelConfig] = {
 MODEL_SIZE_LABELS = {
     "tiny": "Tiny: the spec's model (16 dims, 2 layers, 2 heads, ~8.6 K params)",
     "small": "Small (32 dims, 2 layers, 2 heads, ~29 K params) - learns most in 25 s",
-    "deeper": "Deeper (32 dims, 3 layers, 4 heads, ~43 K params) - slower, more heads",
+    "deeper": "Deeper (32 dims, 3 layers, 4 heads, ~42 K params) - slower, more heads",
 }
 DEFAULT_MODEL_SIZE = "small"
 

@@ -156,3 +156,21 @@ def test_training_goes_on_while_the_person_is_on_another_page(app):
     assert the_session() is s and s.active
     assert s.history.step > 0  # the backlog was drained on return
     assert "Step" in app.get("progress")[0].proto.text
+
+
+def test_the_sidebar_lists_every_session_of_the_tab_with_state_and_progress(app):
+    app.run()
+    app.button(key="watch_play").click().run()
+    app.switch_page("app_pages/cinema.py").run()
+    app.button(key="cinema_play").click().run()
+    time.sleep(1.0)
+    app.run()
+    sidebar = " ".join(m.value for m in app.sidebar.markdown)
+    assert "2 active sessions" in sidebar
+    badges = " ".join(h.proto.body for h in app.sidebar.get("html"))
+    assert badges.count("lb-state") == 2 and "step" in badges
+    watch = the_session("watch")
+    assert watch.history.step > 0  # drained by the sidebar while its page is not shown
+    get_manager().shutdown()
+    app.run()
+    assert "0 active sessions" in " ".join(m.value for m in app.sidebar.markdown)

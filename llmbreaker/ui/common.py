@@ -5,6 +5,7 @@ import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from llmbreaker.session import SessionManager, TrainingSession
+from llmbreaker.ui.controls import state_badge
 
 # Two trainers at once on a 2-core machine: each gets a core; more wait in line (shown as waiting).
 MAX_RUNNING_TRAINERS = 2
@@ -14,6 +15,15 @@ MAX_RUNNING_TRAINERS = 2
 def get_manager() -> SessionManager:
     """One manager for the whole server, shared by every browser tab."""
     return SessionManager(max_running=MAX_RUNNING_TRAINERS)
+
+
+# The pages, in navigation order: session key -> (title, file, icon, url path).
+PAGES = {
+    "watch": ("Watch It Learn to Spell", "app_pages/watch.py", ":material/spellcheck:", "watch"),
+    "cinema": ("Attention Evolution Cinema", "app_pages/cinema.py", ":material/grid_on:", "cinema"),
+    "style": ("Style Transfer Speed Run", "app_pages/style.py", ":material/edit_note:", "style"),
+    "inside": ("Inside the model", "app_pages/inside.py", ":material/memory:", "inside"),
+}
 
 
 def browser_session_id() -> str:
@@ -60,3 +70,32 @@ def apply_style() -> None:
 
 def page_header(title: str, subtitle: str) -> None:
     st.html(f'<div class="lb-title">{title}</div><div class="lb-sub">{subtitle}</div>')
+
+
+def sessions_indicator() -> None:
+    """In the sidebar, every training session of this browser tab: its page (a link), state and
+    progress, and "N active sessions" (spec FR-5.3). Ticks once a second while any is active."""
+    manager = get_manager()
+    owner = browser_session_id()
+    any_active = any(s.active for s in manager.sessions_of(owner))
+
+    @st.fragment(run_every=1.0 if any_active else None)
+    def _indicator() -> None:
+        sessions = [s for s in manager.sessions_of(owner) if s.request is not None]
+        for s in sessions:
+            # Fragments of one browser tab run one at a time, so draining here cannot race the
+            # page's own fragment; it keeps runs on other pages up to date.
+            s.drain()
+            s.touch()
+        active = sum(s.active for s in sessions)
+        st.markdown(f"**{active} active session{'s' * (active != 1)}**",
+                    help="Each page keeps its own training run; runs go on while you look at another page.")
+        for s in sorted(sessions, key=lambda s: list(PAGES).index(s.page) if s.page in PAGES else 99):
+            title, path, icon, _ = PAGES.get(s.page, (s.page, None, None, None))
+            if path:
+                st.page_link(path, label=title, icon=icon, help=f"Go to {title}")
+            h = s.history
+            st.html(f'<div style="margin:-0.4rem 0 0.6rem 2rem; font-size:0.8rem; color:#94A3B8">'
+                    f'{state_badge(s.state)} step {h.step:,} / {h.total_steps:,}</div>')
+
+    _indicator()
