@@ -134,7 +134,7 @@ class TrainingSession:
             self._stop = False
             self._steps_allowed = 0
             self._set_state(State.WAITING)
-            self._thread = threading.Thread(target=self._run, args=(request, self.run_id),
+            self._thread = threading.Thread(target=self._run, args=(request,),
                                             name=f"trainer-{self.page}-{self.id[:6]}", daemon=True)
             self._thread.start()
 
@@ -213,8 +213,6 @@ class TrainingSession:
                 h.seconds, h.model_file, h.best_step, h.stopped_early = payload
             elif kind == "error":
                 h.message = payload
-            elif kind == "step":
-                h.step = payload
         return n
 
     # -- the training thread --------------------------------------------------------------
@@ -231,7 +229,7 @@ class TrainingSession:
             if self._thread is t:
                 self._thread = None
 
-    def _run(self, request: TrainingRequest, run_id: int) -> None:
+    def _run(self, request: TrainingRequest) -> None:
         slot = False
         try:
             slot = self.manager._acquire_slot(self)

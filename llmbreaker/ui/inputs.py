@@ -8,8 +8,11 @@ import streamlit as st
 from llmbreaker.corpus import BUNDLED, bundled_stats, bundled_text, display_name, read_upload, text_stats
 from llmbreaker.errors import UserInputError
 from llmbreaker.model import ModelConfig
-from llmbreaker.presets import DEFAULT_MODEL_SIZE, MODEL_SIZE_LABELS, MODEL_SIZES
+from llmbreaker.presets import DEFAULT_MODEL_SIZE, MODEL_SIZE_LABELS, MODEL_SIZES, next_token_prompt
+from llmbreaker.session import TrainingRequest, TrainingSession
 from llmbreaker.trainer import BOUNDS, TrainConfig, validate
+from llmbreaker.ui.controls import training_controls
+from llmbreaker.ui.switching import confirm_dataset_switch
 
 UPLOAD = "upload"
 
@@ -111,17 +114,12 @@ def training_settings(page: str, defaults: TrainConfig = TrainConfig()) -> tuple
     return MODEL_SIZES[size], train
 
 
-def dataset_run_setup(page: str, session, extra_settings=None):
+def dataset_run_setup(page: str, session: TrainingSession, extra_settings=None):
     """The top of a page that trains on a dataset: the picker and its metadata on the left; the
     settings, any page-specific choices, and the controls on the right. `extra_settings(model_cfg)`
     draws those choices and returns TrainConfig overrides (the Cinema's probe text, say).
     Returns the chosen model config (None while the settings are invalid) and the right-hand column,
     for a page to add more below the controls."""
-    from llmbreaker.presets import next_token_prompt
-    from llmbreaker.session import TrainingRequest
-    from llmbreaker.ui.controls import training_controls
-    from llmbreaker.ui.switching import confirm_dataset_switch
-
     left, right = st.columns([1, 1.35], gap="large")
     with left:
         chosen = dataset_picker(page)
