@@ -3,14 +3,14 @@ import pandas as pd
 import streamlit as st
 
 from llmbreaker.model import MicroGPT, parameter_table
-from llmbreaker.presets import DEFAULT_MODEL_SIZE, MODEL_SIZE_LABELS, MODEL_SIZES
+from llmbreaker.presets import DEFAULT_MODEL_SIZE, MODEL_SIZE_CAPTIONS, MODEL_SIZE_LABELS, MODEL_SIZES
 from llmbreaker.ui.common import page_header
 from dataclasses import replace
 
 page_header("Inside the model", "Where the numbers live: every weight of the tiny GPT, counted.")
 
 size = st.radio("Model size", list(MODEL_SIZES), index=list(MODEL_SIZES).index(DEFAULT_MODEL_SIZE),
-                format_func=MODEL_SIZE_LABELS.get, key="inside_size",
+                format_func=MODEL_SIZE_LABELS.get, captions=list(MODEL_SIZE_CAPTIONS.values()), key="inside_size",
                 help="The same sizes as in the training settings of the other pages.")
 vocab = st.number_input("Vocabulary (distinct characters of the text)", 10, 200, 65, key="inside_vocab",
                         help="Shakespeare has about 65 distinct characters; each is one token.")

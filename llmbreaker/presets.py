@@ -14,10 +14,12 @@ MODEL_SIZES: dict[str, ModelConfig] = {
     "small": ModelConfig(n_embd=32, n_layer=2, n_head=2),
     "deeper": ModelConfig(n_embd=32, n_layer=3, n_head=4),
 }
-MODEL_SIZE_LABELS = {
-    "tiny": "Tiny: the spec's model (16 dims, 2 layers, 2 heads, ~8.6 K params)",
-    "small": "Small (32 dims, 2 layers, 2 heads, ~29 K params) - learns most in 25 s",
-    "deeper": "Deeper (32 dims, 3 layers, 4 heads, ~42 K params) - slower, more heads",
+# Short names (they also appear in shared links: ?watch_size=Small) and a line about each.
+MODEL_SIZE_LABELS = {"tiny": "Tiny", "small": "Small", "deeper": "Deeper"}
+MODEL_SIZE_CAPTIONS = {
+    "tiny": "the spec's model: 16 dims, 2 layers, 2 heads, ~8.6 K parameters",
+    "small": "32 dims, 2 layers, 2 heads, ~29 K parameters: learns most in 25 s",
+    "deeper": "32 dims, 3 layers, 4 heads, ~42 K parameters: slower, more heads to watch",
 }
 DEFAULT_MODEL_SIZE = "small"
 

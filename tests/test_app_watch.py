@@ -174,3 +174,24 @@ def test_the_sidebar_lists_every_session_of_the_tab_with_state_and_progress(app)
     get_manager().shutdown()
     app.run()
     assert "0 active sessions" in " ".join(m.value for m in app.sidebar.markdown)
+
+
+def test_a_shared_link_sets_the_page_up_and_bad_values_get_a_note(app):
+    app.query_params["watch_dataset"] = "Poems"  # links name the choices as the page shows them
+    app.query_params["watch_size"] = "Deeper"
+    app.query_params["watch_speed"] = "max"
+    app.query_params["watch_steps"] = "1000"
+    app.query_params["watch_lr"] = "7"
+    app.run()
+    assert not app.exception
+    assert app.selectbox(key="watch_dataset").value == "poems"
+    assert app.segmented_control(key="watch_speed").value == "max"
+    assert app.number_input(key="watch_steps").value == 1000
+    notes = " ".join(w.value for w in app.warning)
+    assert "learning rate to '7', which is not allowed" in notes
+    assert app.select_slider(key="watch_lr").value == 2e-2  # the default
+    app.button(key="watch_play").click().run()
+    s = the_session()
+    assert s.speed == "max" and s.request.label == "Poems" and s.request.train.max_steps == 1000
+    assert (s.request.model.n_layer, s.request.model.n_head) == (3, 4)
+    s.stop()

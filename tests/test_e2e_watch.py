@@ -49,3 +49,16 @@ def test_default_shakespeare_run_at_max_speed_shows_loss_samples_and_probabiliti
     assert last_words >= 10 and last_words > 2 * first_words
     assert "Next letter" in page.content()
     assert unexpected_console_errors(page) == [], page.console_errors
+
+
+def test_a_shared_link_opens_the_page_with_its_settings_and_notes_a_bad_one(page, server):
+    page.goto(server + "/cinema?cinema_dataset=Poems&cinema_speed=max&cinema_steps=400&cinema_lr=9")
+    page.get_by_text("Attention Evolution Cinema").first.wait_for(timeout=60_000)
+    page.get_by_text("which is not allowed").first.wait_for(timeout=30_000)
+    assert "learning rate to '9'" in page.get_by_text("which is not allowed").first.inner_text()
+    page.get_by_text("An original collection").first.wait_for()  # the Poems dataset's description
+    page.get_by_role("button", name=re.compile(r"^(play_arrow)?\s*Play$")).click()
+    page.get_by_text(re.compile(r"Step [\d,]+ / 400 · ")).first.wait_for(timeout=60_000)
+    page.get_by_text(re.compile(r"completed in")).first.wait_for(timeout=120_000)  # at max: quick
+    assert "cinema_dataset=Poems" in page.url and "cinema_speed=max" in page.url
+    assert unexpected_console_errors(page) == [], page.console_errors

@@ -45,12 +45,13 @@ def training_controls(session: TrainingSession, make_request: Callable[[], Train
                   width="stretch", help="While paused: run exactly one training step and show it.")
     c_stop.button("Stop", icon=":material/stop:", key=f"{page}_stop", on_click=session.stop, disabled=not session.active,
                   width="stretch", help="End this run. Play starts a new one from scratch.")
-    st.segmented_control(
-        "Speed", list(SPEEDS), default=session.speed, key=f"{page}_speed", required=True,
-        on_change=lambda: session.set_speed(st.session_state[f"{page}_speed"]),
+    speed = st.segmented_control(
+        "Speed", list(SPEEDS), default=session.speed, key=f"{page}_speed", required=True, bind="query-params",
         help="Adjust training speed (faster = less smooth). 1x: the default run lasts about 25 s; "
              "max: as fast as this computer can go.",
     )
+    if speed and speed != session.speed:  # the widget (or the page's link) says what the person wants
+        session.set_speed(speed)
     error = st.session_state.get(f"{page}_play_error")
     if error:
         st.error(error, icon=":material/warning:")

@@ -1,6 +1,7 @@
 """Choosing what to train on and how: the dataset picker (with upload) and the settings."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 
 import streamlit as st
@@ -8,13 +9,15 @@ import streamlit as st
 from llmbreaker.corpus import BUNDLED, bundled_stats, bundled_text, display_name, read_upload, text_stats
 from llmbreaker.errors import UserInputError
 from llmbreaker.model import ModelConfig
-from llmbreaker.presets import DEFAULT_MODEL_SIZE, MODEL_SIZE_LABELS, MODEL_SIZES, next_token_prompt
+from llmbreaker.presets import DEFAULT_MODEL_SIZE, MODEL_SIZE_CAPTIONS, MODEL_SIZE_LABELS, MODEL_SIZES, next_token_prompt
 from llmbreaker.session import TrainingRequest, TrainingSession
 from llmbreaker.trainer import BOUNDS, TrainConfig, validate
 from llmbreaker.ui.controls import training_controls
 from llmbreaker.ui.switching import confirm_dataset_switch
 
 UPLOAD = "upload"
+# What the selector shows, and what a shared link names (?watch_dataset=Poems).
+DATASET_LABELS = {**{k: label for k, (label, _) in BUNDLED.items()}, UPLOAD: "Your own file (.txt)"}
 
 
 @dataclass(frozen=True)
@@ -30,8 +33,8 @@ def dataset_picker(page: str) -> ChosenText | None:
     key = st.selectbox(
         "Dataset",
         options,
-        format_func=lambda k: BUNDLED[k][0] if k in BUNDLED else "Your own file (.txt)",
-        key=f"{page}_dataset",
+        format_func=DATASET_LABELS.get,
+        key=f"{page}_dataset", bind="query-params",
         help="Choose training data. Smaller datasets train faster.",
     )
     if key in BUNDLED:
@@ -87,25 +90,25 @@ def training_settings(page: str, defaults: TrainConfig = TrainConfig()) -> tuple
             "Model size",
             list(MODEL_SIZES),
             index=list(MODEL_SIZES).index(DEFAULT_MODEL_SIZE),
-            format_func=MODEL_SIZE_LABELS.get,
-            key=f"{page}_size",
+            format_func=MODEL_SIZE_LABELS.get, captions=list(MODEL_SIZE_CAPTIONS.values()),
+            key=f"{page}_size", bind="query-params",
             help="Bigger models can learn more but take longer per step; in 25 seconds, Small learns most.",
         )
         c1, c2 = st.columns(2)
         steps = c1.number_input(
-            "Training steps", *BOUNDS["max_steps"], value=defaults.max_steps, step=500, key=f"{page}_steps",
+            "Training steps", *BOUNDS["max_steps"], value=defaults.max_steps, step=500, key=f"{page}_steps", bind="query-params",
             help="How many updates of the weights. At 1x speed, 3,000 steps take about 25 seconds.")
         interval = c2.number_input(
             "Checkpoint every (steps)", *BOUNDS["eval_interval"], value=defaults.eval_interval, step=50,
-            key=f"{page}_interval", help="How often to measure the loss, write a sample and take the attention.")
+            key=f"{page}_interval", bind="query-params", help="How often to measure the loss, write a sample and take the attention.")
         lr = c1.select_slider(
-            "Learning rate", options=[1e-3, 3e-3, 5e-3, 1e-2, 1.5e-2, 2e-2, 3e-2, 5e-2],
-            value=defaults.learning_rate, key=f"{page}_lr", format_func=lambda v: f"{v:g}",
+            "Learning rate", options=LR_OPTIONS,
+            value=defaults.learning_rate, key=f"{page}_lr", bind="query-params", format_func=lambda v: f"{v:g}",
             help="How big each update is. Too small learns slowly; too big makes the loss jump around.")
         temperature = c2.slider(
-            "Sample temperature", 0.1, 1.5, value=defaults.temperature, step=0.1, key=f"{page}_temp",
+            "Sample temperature", 0.1, 1.5, value=defaults.temperature, step=0.1, key=f"{page}_temp", bind="query-params",
             help="Lower = safer, more repetitive samples; higher = more surprising ones.")
-        seed = c1.number_input("Random seed", 0, 2**31 - 1, value=defaults.seed, key=f"{page}_seed",
+        seed = c1.number_input("Random seed", 0, 2**31 - 1, value=defaults.seed, key=f"{page}_seed", bind="query-params",
                                help="The same seed and settings train the same model again.")
         st.caption("Changes apply the next time you press Play.")
     train = replace(defaults, max_steps=int(steps), eval_interval=int(interval), learning_rate=float(lr),
@@ -114,12 +117,52 @@ def training_settings(page: str, defaults: TrainConfig = TrainConfig()) -> tuple
     return MODEL_SIZES[size], train
 
 
+LR_OPTIONS = [1e-3, 3e-3, 5e-3, 1e-2, 1.5e-2, 2e-2, 3e-2, 5e-2]
+
+
+def _number_in(lo, hi, kind=int):
+    def check(raw: str) -> bool:
+        try:
+            return lo <= kind(raw) <= hi
+        except ValueError:
+            return False
+    return check
+
+
+# What a shared link may set on a dataset page (the widgets are bound to the URL with these keys),
+# and what each accepts. Streamlit ignores a value its widget cannot take; this says so on the page.
+LINK_SETTINGS = {
+    "dataset": ("dataset", lambda v: v in DATASET_LABELS.values(), f"one of {', '.join(DATASET_LABELS.values())}"),
+    "speed": ("speed", lambda v: v in ("1x", "2x", "5x", "10x", "max"), "1x, 2x, 5x, 10x or max"),
+    "size": ("model size", lambda v: v in MODEL_SIZE_LABELS.values(), f"one of {', '.join(MODEL_SIZE_LABELS.values())}"),
+    "steps": ("training steps", _number_in(*BOUNDS["max_steps"]), "a whole number from 10 to 10,000"),
+    "interval": ("checkpoint interval", _number_in(*BOUNDS["eval_interval"]), "a whole number from 1 to 10,000"),
+    "lr": ("learning rate", lambda v: _number_in(0, 1, float)(v) and float(v) in LR_OPTIONS,
+           f"one of {', '.join(f'{x:g}' for x in LR_OPTIONS)}"),
+    "temp": ("sample temperature", _number_in(0.1, 1.5, float), "a number from 0.1 to 1.5"),
+    "seed": ("random seed", _number_in(0, 2**31 - 1), "a whole number from 0 to 2,147,483,647"),
+}
+
+
+def link_notes(page: str) -> None:
+    """A visible note for every setting in the page's link that is not valid (spec 9.1 bounds);
+    the setting keeps its default. Values are only echoed when they are short and plain."""
+    for name, (label, valid, rule) in LINK_SETTINGS.items():
+        raw = st.query_params.get(f"{page}_{name}")
+        if raw is None or valid(raw):
+            continue
+        shown = f"'{raw}'" if re.fullmatch(r"[\w.\-]{1,24}", raw) else "a value"
+        st.warning(f"This link sets the {label} to {shown}, which is not allowed: it must be {rule}. "
+                   f"Using the default instead.", icon=":material/link_off:")
+
+
 def dataset_run_setup(page: str, session: TrainingSession, extra_settings=None):
     """The top of a page that trains on a dataset: the picker and its metadata on the left; the
     settings, any page-specific choices, and the controls on the right. `extra_settings(model_cfg)`
     draws those choices and returns TrainConfig overrides (the Cinema's probe text, say).
     Returns the chosen model config (None while the settings are invalid) and the right-hand column,
     for a page to add more below the controls."""
+    link_notes(page)
     left, right = st.columns([1, 1.35], gap="large")
     with left:
         chosen = dataset_picker(page)
