@@ -1,7 +1,7 @@
 """LLMBreaker: see a tiny language model learn, live. Entry point: `streamlit run streamlit_app.py`."""
 import streamlit as st
 
-from llmbreaker.ui.common import PAGES, apply_style, sessions_indicator
+from llmbreaker.ui.common import PAGES, apply_style, sessions_indicator, workshop_toggle
 
 st.set_page_config(page_title="LLMBreaker", page_icon="🧠", layout="wide")
 apply_style()
@@ -10,5 +10,6 @@ pages = [st.Page(path, title=title, icon=icon, url_path=url, default=key == "wat
          for key, (title, path, icon, url) in PAGES.items()]
 page = st.navigation(pages)
 with st.sidebar:
+    workshop_toggle()
     sessions_indicator()
 page.run()

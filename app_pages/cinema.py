@@ -1,6 +1,6 @@
 """Attention Evolution Cinema: watch attention heads turn from noise into structure (spec 6.3, 8.2)."""
 from llmbreaker.ui.cinema import film_controls, live_view, probe_picker
-from llmbreaker.ui.common import page_header, page_session
+from llmbreaker.ui.common import font_scale, page_header, page_session
 from llmbreaker.ui.inputs import dataset_run_setup
 
 PAGE = "cinema"
@@ -18,4 +18,5 @@ def probe_setting(model_cfg):
 model_cfg, controls_column = dataset_run_setup(PAGE, session, probe_setting)
 with controls_column:
     film_controls(PAGE, session)
-live_view(session, PAGE, idle_shape=(model_cfg.n_layer, model_cfg.n_head) if model_cfg else (2, 2))
+live_view(session, PAGE, idle_shape=(model_cfg.n_layer, model_cfg.n_head) if model_cfg else (2, 2),
+          font_scale=font_scale())

@@ -12,8 +12,6 @@ PAGE = "style"
 page_header("Style Transfer Speed Run", "Paste a few hundred words of your own writing. A tiny model learns it "
             "from scratch in about 20 seconds, then writes something new in your style.")
 session = page_session(PAGE)
-if f"{PAGE}_speed" not in st.session_state and session.state.value == "idle":
-    session.set_speed("2x")  # the spec's default for this page (8.3)
 
 left, right = st.columns([1.3, 1], gap="large")
 with left:
@@ -24,7 +22,7 @@ with right:
     if check is not None and not asking:
         def make_request(text=check.text):
             return TrainingRequest(text, STYLE_MODEL, STYLE_TRAIN, label="your text")
-    training_controls(session, make_request, PAGE)
+    training_controls(session, make_request, PAGE, default_speed="2x")  # the spec's default here (8.3)
     live_view(session, PAGE)
     model_loader(PAGE)
 

@@ -195,3 +195,14 @@ def test_a_shared_link_sets_the_page_up_and_bad_values_get_a_note(app):
     assert s.speed == "max" and s.request.label == "Poems" and s.request.train.max_steps == 1000
     assert (s.request.model.n_layer, s.request.model.n_head) == (3, 4)
     s.stop()
+
+
+def test_workshop_mode_is_one_switch_remembered_and_settable_by_link(app):
+    app.query_params["workshop"] = "true"
+    app.run()
+    assert app.sidebar.toggle(key="workshop").value is True
+    assert any("Workshop mode" in h.proto.body for h in app.get("html"))  # its stylesheet
+    app.switch_page("app_pages/cinema.py").run()
+    assert app.sidebar.toggle(key="workshop").value is True  # remembered across pages
+    app.sidebar.toggle(key="workshop").set_value(False).run()
+    assert not any("Workshop mode" in h.proto.body for h in app.get("html"))

@@ -242,7 +242,9 @@ def _grid(frame: np.ndarray, tokens: list[str], page: str, font_scale: float, id
 
 def _detail(matrix: np.ndarray, tokens: list[str], layer: int, head: int, step: float, font_scale: float) -> None:
     title = f"{attn.head_name(layer, head)} · step {int(round(step)):,}"
-    size = int(max(400, 13 * len(tokens)) * font_scale)  # 13 px a character: 12-px labels do not overlap
+    # 13 px a character so 12-px labels do not overlap; at most 1.25x larger, so 64 characters fit the page.
+    font_scale = min(font_scale, 1.25)
+    size = int(max(400, 13 * len(tokens)) * font_scale)
     st.vega_lite_chart(spec=heatmap(matrix, tokens, title, size=size, legend=True, detail=True, font_scale=font_scale),
                        key="cinema_detail", width="content")
     probe = html.escape("".join(visible_char(t) for t in tokens))

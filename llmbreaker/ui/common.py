@@ -99,3 +99,41 @@ def sessions_indicator() -> None:
                     f'{state_badge(s.state)} step {h.step:,} / {h.total_steps:,}</div>')
 
     _indicator()
+
+
+WORKSHOP_CSS = """
+<style>
+/* Workshop mode: readable from the back of a room. The root font size stays: Streamlit's layout
+   breakpoints are in rem, and a larger root turns the sidebar into an overlay. */
+[data-testid="stMain"] [data-testid="stMarkdownContainer"] p, [data-testid="stMain"] li,
+[data-testid="stMain"] label p, [data-testid="stMain"] button p { font-size: 1.3rem !important; }
+[data-testid="stMain"] [data-testid="stCaptionContainer"] { font-size: 1.15rem !important; }
+[data-testid="stMain"] h5 { font-size: 1.6rem !important; }
+[data-testid="stMain"] h4 { font-size: 1.9rem !important; }
+.lb-sub { font-size: 1.4rem; }
+[data-testid="stCaptionContainer"] { color: #E2E8F0 !important; }
+.lb-title { font-size: 2.8rem; }
+.lb-prog { font-size: 1.25rem !important; }
+.lb-row .g { color: #94A3B8 !important; }
+.lb-row .meta { font-size: 1rem !important; }
+.lb-side { font-size: 1.2rem !important; }
+div[data-testid="stMetricValue"] { font-size: 2rem !important; }
+</style>
+"""
+
+
+def workshop_toggle() -> None:
+    st.toggle("Workshop mode", key="workshop", bind="query-params",
+              help="Large text, charts and lines for a projector. Stays on for this browser tab; "
+                   "a link with ?workshop=true turns it on.")
+    if workshop_on():
+        st.html(WORKSHOP_CSS)
+
+
+def workshop_on() -> bool:
+    return bool(st.session_state.get("workshop", False))
+
+
+def font_scale() -> float:
+    """How much larger chart text and lines are drawn: 1.6x in workshop mode."""
+    return 1.6 if workshop_on() else 1.0

@@ -23,9 +23,11 @@ def _start(session: TrainingSession, make_request: Callable[[], TrainingRequest]
         st.session_state[f"{page}_play_error"] = e.message
 
 
-def training_controls(session: TrainingSession, make_request: Callable[[], TrainingRequest] | None, page: str) -> None:
+def training_controls(session: TrainingSession, make_request: Callable[[], TrainingRequest] | None, page: str,
+                      default_speed: str = "1x") -> None:
     """The control bar. `make_request` builds the run from the page's current choices (None while
-    nothing can be trained yet)."""
+    nothing can be trained yet). The speed control is bound to the page's link; its default is fixed
+    per page (a link drops a value equal to the default, so the default must not follow the run)."""
     state = session.state
     c_play, c_step, c_stop = st.columns(3, vertical_alignment="bottom")
     with c_play:
@@ -46,7 +48,7 @@ def training_controls(session: TrainingSession, make_request: Callable[[], Train
     c_stop.button("Stop", icon=":material/stop:", key=f"{page}_stop", on_click=session.stop, disabled=not session.active,
                   width="stretch", help="End this run. Play starts a new one from scratch.")
     speed = st.segmented_control(
-        "Speed", list(SPEEDS), default=session.speed, key=f"{page}_speed", required=True, bind="query-params",
+        "Speed", list(SPEEDS), default=default_speed, key=f"{page}_speed", required=True, bind="query-params",
         help="Adjust training speed (faster = less smooth). 1x: the default run lasts about 25 s; "
              "max: as fast as this computer can go.",
     )

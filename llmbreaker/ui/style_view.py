@@ -15,6 +15,7 @@ from llmbreaker.model import ModelConfig
 from llmbreaker.model_io import load_model
 from llmbreaker.session import TrainingSession
 from llmbreaker.trainer import TrainConfig
+from llmbreaker.ui.common import font_scale
 from llmbreaker.ui.controls import follow_run, progress_line
 
 # A model for 150-1,000 words (measured on a 200-word email, see README): the Small model with
@@ -106,7 +107,8 @@ def live_view(session: TrainingSession, page: str) -> None:
         if h.message:
             st.error(f"{h.message} Your text is kept: press Replay to try again.", icon=":material/warning:")
         if h.checkpoints:
-            st.vega_lite_chart(spec=loss_chart(h.steps, h.losses, h.checkpoints, h.total_steps, len(h.vocab), height=240),
+            st.vega_lite_chart(spec=loss_chart(h.steps, h.losses, h.checkpoints, h.total_steps, len(h.vocab),
+                                               height=int(240 * font_scale()), font_scale=font_scale()),
                                key=f"{page}_loss", width="stretch")
             if session.active:
                 latest = h.checkpoints[-1]

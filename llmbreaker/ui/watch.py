@@ -12,6 +12,7 @@ import streamlit as st
 from llmbreaker.charts import loss_chart, next_token_chart
 from llmbreaker.session import TrainingSession
 from llmbreaker.textview import progression_html
+from llmbreaker.ui.common import font_scale
 from llmbreaker.ui.controls import follow_run, progress_line
 
 POLL_SECONDS = 0.5
@@ -55,9 +56,11 @@ def _draw(session: TrainingSession, page: str) -> None:
 
     steps = [c.step for c in h.checkpoints]
     selected = _selected_step(page, steps)
+    scale = font_scale()
     st.markdown("##### Loss curve")
     st.vega_lite_chart(
-        spec=loss_chart(h.steps, h.losses, h.checkpoints, h.total_steps, len(h.vocab), selected_step=selected),
+        spec=loss_chart(h.steps, h.losses, h.checkpoints, h.total_steps, len(h.vocab), selected_step=selected,
+                        height=int(320 * scale), font_scale=scale),
         key=f"{page}_loss", on_select="rerun", selection_mode="checkpoint", width="stretch",
     )
     st.caption("Lower loss = better predictions. Grey: every training step; blue and cyan: measured "
@@ -80,5 +83,6 @@ def _draw(session: TrainingSession, page: str) -> None:
                 f'<div style="color:#94A3B8; font-size:0.8rem;">after the text</div>'
                 f'<div style="background:#1E293B; padding:0.3rem 0.5rem; border-radius:6px; white-space:pre-wrap;">'
                 f'{prompt}<span style="color:#3B82F6">▌</span></div></div>')
-        st.vega_lite_chart(spec=next_token_chart(shown.next_token), width="stretch", key=f"{page}_next")
+        st.vega_lite_chart(spec=next_token_chart(shown.next_token, height=int(300 * scale), font_scale=scale),
+                           width="stretch", key=f"{page}_next")
         st.caption("The model's top guesses for the next character. As it learns, one guess grows sure.")
