@@ -285,13 +285,14 @@ def entropy_chart(rows: list[dict], uniform: float, height: int = 220, font_scal
     return spec
 
 
-def attention_deck(matrix, tokens: list[str], height_scale: float = 12.0):
+def attention_deck(matrix, tokens: list[str], height_scale: float | None = None):
     """The same query x key matrix as 3D columns (pydeck ColumnLayer) in a non-geographic orbit
     view: no map, no map token, nothing fetched from the network. Height and colour follow the
     weight; hovering a column tells its query, key and weight."""
     import pydeck as pdk
 
     T = len(tokens)
+    height_scale = height_scale or max(6.0, T / 3)  # a weight of 1 stands a third of the grid tall
     shown = [visible_char(t) for t in tokens]
     rows = []
     for q in range(T):
@@ -306,6 +307,8 @@ def attention_deck(matrix, tokens: list[str], height_scale: float = 12.0):
         radius=0.42, disk_resolution=4, get_fill_color="color", pickable=True, auto_highlight=True,
     )
     centre = (T - 1) / 2
-    view = pdk.ViewState(target=[centre, centre, 2], zoom=max(1.5, 4.1 - 0.03 * T), rotation_orbit=-30, rotation_x=40)
+    # OrbitView zoom is log2 of pixels per grid unit: the grid spans about 420 px whatever its size.
+    view = pdk.ViewState(target=[centre, centre, height_scale / 4], zoom=math.log2(420 / max(T, 1)),
+                         rotation_orbit=-30, rotation_x=40)
     return pdk.Deck(layers=[layer], views=[pdk.View(type="OrbitView", controller=True)], initial_view_state=view,
                     map_style=None, map_provider=None, tooltip={"text": "{tip}"})
