@@ -16,6 +16,7 @@ MESSAGES = {
     "session_not_found": "Session expired. Please restart.",
     "training_failed": "Training crashed. Please try again.",
     "invalid_setting": "That setting is out of range.",
+    "too_many_sessions": "Too many training sessions open in this browser tab.",
 }
 
 

@@ -49,6 +49,9 @@ ENDED_STATES = (State.IDLE, State.STOPPED, State.COMPLETED, State.ERROR)
 SPEEDS: dict[str, float | None] = {"1x": 1.0, "2x": 2.0, "5x": 5.0, "10x": 10.0, "max": None}
 RUN_SECONDS_AT_1X = 25.0  # the default run lasts about this long at 1x
 LOSS_EVENT_SECONDS = 0.1  # per-step losses are sent in chunks at most this often
+# Each page keeps one session per browser tab, so a tab never needs more than one per training
+# page; the cap guards the shared process against anything that would create sessions in a loop.
+MAX_SESSIONS_PER_OWNER = 8
 
 
 @dataclass(frozen=True)
@@ -332,9 +335,11 @@ class TrainingSession:
 class SessionManager:
     """One per server process: all sessions of all browser sessions, and the limits they share."""
 
-    def __init__(self, max_running: int = 2, idle_timeout: float = 3600.0):
+    def __init__(self, max_running: int = 2, idle_timeout: float = 3600.0,
+                 max_sessions_per_owner: int = MAX_SESSIONS_PER_OWNER):
         self.max_running = max_running
         self.idle_timeout = idle_timeout
+        self.max_sessions_per_owner = max_sessions_per_owner
         self._lock = threading.Condition()
         self._sessions: dict[str, TrainingSession] = {}
         self._running: set[str] = set()
@@ -346,10 +351,14 @@ class SessionManager:
         """The session of this page for this browser session, created on first use."""
         self.reap_idle()
         with self._lock:
-            for s in self._sessions.values():
-                if s.owner == owner and s.page == page:
+            mine = [s for s in self._sessions.values() if s.owner == owner]
+            for s in mine:
+                if s.page == page:
                     s.touch()
                     return s
+            if len(mine) >= self.max_sessions_per_owner:
+                raise UserInputError("too_many_sessions", f"At most {self.max_sessions_per_owner}; "
+                                     "stop one or close this tab and open the app again.")
             s = TrainingSession(self, owner, page, **kwargs)
             self._sessions[s.id] = s
             return s
