@@ -100,3 +100,28 @@ def test_split_is_ninety_ten_in_order():
 
 def test_word_set_is_lower_case_words():
     assert word_set("The cat's HAT, the end.") == {"the", "cat's", "hat", "end"}
+
+
+def test_uploads_are_read_in_memory_and_never_touch_the_disk(monkeypatch):
+    """Reading a .txt or .docx upload opens no file: any attempt to open or create one fails here."""
+    import builtins
+    import io as _io
+    import os
+    import tempfile
+
+    import docx
+
+    buf = _io.BytesIO()
+    d = docx.Document()
+    d.add_paragraph("A paragraph read from memory.")
+    d.save(buf)
+    docx_bytes = buf.getvalue()
+
+    def no_disk(*args, **kwargs):
+        raise AssertionError(f"an upload touched the disk: {args[:1]}")
+
+    for target, name in [(builtins, "open"), (os, "open"), (_io, "open"), (tempfile, "mkstemp"),
+                         (tempfile, "NamedTemporaryFile"), (tempfile, "TemporaryFile")]:
+        monkeypatch.setattr(target, name, no_disk)
+    assert read_upload("../../etc/passwd.txt", b"plain words") == "plain words"
+    assert read_upload("/tmp/x.docx", docx_bytes) == "A paragraph read from memory."
