@@ -106,8 +106,11 @@ class SpecMicroGPT(nn.Module):
 
 def run_spec_loop(text: str, n_embd: int, n_layer: int, n_head: int, block_size: int, batch_size: int,
                   max_iters: int, learning_rate: float, eval_interval: int, warmup: int = 100,
-                  eval_iters: int = 8, seed: int = 1337, min_lr_ratio: float = 0.1) -> dict:
-    """Train like the spec's loop. Returns seconds, steps/s and the final validation loss."""
+                  eval_iters: int = 8, seed: int = 1337, min_lr_ratio: float = 0.1,
+                  deadline_s: float | None = None) -> dict:
+    """Train like the spec's loop. Returns seconds, steps, steps/s, the final validation loss and
+    the last sample. With `deadline_s`, training stops when that much wall time has passed and
+    the model is measured then, wherever its schedule is."""
     torch.manual_seed(seed)
     chars = sorted(set(text))
     stoi = {c: i for i, c in enumerate(chars)}
@@ -146,12 +149,15 @@ def run_spec_loop(text: str, n_embd: int, n_layer: int, n_head: int, block_size:
         return floor + 0.5 * (learning_rate - floor) * (1 + math.cos(math.pi * p))
 
     t0 = time.perf_counter()
-    losses = {}
+    losses, sample = {}, ""
     for it in range(max_iters + 1):
+        if deadline_s is not None and time.perf_counter() - t0 >= deadline_s:
+            max_iters = it  # out of time: measure now
         if it % eval_interval == 0 or it == max_iters:
             losses = estimate_loss()
             model.extract_attention_weights()
-            model.generate(torch.zeros((1, 1), dtype=torch.long), 100)
+            out = model.generate(torch.zeros((1, 1), dtype=torch.long), 100)
+            sample = "".join(chars[i] for i in out[0, 1:].tolist())
         if it == max_iters:
             break
         for g in optimizer.param_groups:
@@ -163,4 +169,4 @@ def run_spec_loop(text: str, n_embd: int, n_layer: int, n_head: int, block_size:
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         optimizer.step()
     seconds = time.perf_counter() - t0
-    return {"seconds": seconds, "steps_per_s": max_iters / seconds, "val_loss": losses["val"]}
+    return {"seconds": seconds, "steps": max_iters, "steps_per_s": max_iters / seconds, "val_loss": losses["val"], "sample": sample}
