@@ -6,7 +6,7 @@ from llmbreaker.ui.common import PAGES, apply_style, sessions_indicator, worksho
 st.set_page_config(page_title="LLMBreaker", page_icon="🧠", layout="wide")
 apply_style()
 
-pages = [st.Page(path, title=title, icon=icon, url_path=url, default=key == "watch")
+pages = [st.Page(path, title=title, icon=icon, url_path=url, default=key == "landing")
          for key, (title, path, icon, url) in PAGES.items()]
 page = st.navigation(pages)
 with st.sidebar:

@@ -18,6 +18,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def app():
     st.cache_resource.clear()
     at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=60)
+    at.switch_page("app_pages/watch.py")  # "/" is the landing page; this page lives at /watch
     yield at
     get_manager().shutdown()
     st.cache_resource.clear()

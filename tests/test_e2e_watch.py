@@ -17,7 +17,7 @@ TOTAL = f"{DEFAULT.max_steps:,}"
 
 
 def test_default_shakespeare_run_at_max_speed_shows_loss_samples_and_probabilities(page, server):
-    page.goto(server)
+    page.goto(server + "/watch")
     page.get_by_text("Watch It Learn to Spell").first.wait_for(timeout=60_000)
     page.get_by_text("Shakespeare").first.wait_for()
     page.screenshot(path=str(ARTIFACTS / "watch-idle.png"), full_page=True)

@@ -19,6 +19,7 @@ def get_manager() -> SessionManager:
 
 # The pages, in navigation order: session key -> (title, file, icon, url path).
 PAGES = {
+    "landing": ("LLMBreaker", "app_pages/landing.py", ":material/home:", ""),  # "/", the default page
     "watch": ("Watch It Learn to Spell", "app_pages/watch.py", ":material/spellcheck:", "watch"),
     "cinema": ("Attention Evolution Cinema", "app_pages/cinema.py", ":material/grid_on:", "cinema"),
     "style": ("Style Transfer Speed Run", "app_pages/style.py", ":material/edit_note:", "style"),

@@ -1,0 +1,56 @@
+"""The landing page, driven through Streamlit's AppTest (no browser): it is the app's default page,
+shows the name, the tagline and Launch, and links every page."""
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from llmbreaker.ui.common import PAGES, get_manager
+from llmbreaker.ui.landing import HERO, TAGLINE
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def app():
+    st.cache_resource.clear()
+    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=60)
+    yield at
+    get_manager().shutdown()
+    st.cache_resource.clear()
+
+
+def test_the_default_page_is_the_landing_page_with_name_tagline_and_launch(app):
+    app.run()
+    assert not app.exception
+    html = " ".join(h.proto.body for h in app.get("html"))
+    assert "LLMBreaker" in html and "See intelligence emerge in real-time" in html
+    links = {link.proto.label: link.proto for link in app.get("page_link")}
+    assert links["Launch"].page == PAGES["watch"][3] == "watch"  # into Watch It Learn to Spell
+    assert links["Launch"].help
+    assert get_manager().all_sessions() == []  # the first screen starts no training session
+
+
+def test_what_you_will_see_links_every_page_with_one_line(app):
+    app.run()
+    links = {link.proto.label: link.proto.page for link in app.get("page_link")}
+    for key, (title, _, _, url) in PAGES.items():
+        if key != "landing":
+            assert links[title] == url
+    html = " ".join(h.proto.body for h in app.get("html"))
+    assert "What you will see" in html and "No sign-up" in html
+
+
+def test_the_background_is_constant_client_side_code_that_honours_reduced_motion():
+    # The only HTML allowed to run JavaScript is a constant of the module, never built from input.
+    assert HERO.count("<canvas") == 1 and HERO.count("<script>") == 1
+    assert "prefers-reduced-motion" in HERO and TAGLINE in HERO
+
+
+def test_the_watch_page_stays_at_its_own_address(app):
+    app.run()
+    app.switch_page("app_pages/watch.py").run()
+    assert not app.exception
+    assert any("Watch It Learn to Spell" in h.proto.body for h in app.get("html"))
+    assert not any("See intelligence emerge" in h.proto.body for h in app.get("html"))
