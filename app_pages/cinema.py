@@ -6,7 +6,7 @@ from llmbreaker.ui.inputs import dataset_run_setup
 PAGE = "cinema"
 
 page_header("Attention Evolution Cinema", "Each head of the model decides which earlier characters to look at. "
-            "Press Play and watch those choices turn from noise into patterns.")
+            "Press Play and watch those choices turn from noise into patterns.", page=PAGE)
 session = page_session(PAGE)
 
 

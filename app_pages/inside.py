@@ -7,7 +7,7 @@ from llmbreaker.presets import DEFAULT_MODEL_SIZE, MODEL_SIZE_CAPTIONS, MODEL_SI
 from llmbreaker.ui.common import page_header
 from dataclasses import replace
 
-page_header("Inside the model", "Where the numbers live: every weight of the tiny GPT, counted.")
+page_header("Inside the model", "Where the numbers live: every weight of the tiny GPT, counted.", page="inside")
 
 size = st.radio("Model size", list(MODEL_SIZES), index=list(MODEL_SIZES).index(DEFAULT_MODEL_SIZE),
                 format_func=MODEL_SIZE_LABELS.get, captions=list(MODEL_SIZE_CAPTIONS.values()), key="inside_size",

@@ -10,7 +10,7 @@ from llmbreaker.ui.style_view import (STYLE_MODEL, STYLE_TRAIN, confirm_new_text
 PAGE = "style"
 
 page_header("Style Transfer Speed Run", "Paste a few hundred words of your own writing. A tiny model learns it "
-            "from scratch in about 20 seconds, then writes something new in your style.")
+            "from scratch in about 20 seconds, then writes something new in your style.", page=PAGE)
 session = page_session(PAGE)
 
 left, right = st.columns([1.3, 1], gap="large")

@@ -6,7 +6,7 @@ from llmbreaker.ui.watch import live_view
 PAGE = "watch"
 
 page_header("Watch It Learn to Spell", "A tiny GPT reads a text one character at a time. Press Play and watch "
-            "its guesses turn from noise into words.")
+            "its guesses turn from noise into words.", page=PAGE)
 session = page_session(PAGE)
 dataset_run_setup(PAGE, session)
 live_view(session, PAGE)

@@ -4,8 +4,10 @@ from __future__ import annotations
 import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
+from llmbreaker.errors import UserInputError
 from llmbreaker.session import SessionManager, TrainingSession
 from llmbreaker.ui.controls import state_badge
+from llmbreaker.ui.explain import EXPLAIN
 
 # Two trainers at once on a 2-core machine: each gets a core; more wait in line (shown as waiting).
 MAX_RUNNING_TRAINERS = 2
@@ -38,7 +40,11 @@ def page_session(page: str) -> TrainingSession:
     the tab's sessions here keeps a run alive while its person looks at another page."""
     manager = get_manager()
     owner = browser_session_id()
-    session = manager.session_for(owner, page)
+    try:
+        session = manager.session_for(owner, page)
+    except UserInputError as e:  # the per-tab cap: say so instead of a traceback
+        st.error(e.message, icon=":material/warning:")
+        st.stop()
     for s in manager.sessions_of(owner):
         s.touch()
     return session
@@ -51,6 +57,9 @@ html, body, [class*="css"] { font-family: 'Inter', system-ui, -apple-system, 'Se
 .lb-title { font-size: 2.1rem; font-weight: 700; margin: 0 0 0.1rem 0;
             background: linear-gradient(135deg, #3B82F6, #06B6D4); -webkit-background-clip: text;
             background-clip: text; color: transparent; }
+.lb-brand { font-size: 0.8rem; font-weight: 700; letter-spacing: 0.14em; text-transform: uppercase;
+            background: linear-gradient(135deg, #3B82F6, #06B6D4); -webkit-background-clip: text;
+            background-clip: text; color: transparent; margin-bottom: 0.1rem; }
 .lb-sub { color: #CBD5E1; font-size: 1.05rem; margin-bottom: 0.6rem; }
 .lb-state { display: inline-block; padding: 0.1rem 0.6rem; border-radius: 999px; font-size: 0.8rem;
             font-weight: 600; letter-spacing: 0.02em; }
@@ -69,8 +78,13 @@ def apply_style() -> None:
     st.html(STYLE)
 
 
-def page_header(title: str, subtitle: str) -> None:
-    st.html(f'<div class="lb-title">{title}</div><div class="lb-sub">{subtitle}</div>')
+def page_header(title: str, subtitle: str, page: str | None = None) -> None:
+    """The same header on every page: the app's name, the page's title and one line about it, and
+    the page's "What am I looking at?" paragraph. The sessions indicator is in the sidebar."""
+    st.html(f'<div class="lb-brand">LLMBreaker</div><div class="lb-title">{title}</div><div class="lb-sub">{subtitle}</div>')
+    if page in EXPLAIN:
+        with st.expander("What am I looking at?", icon=":material/school:"):
+            st.markdown(EXPLAIN[page])
 
 
 def sessions_indicator() -> None:
@@ -124,9 +138,14 @@ div[data-testid="stMetricValue"] { font-size: 2rem !important; }
 
 
 def workshop_toggle() -> None:
+    # A teacher's link may say ?workshop=1 (as the issue and most sites write it); the bound
+    # toggle only reads true/false, so the common spellings are translated first.
+    raw = st.query_params.get("workshop", "").strip().lower()
+    if "workshop" not in st.session_state and raw in ("1", "yes", "on"):
+        st.session_state["workshop"] = True
     st.toggle("Workshop mode", key="workshop", bind="query-params",
               help="Large text, charts and lines for a projector. Stays on for this browser tab; "
-                   "a link with ?workshop=true turns it on.")
+                   "a link with ?workshop=1 turns it on.")
     if workshop_on():
         st.html(WORKSHOP_CSS)
 
