@@ -19,7 +19,10 @@ from .trainer import Checkpoint
 
 BLUE = "#3B82F6"
 CYAN = "#06B6D4"
+PINK = "#EC4899"  # the spec's accent pink: validation must not be mistaken for training on a projector
+TRAIN_BLUE = "#60A5FA"
 DIM = "#64748B"
+STEP_GREY = "#94A3B8"
 TEXT = "#CBD5E1"
 MAX_STEP_POINTS = 400  # the per-step curve is thinned to this many points: the shape, not the bytes
 TRAIN_LABEL = "Train loss (checkpoint)"
@@ -72,15 +75,16 @@ def loss_axis_top(vocab_size: int) -> float:
 
 
 @functools.lru_cache(maxsize=32)
-def _loss_template(total_steps: int, y_top: float, height: int, font_scale: float) -> dict:
+def _loss_template(total_steps: int, y_bottom: float, y_top: float, height: int, font_scale: float) -> dict:
     x = alt.X("step:Q", title="Training step", scale=alt.Scale(domain=[0, max(1, total_steps)], nice=False))
-    y = alt.Y("loss:Q", title="Loss (lower = better predictions)", scale=alt.Scale(domain=[1.0, y_top], nice=False))
-    colors = alt.Scale(domain=[TRAIN_LABEL, VAL_LABEL], range=[BLUE, CYAN])
+    y = alt.Y("loss:Q", title="Loss (lower = better predictions)",
+              scale=alt.Scale(domain=[y_bottom, y_top], nice=False, clamp=True))
+    colors = alt.Scale(domain=[TRAIN_LABEL, VAL_LABEL], range=[TRAIN_BLUE, PINK])
     pick = alt.selection_point(name="checkpoint", fields=["step"], on="click", nearest=True, empty=False)
-    raw = alt.Chart(alt.NamedData("per_step")).mark_line(color=DIM, opacity=0.55, strokeWidth=1 * font_scale).encode(
+    raw = alt.Chart(alt.NamedData("per_step")).mark_line(color=STEP_GREY, opacity=0.6, strokeWidth=1.2 * font_scale).encode(
         x=x, y=y, tooltip=[alt.Tooltip("step:Q", title="Step"), alt.Tooltip("loss:Q", title="Training loss", format=".3f")])
     lines = alt.Chart(alt.NamedData("checkpoints")).mark_line(strokeWidth=2.5 * font_scale).encode(
-        x=x, y=y, color=alt.Color("split:N", scale=colors, legend=alt.Legend(title=None, orient="top-right")))
+        x=x, y=y, color=alt.Color("split:N", scale=colors, legend=alt.Legend(title=None, orient="top", direction="horizontal")))
     points = alt.Chart(alt.NamedData("checkpoints")).mark_point(filled=True, size=70 * font_scale, cursor="pointer").encode(
         x=x, y=y, color=alt.Color("split:N", scale=colors, legend=None),
         tooltip=[alt.Tooltip("step:Q", title="Step"), alt.Tooltip("split:N", title="Curve"),
@@ -105,7 +109,12 @@ def loss_chart(steps: list[int], losses: list[float], checkpoints: list[Checkpoi
     # short text) widens it in half-nat steps, so every point stays on the chart.
     highest = max([c.val_loss for c in checkpoints] + [c.train_loss for c in checkpoints] + [0.0])
     y_top = max(loss_axis_top(vocab_size), math.ceil((highest + 0.2) * 2) / 2)
-    spec = copy.deepcopy(_loss_template(total_steps, y_top, height, font_scale))
+    # The axis ends at 1.0, or lower in half-nat steps when a run gets there (a model reciting a
+    # short text reaches a training loss near 0.1): no point is drawn below the plot.
+    finite = [v for v in losses if math.isfinite(v)] + [c.train_loss for c in checkpoints] + [c.val_loss for c in checkpoints]
+    lowest = min(finite + [1.0])
+    y_bottom = max(0.0, min(1.0, math.floor((lowest - 0.05) * 2) / 2))
+    spec = copy.deepcopy(_loss_template(total_steps, y_bottom, y_top, height, font_scale))
     spec["datasets"] = {
         "per_step": thin(steps, losses),
         "checkpoints": [{"step": c.step, "split": label, "loss": round(loss, 3)}
@@ -174,10 +183,10 @@ def _heatmap_template(title: str, size: int, labels_json: str, legend: bool, det
         axis_y = alt.Axis(title="Query: the character doing the looking", labelExpr=f"{labels_json}[datum.value]",
                           labelFontSize=12 * font_scale, labelFont="monospace", titleFontSize=13 * font_scale,
                           labelOverlap=False, ticks=False)
-        tooltip = [alt.Tooltip("tip:N", title="Attention")]
     else:
         axis_x = axis_y = None
-        tooltip = [alt.Tooltip("tip:N", title="Attention")]
+    # One field, no title: the tooltip is the sentence itself, "Attention from 'c' → 'a' = 0.23".
+    tooltip = alt.Tooltip("tip:N")
     chart = alt.Chart(alt.NamedData("cells")).mark_rect(stroke="#0F172A" if detail else None,
                                                        strokeWidth=0.3 if detail else 0).encode(
         x=alt.X("k:O", axis=axis_x, sort="ascending"),
@@ -196,12 +205,18 @@ def _heatmap_template(title: str, size: int, labels_json: str, legend: bool, det
 def heat_legend_html() -> str:
     """The shared colour scale of every heatmap on the page, as one legend."""
     stops = ", ".join(f"{c} {d * 100:.0f}%" for c, d in zip(HEAT_RANGE, HEAT_DOMAIN))
+    # Each tick label stands under its place on the bar (0.2 is a fifth of the way along).
+    ticks = "".join(
+        f'<span style="position:absolute; left:{d * 100:.0f}%; transform:translateX(-50%)">{label}</span>'
+        for d, label in ((0.0, "0"), (0.2, "0.2"), (0.5, "0.5"), (1.0, "1"))
+    )
     return (
-        '<div style="display:flex; align-items:center; gap:0.6rem; color:#CBD5E1; font-size:0.85rem;">'
-        '<span>Attention: 0</span>'
-        f'<div style="width:240px; height:12px; border-radius:6px; background:linear-gradient(90deg, {stops});'
-        ' border:1px solid #334155"></div><span>0.2</span><span style="margin-left:-0.2rem">…</span><span>1</span>'
-        '<span style="color:#94A3B8">(each row of a heatmap adds up to 1)</span></div>'
+        '<div class="lb-heat-legend" style="display:flex; align-items:center; gap:0.8rem; color:#CBD5E1; font-size:0.85rem;">'
+        '<span>Attention</span>'
+        '<div style="position:relative; width:260px; padding-bottom:1.1rem; margin-top:1rem">'
+        f'<div style="height:12px; border-radius:6px; background:linear-gradient(90deg, {stops}); border:1px solid #334155"></div>'
+        f'<div style="position:relative; height:0; top:2px; font-size:0.78rem; color:#94A3B8">{ticks}</div></div>'
+        '<span style="color:#94A3B8">white = none · dark blue = all · each row adds up to 1</span></div>'
     )
 
 
@@ -306,9 +321,22 @@ def attention_deck(matrix, tokens: list[str], height_scale: float | None = None)
         "ColumnLayer", data=rows, get_position=["x", "y"], get_elevation="w", elevation_scale=height_scale,
         radius=0.42, disk_resolution=4, get_fill_color="color", pickable=True, auto_highlight=True,
     )
-    centre = (T - 1) / 2
-    # OrbitView zoom is log2 of pixels per grid unit: the grid spans about 420 px whatever its size.
-    view = pdk.ViewState(target=[centre, centre, height_scale / 4], zoom=math.log2(420 / max(T, 1)),
-                         rotation_orbit=-30, rotation_x=40)
-    return pdk.Deck(layers=[layer], views=[pdk.View(type="OrbitView", controller=True)], initial_view_state=view,
+    # The probe's characters along both edges, as on the 2D axes: keys along the front edge, queries
+    # down the left edge (the first character at the back).
+    labels = ([{"p": [float(k), -1.4, 0.0], "t": shown[k], "c": [203, 213, 225, 255]} for k in range(T)]
+              + [{"p": [-1.4, float(T - 1 - q), 0.0], "t": shown[q], "c": [203, 213, 225, 255]} for q in range(T)])
+    # The font atlas holds exactly the characters used (deck.gl's default is ASCII only).
+    # pydeck reads plain strings as accessor expressions; pdk.types.String passes a literal string.
+    charset = pdk.types.String("".join(sorted({ch for row in labels for ch in row["t"]})))
+    text = pdk.Layer("TextLayer", data=labels, get_position="p", get_text="t", get_color="c", get_size=13,
+                     size_units=pdk.types.String("pixels"), character_set=charset,
+                     font_family=pdk.types.String("monospace"), billboard=True,
+                     get_text_anchor=pdk.types.String("middle"), get_alignment_baseline=pdk.types.String("center"))
+    # Only the lower triangle has columns (x + y <= T - 1): the camera looks at its centroid, from
+    # the front-left, so the tall columns of the diagonal stand against the empty half behind.
+    # OrbitView zoom is log2 of pixels per grid unit: the grid spans about 460 px whatever its size.
+    third = (T - 1) / 3
+    view = pdk.ViewState(target=[third, third, height_scale / 4], zoom=math.log2(460 / max(T, 1)),
+                         rotation_orbit=20, rotation_x=45)
+    return pdk.Deck(layers=[layer, text], views=[pdk.View(type="OrbitView", controller=True)], initial_view_state=view,
                     map_style=None, map_provider=None, tooltip={"text": "{tip}"})

@@ -175,8 +175,8 @@ def test_zero_attention_is_drawn_white_as_the_legend_and_caption_say(page, serve
     351 cells per heatmap, so Vega draws SVG and each cell's fill can be read."""
     open_cinema(page, server)
     chart = page.locator('[data-testid="stVegaLiteChart"]').first
-    chart.locator('svg path[aria-label$="Attention: 0"]').first.wait_for(timeout=20_000)
-    fills = set(chart.locator('svg path[aria-label$="Attention: 0"]').evaluate_all(
+    chart.locator('svg path[aria-label*="; Attention: 0;"]').first.wait_for(timeout=20_000)
+    fills = set(chart.locator('svg path[aria-label*="; Attention: 0;"]').evaluate_all(
         "els => els.map(e => e.getAttribute('fill'))"))
     page.screenshot(path=str(ARTIFACTS / "cinema-idle.png"), full_page=True)
     assert fills == {"rgb(255, 255, 255)"}, (

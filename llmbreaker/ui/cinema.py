@@ -191,7 +191,7 @@ def _timeline(page: str, film: dict, steps: list[int], interval: int, step: floa
         _stop_film(film)
         film.update(step=float(target), follow=target >= last)
 
-    c_prev, c_slider, c_next = st.columns([1, 8, 1], vertical_alignment="bottom")
+    c_prev, c_slider, c_next = st.columns([1.4, 7, 1.4], vertical_alignment="bottom")
     c_prev.button("Prev", icon=":material/skip_previous:", key=f"{page}_prev", on_click=jump, args=(-1,),
                   disabled=step <= steps[0], width="stretch", help="Back one checkpoint.")
     c_next.button("Next", icon=":material/skip_next:", key=f"{page}_next", on_click=jump, args=(1,),
@@ -223,7 +223,8 @@ def _open_detail(page: str, layer: int, head: int) -> None:
 
 def _grid(frame: np.ndarray, tokens: list[str], page: str, font_scale: float, idle: bool = False) -> None:
     n_layer, n_head = frame.shape[:2]
-    size = int(min(300, max(150, 900 // max(1, n_head))) * font_scale)
+    # Larger in workshop mode, but never wider than the main column (about 900 px at 1400 px).
+    size = int(min(300 * font_scale, max(140, 860 // max(1, n_head) - 60)))
     st.html(heat_legend_html())
     for layer in range(n_layer):
         cols = st.columns(n_head)
@@ -242,9 +243,10 @@ def _grid(frame: np.ndarray, tokens: list[str], page: str, font_scale: float, id
 
 def _detail(matrix: np.ndarray, tokens: list[str], layer: int, head: int, step: float, font_scale: float) -> None:
     title = f"{attn.head_name(layer, head)} · step {int(round(step)):,}"
-    # 13 px a character so 12-px labels do not overlap; at most 1.25x larger, so 64 characters fit the page.
+    # 12.25 px a character so the 12-px labels do not overlap; at most 1.25x larger. Capped at 64
+    # characters' worth so the plot, its axes and the legend fit the main column without clipping.
     font_scale = min(font_scale, 1.25)
-    size = int(max(400, 13 * len(tokens)) * font_scale)
+    size = int(min(784, max(400, 12.25 * len(tokens)) * font_scale))
     st.vega_lite_chart(spec=heatmap(matrix, tokens, title, size=size, legend=True, detail=True, font_scale=font_scale),
                        key="cinema_detail", width="content")
     probe = html.escape("".join(visible_char(t) for t in tokens))
@@ -256,8 +258,9 @@ def _three_d(matrix: np.ndarray, tokens: list[str], page: str, layer: int, head:
     try:
         deck = attention_deck(matrix, tokens)
         st.pydeck_chart(deck, key=f"{page}_deck", height=560)
-        st.caption(f"{attn.head_name(layer, head)} in 3D: column height and colour = attention. Drag to turn, scroll "
-                   "to zoom, hover a column for its characters. No columns? Your browser may lack WebGL: use Detail.")
+        st.caption(f"{attn.head_name(layer, head)} in 3D: column height and colour = attention. Front edge: the "
+                   "characters looked at (keys); left edge: the characters doing the looking (queries). Drag to turn, "
+                   "scroll to zoom, hover a column for its characters.")
     except Exception as e:  # pydeck missing or the deck cannot be built: 2D instead, with a note
         st.info(f"The 3D view is not available here ({type(e).__name__}); showing the 2D heatmap instead.")
         _detail(matrix, tokens, layer, head, 0, 1.0)

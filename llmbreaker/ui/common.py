@@ -133,6 +133,9 @@ WORKSHOP_CSS = """
 .lb-row .meta { font-size: 1rem !important; }
 .lb-side { font-size: 1.2rem !important; }
 div[data-testid="stMetricValue"] { font-size: 2rem !important; }
+/* Labels above metrics stay one line: three metrics share a narrow column. */
+[data-testid="stMain"] [data-testid="stMetricLabel"] p { font-size: 1.05rem !important; }
+.lb-heat-legend { font-size: 1.1rem !important; }
 </style>
 """
 

@@ -103,6 +103,7 @@ def live_view(session: TrainingSession, page: str) -> None:
         if follow_run(session, page):
             st.rerun()
         h = session.history
+        st.html(CSS)  # the live sample below uses the same boxes as the results
         progress_line(session)
         if h.message:
             st.error(f"{h.message} Your text is kept: press Replay to try again.", icon=":material/warning:")

@@ -57,19 +57,21 @@ def _draw(session: TrainingSession, page: str) -> None:
     steps = [c.step for c in h.checkpoints]
     selected = _selected_step(page, steps)
     scale = font_scale()
-    st.markdown("##### Loss curve")
+    st.markdown("##### Loss curve", help="Lower loss = better predictions. Click a checkpoint to see what the model wrote then.")
     st.vega_lite_chart(
         spec=loss_chart(h.steps, h.losses, h.checkpoints, h.total_steps, len(h.vocab), selected_step=selected,
                         height=int(320 * scale), font_scale=scale),
         key=f"{page}_loss", on_select="rerun", selection_mode="checkpoint", width="stretch",
     )
-    st.caption("Lower loss = better predictions. Grey: every training step; blue and cyan: measured "
-               "at checkpoints. Click a checkpoint to see what the model wrote then.")
+    st.caption("Lower loss = better predictions. Grey: every training step; blue (training text) and pink "
+               "(held-out text it never trains on): measured at checkpoints. Click a checkpoint to see what the "
+               "model wrote then.")
 
     shown = next(c for c in h.checkpoints if c.step == selected) if selected is not None else h.checkpoints[-1]
     left, right = st.columns([2.2, 1], gap="large")
     with left:
-        st.markdown("##### What the model writes")
+        st.markdown("##### What the model writes", help="One sample per checkpoint, newest first. Click a point "
+                    "on the loss curve to see the output at that stage.")
         rows = [{"step": c.step, "val_loss": c.val_loss, "sample": c.sample} for c in reversed(h.checkpoints)]
         if selected is not None:
             # The clicked checkpoint first, so it is in view whatever its place in the list.
