@@ -97,7 +97,7 @@ def training_settings(page: str, defaults: TrainConfig = TrainConfig()) -> tuple
         c1, c2 = st.columns(2)
         steps = c1.number_input(
             "Training steps", *BOUNDS["max_steps"], value=defaults.max_steps, step=500, key=f"{page}_steps", bind="query-params",
-            help="How many updates of the weights. At 1x speed, 3,000 steps take about 25 seconds.")
+            help="How many updates of the weights. At 1x speed, the default 2,200 steps take about 25 seconds.")
         interval = c2.number_input(
             "Checkpoint every (steps)", *BOUNDS["eval_interval"], value=defaults.eval_interval, step=50,
             key=f"{page}_interval", bind="query-params", help="How often to measure the loss, write a sample and take the attention.")
