@@ -209,3 +209,30 @@ def test_detail_axis_labels_do_not_overlap(page, server):
         "{type: 'fit', contains: 'padding'} to a spec without one, so the 640 x 640 asked for in "
         "ui/cinema._detail holds the title, both axes and the legend, and the 64 rows get ~8 px each. "
         "Fix: give the heatmap spec its own autosize (type 'pad') or a step-based size.")
+
+
+NO_WEBGL = """
+// A browser without WebGL (switched off by policy, old drivers): no context of either kind.
+const getContext = HTMLCanvasElement.prototype.getContext;
+HTMLCanvasElement.prototype.getContext = function (kind, ...rest) {
+  if (String(kind).startsWith("webgl") || kind === "experimental-webgl") return null;
+  return getContext.call(this, kind, ...rest);
+};
+"""
+
+
+@pytest.fixture
+def page_without_webgl(server):
+    yield from open_browser_page(height=2500, init_script=NO_WEBGL)
+
+
+def test_3d_falls_back_to_2d_with_a_note_when_the_browser_has_no_webgl(page_without_webgl, server):
+    page = page_without_webgl
+    open_cinema(page, server)
+    train(page, 100, 50)
+    page.locator('[data-testid="stButtonGroup"] button', has_text=re.compile(r"^3D$")).click()
+    page.get_by_text("The 3D view needs WebGL, which this browser does not offer").wait_for(timeout=30_000)
+    page.get_by_text(re.compile(r"^Probe text: ")).wait_for(timeout=20_000)  # the 2D heatmap instead
+    assert page.locator('[data-testid="stDeckGlJsonChart"]').count() == 0
+    page.screenshot(path=str(ARTIFACTS / "cinema-3d-fallback.png"), full_page=True)
+    assert unexpected_console_errors(page) == [], page.console_errors

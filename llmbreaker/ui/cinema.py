@@ -15,6 +15,7 @@ from llmbreaker import attention as attn
 from llmbreaker.charts import attention_deck, entropy_chart, heat_legend_html, heatmap, heatmap_svg, visible_char
 from llmbreaker.session import TrainingSession
 from llmbreaker.ui.controls import follow_run, progress_line
+from llmbreaker.ui.webgl import webgl_available
 
 PACES = {"slow": 1.0, "normal": 0.5, "fast": 0.25}  # seconds per frame of the auto-play
 FRAMES_PER_CHECKPOINT = 5  # the scrubber moves in fifths of a checkpoint interval
@@ -154,7 +155,7 @@ def _draw(session: TrainingSession, page: str, film: dict, font_scale: float, id
         if mode == "Detail":
             _detail(frame[layer, head], tokens, layer, head, step, font_scale)
         else:
-            _three_d(frame[layer, head], tokens, page, layer, head)
+            _three_d(frame[layer, head], tokens, page, layer, head, step)
     _reading_aids(steps, matrices, tokens, step, font_scale)
     _exports(page, steps, matrices, tokens, frame, step, session)
 
@@ -254,7 +255,12 @@ def _detail(matrix: np.ndarray, tokens: list[str], layer: int, head: int, step: 
             f'Probe text: <span style="color:#E2E8F0">{probe}</span> · ␣ = space, ↵ = new line</div>')
 
 
-def _three_d(matrix: np.ndarray, tokens: list[str], page: str, layer: int, head: int) -> None:
+def _three_d(matrix: np.ndarray, tokens: list[str], page: str, layer: int, head: int, step: float) -> None:
+    if webgl_available(f"{page}_webgl") is False:
+        st.info("The 3D view needs WebGL, which this browser does not offer (it may be switched off). "
+                "Showing the same head in 2D instead.", icon=":material/view_in_ar_off:")
+        _detail(matrix, tokens, layer, head, step, 1.0)
+        return
     try:
         deck = attention_deck(matrix, tokens)
         st.pydeck_chart(deck, key=f"{page}_deck", height=560)
@@ -263,7 +269,7 @@ def _three_d(matrix: np.ndarray, tokens: list[str], page: str, layer: int, head:
                    "scroll to zoom, hover a column for its characters.")
     except Exception as e:  # pydeck missing or the deck cannot be built: 2D instead, with a note
         st.info(f"The 3D view is not available here ({type(e).__name__}); showing the 2D heatmap instead.")
-        _detail(matrix, tokens, layer, head, 0, 1.0)
+        _detail(matrix, tokens, layer, head, step, 1.0)
 
 
 def _reading_aids(steps: list[int], matrices: list[np.ndarray], tokens: list[str], step: float, font_scale: float) -> None:
