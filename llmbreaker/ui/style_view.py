@@ -158,14 +158,19 @@ def results(page: str, session: TrainingSession, original: str) -> None:
     left_text = reference[:1500]
     spans_left, spans_right = style.phrase_spans(left_text, generated, n=2)
     how = "Marked: runs of 2 or more words that appear in both texts (ignoring case and punctuation)."
-    left, right = st.columns(2, gap="large")
-    with left:
-        st.html(f'<div class="lb-side-title">Your text{" (start)" if len(reference) > 1500 else ""}</div>'
-                f'<div class="lb-side">{style.highlight_html(left_text, spans_left, how)}</div>')
-    with right:
+    if reference:
+        left, right = st.columns(2, gap="large")
+        with left:
+            st.html(f'<div class="lb-side-title">Your text{" (start)" if len(reference) > 1500 else ""}</div>'
+                    f'<div class="lb-side">{style.highlight_html(left_text, spans_left, how)}</div>')
+        with right:
+            st.html(f'<div class="lb-side-title">Written by the model</div>'
+                    f'<div class="lb-side">{style.highlight_html(generated, spans_right, how)}</div>')
+        st.caption(how + " Hover a marked phrase for this note.")
+    else:  # a loaded model and an empty box: nothing to compare with yet
         st.html(f'<div class="lb-side-title">Written by the model</div>'
-                f'<div class="lb-side">{style.highlight_html(generated, spans_right, how)}</div>')
-    st.caption(how + " Hover a marked phrase for this note.")
+                f'<div class="lb-side">{html.escape(generated)}</div>')
+        st.caption("Paste the text the model was trained on in the box above to see the phrases they share.")
 
     n = None
     if reference:
@@ -241,7 +246,9 @@ def _confidence(session: TrainingSession, probs: list[float], origin: str, copie
     c2.metric("Perplexity on your held-out text", "—" if ppl is None else (f"{ppl:.1f}" if math.isfinite(ppl) else "∞"),
               help="exp(validation loss) on the last 10 % of your text: about how many characters it hesitates "
                    "between. Lower is better; a random guess is the alphabet size.")
-    c3.metric("In plain words", label.capitalize())
+    c3.metric("In plain words", label.capitalize(),
+              help="How sure it is of the characters it writes (from the average above), not how well it "
+                   "predicts new text of yours (that is the perplexity).")
     limit = session.request.train.max_copied_words if session.request else 8
     if ppl is not None and style.is_reciting(avg, ppl) and (copied_words is None or copied_words > limit):
         st.warning(style.RECITING_NOTE, icon=":material/content_copy:")
