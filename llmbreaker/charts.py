@@ -188,12 +188,16 @@ def _heatmap_template(title: str, size: int, labels_json: str, legend: bool, det
     # One field, no title: the tooltip is the sentence itself, "Attention from 'c' → 'a' = 0.23".
     tooltip = alt.Tooltip("tip:N")
     chart = alt.Chart(alt.NamedData("cells")).mark_rect(stroke="#0F172A" if detail else None,
-                                                       strokeWidth=0.3 if detail else 0).encode(
+                                                       strokeWidth=0.3 if detail else 0,
+                                                       cursor="default" if detail else "pointer").encode(
         x=alt.X("k:O", axis=axis_x, sort="ascending"),
         y=alt.Y("q:O", axis=axis_y, sort="ascending"),
         color=_heat_color(legend, font_scale),
         tooltip=tooltip,
-    ).properties(width=size, height=size, title=alt.TitleParams(title, fontSize=(15 if detail else 13) * font_scale,
+    )
+    if not detail:  # in the overview grid, a click on a heatmap opens that head in detail
+        chart = chart.add_params(alt.selection_point(name="open", on="click", fields=["q", "k"]))
+    chart = chart.properties(width=size, height=size, title=alt.TitleParams(title, fontSize=(15 if detail else 13) * font_scale,
                                                                   color="#E2E8F0", anchor="start"))
     spec = chart.configure_view(strokeWidth=0).to_dict()
     # "pad": the plot gets the size asked for and the axes, title and legend are added around it.

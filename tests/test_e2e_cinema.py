@@ -236,3 +236,18 @@ def test_3d_falls_back_to_2d_with_a_note_when_the_browser_has_no_webgl(page_with
     assert page.locator('[data-testid="stDeckGlJsonChart"]').count() == 0
     page.screenshot(path=str(ARTIFACTS / "cinema-3d-fallback.png"), full_page=True)
     assert unexpected_console_errors(page) == [], page.console_errors
+
+
+def test_clicking_a_heatmap_of_the_grid_opens_it_in_detail(page, server):
+    open_cinema(page, server)
+    train(page, 100, 50)
+    cells = page.locator('[data-testid="stVegaLiteChart"]')
+    cells.nth(2).wait_for(timeout=20_000)  # Layer 2 · Head 1, the third of the 2 x 2 grid
+    box = cells.nth(2).bounding_box()
+    page.mouse.click(box["x"] + box["width"] * 0.15, box["y"] + box["height"] * 0.85)  # inside the triangle
+    page.get_by_text(re.compile(r"^Probe text: ")).wait_for(timeout=20_000)
+    page.wait_for_function("""() => {
+        const c = document.querySelector('[data-testid="stVegaLiteChart"] canvas');
+        return c && (c.__drawn || []).some(d => d.text.startsWith('Layer 2 · Head 1 · step'));
+    }""", timeout=20_000)
+    assert unexpected_console_errors(page) == [], page.console_errors

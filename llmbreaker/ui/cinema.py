@@ -6,6 +6,7 @@ two neighbouring checkpoints in between.
 """
 from __future__ import annotations
 
+import functools
 import html
 
 import numpy as np
@@ -216,6 +217,13 @@ def _head_selectors(page: str, n_layer: int, n_head: int) -> tuple[int, int]:
     return layer, head
 
 
+def _clicked(page: str, layer: int, head: int, key: str) -> None:
+    """A click on a heatmap of the grid (not a click that clears the selection) opens it in detail."""
+    event = st.session_state.get(key) or {}
+    if (event.get("selection") or {}).get("open"):
+        _open_detail(page, layer, head)
+
+
 def _open_detail(page: str, layer: int, head: int) -> None:
     st.session_state[f"{page}_mode"] = "Detail"
     st.session_state[f"{page}_layer"] = layer
@@ -231,14 +239,17 @@ def _grid(frame: np.ndarray, tokens: list[str], page: str, font_scale: float, id
         cols = st.columns(n_head)
         for head in range(n_head):
             with cols[head]:
+                key = f"{page}_cell_{layer}_{head}"
                 st.vega_lite_chart(spec=heatmap(frame[layer, head], tokens, attn.head_name(layer, head), size=size,
                                                 font_scale=font_scale),
-                                   key=f"{page}_cell_{layer}_{head}", width="content")
+                                   key=key, width="content", selection_mode="open",
+                                   on_select="ignore" if idle else functools.partial(_clicked, page, layer, head, key))
                 if not idle:
                     st.button("Open", icon=":material/zoom_in:", key=f"{page}_open_{layer}_{head}",
                               on_click=_open_detail, args=(page, layer, head),
                               help=f"Open {attn.head_name(layer, head)} large, with the characters on the axes.")
-    st.caption("Rows: the character doing the looking (query). Columns: the characters it looks at (keys). White = "
+    st.caption("Click a heatmap (or its Open button) to see it large. Rows: the character doing the looking "
+               "(query). Columns: the characters it looks at (keys). White = "
                "no attention, dark blue = all of it. The upper triangle is empty: a character cannot see the future.")
 
 
