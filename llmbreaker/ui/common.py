@@ -53,7 +53,7 @@ def page_session(page: str) -> TrainingSession:
 STYLE = """
 <style>
 /* Monospace for generated text (spec NFR-2.4); the Inter/JetBrains look of appendix 10.2 where installed. */
-html, body, [class*="css"] { font-family: 'Inter', system-ui, -apple-system, 'Segoe UI', sans-serif; }
+html, body, [class*="css"] { font-family: 'Inter', 'Source Sans', system-ui, -apple-system, 'Segoe UI', sans-serif; }
 .lb-title { font-size: 2.1rem; font-weight: 700; margin: 0 0 0.1rem 0;
             background: linear-gradient(135deg, #3B82F6, #06B6D4); -webkit-background-clip: text;
             background-clip: text; color: transparent; }
