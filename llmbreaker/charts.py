@@ -265,7 +265,7 @@ def heatmap_svg(matrix, tokens: list[str], title: str, cell: int = 12) -> str:
     size = pad + T * cell
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{size + 10}" height="{size + 40}" '
              f'font-family="monospace" font-size="{cell - 2}">',
-             f'<rect width="100%" height="100%" fill="#0F172A"/>',
+             '<rect width="100%" height="100%" fill="#0F172A"/>',
              f'<text x="{pad}" y="18" fill="#E2E8F0" font-size="14">{_html.escape(title)}</text>']
     top = 30
     for i, t in enumerate(tokens):

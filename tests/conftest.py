@@ -82,3 +82,23 @@ def unexpected_console_errors(page) -> list[str]:
     """Console errors but Streamlit's own probe of /<page>/_stcore/health on a deep link (a 404)."""
     print("console errors:", page.console_errors)
     return [e for e in page.console_errors if e != DEEP_LINK_404]
+
+
+# -- AppTest ---------------------------------------------------------------------------------------
+def fresh_app(page: str | None = None):
+    """A fixture body: the whole app (streamlit_app.py) in AppTest, on `page` if given, with a fresh
+    session manager; afterwards every session is shut down and no training thread is left."""
+    from pathlib import Path
+
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    from llmbreaker.ui.common import get_manager
+    st.cache_resource.clear()
+    at = AppTest.from_file(str(Path(__file__).resolve().parent.parent / "streamlit_app.py"), default_timeout=60)
+    if page:
+        at.switch_page(page)
+    yield at
+    get_manager().shutdown()
+    st.cache_resource.clear()
+    assert trainer_threads() == [], "a training thread outlived its test"

@@ -1,30 +1,19 @@
 """The app around the pages, through AppTest: every page renders with the same header and its
 "What am I looking at?" paragraph; workshop mode from a link; two sessions in the sidebar."""
 import time
-from pathlib import Path
-
 import pytest
-import streamlit as st
-from streamlit.testing.v1 import AppTest
 
 from llmbreaker.session import State
 from llmbreaker.ui.common import PAGES, get_manager
 from llmbreaker.ui.explain import EXPLAIN
 
-from conftest import trainer_threads
-
-ROOT = Path(__file__).resolve().parent.parent
+from conftest import fresh_app
 TRAINING_PAGES = ["watch", "cinema", "style", "inside"]
 
 
 @pytest.fixture
 def app():
-    st.cache_resource.clear()
-    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=60)
-    yield at
-    get_manager().shutdown()
-    st.cache_resource.clear()
-    assert trainer_threads() == []
+    yield from fresh_app()
 
 
 @pytest.mark.parametrize("page", TRAINING_PAGES)

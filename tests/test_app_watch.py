@@ -3,26 +3,18 @@ import time
 from pathlib import Path
 
 import pytest
-import streamlit as st
-from streamlit.testing.v1 import AppTest
 
 from llmbreaker.session import State
 from llmbreaker.ui.common import get_manager
 
-from conftest import trainer_threads
+from conftest import fresh_app
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture
 def app():
-    st.cache_resource.clear()
-    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=60)
-    at.switch_page("app_pages/watch.py")  # "/" is the landing page; this page lives at /watch
-    yield at
-    get_manager().shutdown()
-    st.cache_resource.clear()
-    assert trainer_threads() == []
+    yield from fresh_app("app_pages/watch.py")  # "/" is the landing page; this page lives at /watch
 
 
 def the_session(page="watch"):

@@ -3,22 +3,18 @@ shows the name, the tagline and Launch, and links every page."""
 from pathlib import Path
 
 import pytest
-import streamlit as st
-from streamlit.testing.v1 import AppTest
 
 from llmbreaker.ui.common import PAGES, get_manager
 from llmbreaker.ui.landing import HERO, TAGLINE
+
+from conftest import fresh_app
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture
 def app():
-    st.cache_resource.clear()
-    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=60)
-    yield at
-    get_manager().shutdown()
-    st.cache_resource.clear()
+    yield from fresh_app()
 
 
 def test_the_default_page_is_the_landing_page_with_name_tagline_and_launch(app):
