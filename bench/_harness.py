@@ -1,0 +1,138 @@
+"""Shared by the browser benchmarks: a `streamlit run` server on a free port (plain, or with the
+timing wrapper bench/serve_timed.py), headless Chromium, and CPU / memory readings from /proc.
+
+Reuses tests/browser.py (free port, Chromium path and flags), so the benchmarks drive the browser
+exactly as the real-browser tests do.
+"""
+from __future__ import annotations
+
+import contextlib
+import datetime
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))
+
+from browser import CHROMIUM_ARGS, chromium_path, free_port  # noqa: E402
+
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+STREAMLIT_ARGS = ["--server.address", "127.0.0.1", "--server.headless", "true"]
+
+
+def wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 60.0, every: float = 0.3) -> float:
+    """Poll /_stcore/health until it answers ok; returns the time.time() it did."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if urllib.request.urlopen(url + "/_stcore/health", timeout=2).read() == b"ok":
+                return time.time()
+        except OSError:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError("streamlit did not start")
+        time.sleep(every)
+
+
+@contextlib.contextmanager
+def server(timed: bool = False, wait: bool = True):
+    """`python -m streamlit run streamlit_app.py` on a free port (or the same through
+    bench/serve_timed.py, which logs when things happen, see there). Yields a dict with url, proc,
+    port, log (the timing log's path, when timed) and started (time.time() just before launch)."""
+    port = free_port()
+    tmp = Path(tempfile.mkdtemp(prefix="lb-bench-"))
+    out = open(tmp / "server.out", "w")
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    if timed:
+        env["LB_BENCH_LOG"] = str(tmp / "timing.jsonl")
+        cmd = [sys.executable, str(ROOT / "bench" / "serve_timed.py")]
+    else:
+        cmd = [sys.executable, "-m", "streamlit"]
+    cmd += ["run", "streamlit_app.py", "--server.port", str(port), *STREAMLIT_ARGS]
+    started = time.time()
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, env=env)
+    info = {"url": f"http://127.0.0.1:{port}", "proc": proc, "port": port, "started": started,
+            "log": tmp / "timing.jsonl" if timed else None, "out": tmp / "server.out"}
+    try:
+        if wait:
+            info["healthy"] = wait_healthy(info["url"], proc)
+        yield info
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        out.close()
+
+
+def read_log(path: Path | None) -> list[dict]:
+    if path is None or not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def launch_chromium(p):
+    return p.chromium.launch(executable_path=chromium_path(), headless=True, args=CHROMIUM_ARGS)
+
+
+# -- /proc readings ----------------------------------------------------------------------------
+def _stat_cpu(path: str) -> float:
+    """utime + stime in seconds from a /proc .../stat file (process: includes its ended threads)."""
+    with open(path) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLK_TCK
+
+
+def process_cpu(pid: int) -> float:
+    return _stat_cpu(f"/proc/{pid}/stat")
+
+
+def thread_cpu(pid: int, tid: int) -> float | None:
+    try:
+        return _stat_cpu(f"/proc/{pid}/task/{tid}/stat")
+    except (FileNotFoundError, ProcessLookupError):
+        return None
+
+
+def rss_mb(pid: int | str = "self", field: str = "VmRSS") -> float:
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def loadavg() -> str:
+    with open("/proc/loadavg") as f:
+        return " ".join(f.read().split()[:3])
+
+
+def machine() -> str:
+    cpu = "?"
+    with contextlib.suppress(OSError), open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    import importlib.metadata as md
+    vers = []
+    for pkg in ("torch", "streamlit", "playwright"):
+        with contextlib.suppress(md.PackageNotFoundError):
+            vers.append(f"{pkg} {md.version(pkg)}")
+    return (f"{datetime.datetime.now():%Y-%m-%d %H:%M}; {os.cpu_count()} cores ({cpu}); Python "
+            f"{platform.python_version()}; {', '.join(vers)}; load average at start {loadavg()}")
+
+
+def med(xs) -> float:
+    xs = [x for x in xs if x is not None]
+    return statistics.median(xs) if xs else float("nan")
