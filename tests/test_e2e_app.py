@@ -42,6 +42,8 @@ def test_landing_launch_then_every_page_renders_without_errors(page, server, wor
         page.wait_for_timeout(1500)  # charts and fonts settle
         assert no_exception_shown(page), f"{title} shows an exception"
         assert toggle.is_checked() == workshop  # the mode stays on across pages
+        if name in ("watch", "cinema"):  # workshop mode shows fewer controls: no settings panel
+            assert page.get_by_text("Model and training settings").is_visible() is not workshop
         page.screenshot(path=str(ARTIFACTS / f"page-{name}{'-workshop' if workshop else ''}.png"), full_page=True)
     if workshop:
         # Workshop mode makes text larger: the page subtitle is drawn bigger than in normal mode.

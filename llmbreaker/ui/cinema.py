@@ -300,7 +300,7 @@ def _exports(page: str, steps, matrices, tokens, frame, step: float, session: Tr
     head = st.session_state.get(f"{page}_head", 0) or 0
     layer = min(layer, frame.shape[0] - 1)
     head = min(head, frame.shape[1] - 1)
-    c1, c2 = st.columns(2)
+    c1, c2 = st.container(key=f"{page}_lbextras").columns(2)
     meta = {"dataset": session.request.label if session.request else "", "model": session.request.model.to_dict()
             if session.request else {}}
     # Callables: the files are made only when a person clicks, not on every tick of the film.

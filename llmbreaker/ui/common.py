@@ -136,6 +136,9 @@ div[data-testid="stMetricValue"] { font-size: 2rem !important; }
 /* Labels above metrics stay one line: three metrics share a narrow column. */
 [data-testid="stMain"] [data-testid="stMetricLabel"] p { font-size: 1.05rem !important; }
 .lb-heat-legend { font-size: 1.1rem !important; }
+/* Fewer controls on screen: the settings (a teacher's link sets them), downloads and model loading
+   are hidden, not removed, so their values stay for when the mode is turned off. */
+[class*="_lbsettings"], [class*="_lbextras"] { display: none !important; }
 </style>
 """
 
@@ -147,8 +150,9 @@ def workshop_toggle() -> None:
     if "workshop" not in st.session_state and raw in ("1", "yes", "on"):
         st.session_state["workshop"] = True
     st.toggle("Workshop mode", key="workshop", bind="query-params",
-              help="Large text, charts and lines for a projector. Stays on for this browser tab; "
-                   "a link with ?workshop=1 turns it on.")
+              help="Large text, charts and lines for a projector, and fewer controls: the training settings, "
+                   "downloads and model loading are hidden (a shared link can still set them). Stays on for "
+                   "this browser tab; a link with ?workshop=1 turns it on.")
     if workshop_on():
         st.html(WORKSHOP_CSS)
 

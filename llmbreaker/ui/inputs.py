@@ -85,7 +85,8 @@ def _upload(page: str) -> ChosenText | None:
 
 def training_settings(page: str, defaults: TrainConfig = TrainConfig()) -> tuple[ModelConfig, TrainConfig]:
     """The settings expander. Values are validated with the spec's bounds (9.1)."""
-    with st.expander("Model and training settings", expanded=False):
+    # In a keyed container: workshop mode hides it with CSS (its widgets stay, and so do their values).
+    with st.container(key=f"{page}_lbsettings"), st.expander("Model and training settings", expanded=False):
         size = st.radio(
             "Model size",
             list(MODEL_SIZES),

@@ -270,7 +270,7 @@ def _downloads(page: str, generated: str, model_file: bytes) -> None:
 
 def model_loader(page: str) -> None:
     """Load a model saved from this page, to generate without retraining. Validated before use."""
-    with st.expander("Load a saved model", icon=":material/upload_file:"):
+    with st.container(key=f"{page}_lbextras"), st.expander("Load a saved model", icon=":material/upload_file:"):
         file = st.file_uploader("A model file saved from this page (.pt)", type=["pt"], key=f"{page}_model_upload",
                                 help="Files are checked before use: only LLMBreaker model files load.")
         if file is None:
