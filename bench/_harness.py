@@ -16,30 +16,15 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
-from browser import CHROMIUM_ARGS, chromium_path, free_port  # noqa: E402
+from browser import CHROMIUM_ARGS, chromium_path, free_port, stop_server, wait_healthy  # noqa: E402,F401
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 STREAMLIT_ARGS = ["--server.address", "127.0.0.1", "--server.headless", "true"]
-
-
-def wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 60.0, every: float = 0.3) -> float:
-    """Poll /_stcore/health until it answers ok; returns the time.time() it did."""
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            if urllib.request.urlopen(url + "/_stcore/health", timeout=2).read() == b"ok":
-                return time.time()
-        except OSError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            raise RuntimeError("streamlit did not start")
-        time.sleep(every)
 
 
 @contextlib.contextmanager
@@ -66,12 +51,7 @@ def server(timed: bool = False, wait: bool = True):
             info["healthy"] = wait_healthy(info["url"], proc)
         yield info
     finally:
-        proc.terminate()
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_server(proc)
         out.close()
 
 

@@ -18,7 +18,6 @@ import pandas as pd
 from .trainer import Checkpoint
 
 BLUE = "#3B82F6"
-CYAN = "#06B6D4"
 PINK = "#EC4899"  # the spec's accent pink: validation must not be mistaken for training on a projector
 TRAIN_BLUE = "#60A5FA"
 DIM = "#64748B"

@@ -8,11 +8,12 @@ import time
 import pytest
 import torch
 
+from llmbreaker.corpus import bundled_text
 from llmbreaker.errors import UserInputError
-from llmbreaker.session import ACTIVE_STATES, SessionManager, State, TrainingSession
+from llmbreaker.session import ACTIVE_STATES, SessionManager, State, TrainingRequest, TrainingSession
 from llmbreaker.trainer import Trainer
 
-from conftest import trainer_threads
+from conftest import TINY_MODEL, tiny_train, trainer_threads
 from test_session import wait_for
 
 
@@ -117,9 +118,6 @@ def test_commands_on_a_run_that_has_just_ended_are_harmless(manager, tiny_reques
 def test_stop_while_waiting_for_a_slot_ends_the_waiting_run():
     m = SessionManager(max_running=1)
     try:
-        from conftest import TINY_MODEL, tiny_train
-        from llmbreaker.corpus import bundled_text
-        from llmbreaker.session import TrainingRequest
         request = TrainingRequest(bundled_text("poems"), TINY_MODEL, tiny_train(max_steps=3000, eval_interval=500))
         first, second = m.session_for("tab-1", "watch"), m.session_for("tab-2", "watch")
         first.play(request)

@@ -62,8 +62,11 @@ def training_controls(session: TrainingSession, make_request: Callable[[], Train
 def progress_line(session: TrainingSession) -> None:
     """`step/total` with the state, as a progress bar."""
     h = session.history
-    total = max(1, h.total_steps)
     state = session.state
+    if state == State.IDLE and h.total_steps == 0:  # nothing has run yet: no "Step 0 / 0"
+        st.progress(0.0, text="Ready · press Play to start training")
+        return
+    total = max(1, h.total_steps)
     words = STATE_WORDS[state]
     if state == State.WAITING:
         pos = session.manager.queue_position(session)
@@ -74,9 +77,6 @@ def progress_line(session: TrainingSession) -> None:
         words += f" in {h.seconds:.1f} s"
     if done and h.stopped_early and session.request:
         words += f" (stopped early: no better checkpoint in the last {session.request.train.patience})"
-    if state == State.IDLE and h.total_steps == 0:  # nothing has run yet: no "Step 0 / 0"
-        st.progress(0.0, text="Ready · press Play to start training")
-        return
     st.progress(1.0 if done else min(1.0, h.step / total), text=f"Step {h.step:,} / {h.total_steps:,} · {words}")
 
 
