@@ -1,13 +1,17 @@
 """LLMBreaker: see a tiny language model learn, live. Entry point: `streamlit run streamlit_app.py`."""
 import streamlit as st
 
-from llmbreaker.ui.common import PAGES, apply_style, sessions_indicator, workshop_toggle
+from llmbreaker.ui.common import PAGE_SECTIONS, PAGES, apply_style, sessions_indicator, workshop_toggle
 
 st.set_page_config(page_title="LLMBreaker", page_icon="🧠", layout="wide")
 apply_style()
 
-pages = [st.Page(path, title=title, icon=icon, url_path=url, default=key == "landing")
-         for key, (title, path, icon, url) in PAGES.items()]
+def _page(key: str) -> st.Page:
+    title, path, icon, url = PAGES[key]
+    return st.Page(path, title=title, icon=icon, url_path=url, default=key == "landing")
+
+
+pages = {heading: [_page(key) for key in keys] for heading, keys in PAGE_SECTIONS.items()}
 page = st.navigation(pages)
 with st.sidebar:
     workshop_toggle()

@@ -64,3 +64,9 @@ def test_two_sessions_on_two_pages_are_listed_with_their_state(app):
     sidebar = " ".join(m.value for m in app.sidebar.markdown)
     assert "1 active session" in sidebar
     assert "completed" in " ".join(h.proto.body for h in app.sidebar.get("html"))
+
+
+def test_every_page_is_in_exactly_one_sidebar_group():
+    from llmbreaker.ui.common import PAGE_SECTIONS
+    grouped = [key for keys in PAGE_SECTIONS.values() for key in keys]
+    assert sorted(grouped) == sorted(PAGES), "a page missing from the sidebar, or listed twice"

@@ -28,6 +28,14 @@ PAGES = {
     "inside": ("Inside the model", "app_pages/inside.py", ":material/memory:", "inside"),
 }
 
+# The sidebar's groups, in order: heading -> page keys. "" is the group without a heading.
+# Each group is a line of its own, so the people adding pages to different groups do not meet.
+PAGE_SECTIONS = {
+    "": ["landing"],
+    "Watch it learn": ["watch", "cinema", "style"],
+    "Look inside": ["inside"],
+}
+
 
 def browser_session_id() -> str:
     """Streamlit's id of this browser tab's session: two tabs are two people."""
