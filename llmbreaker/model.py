@@ -7,6 +7,12 @@ Training uses PyTorch's fused attention (`scaled_dot_product_attention`), which 
 attention matrix. The pictures need that matrix, so `forward(..., return_attention=True)` computes
 the same attention explicitly (scores, causal mask, softmax) and returns its weights. Both paths
 share the weights, so the pictures are the real attention of the model being trained.
+
+Every part can be switched off or swapped (the Architecture Lab, issue 8, and the modern variants of
+issue 11): positions learned, rotary or none; LayerNorm, residual connections, weight tying,
+attention itself and the causal mask on or off; grouped-query attention (`n_kv_head`); and a
+mixture of experts in place of the feed-forward. The defaults are the spec's GPT, and with them the
+model, its weights' names and its forward are exactly the spec's.
 """
 from __future__ import annotations
 
@@ -17,6 +23,25 @@ import torch
 import torch.nn as nn
 from torch.nn import functional as F
 
+POSITIONS = ("learned", "rope", "none")
+ROPE_BASE = 10_000.0  # the RoFormer paper's base (Su et al. 2021), as in LLaMA
+
+
+def rope_tables(T: int, head_size: int, base: float = ROPE_BASE) -> tuple[torch.Tensor, torch.Tensor]:
+    """cos and sin of the rotation angles, (T, head_size / 2): position t turns pair i by
+    t * base^(-2i / head_size)."""
+    inv_freq = base ** (-torch.arange(0, head_size, 2, dtype=torch.float32) / head_size)
+    angles = torch.outer(torch.arange(T, dtype=torch.float32), inv_freq)
+    return angles.cos(), angles.sin()
+
+
+def apply_rotary(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tensor:
+    """Rotate each pair of dimensions (the first half with the second, as LLaMA does) of x,
+    shape (..., T, head_size), by its position's angle."""
+    half = x.size(-1) // 2
+    x1, x2 = x[..., :half], x[..., half:]
+    return torch.cat([x1 * cos - x2 * sin, x1 * sin + x2 * cos], dim=-1)
+
 
 @dataclass(frozen=True)
 class ModelConfig:
@@ -26,14 +51,39 @@ class ModelConfig:
     n_head: int = 2
     block_size: int = 64
     dropout: float = 0.0
+    # -- switches (defaults: the spec's GPT) -------------------------------------------------
+    position: str = "learned"  # "learned" embeddings, "rope" (rotary, no weights) or "none"
+    layer_norm: bool = True
+    residual: bool = True
+    tie_weights: bool = True  # the output head shares the token embedding's weights
+    attention: bool = True  # False: blocks are feed-forward only, no token sees another
+    causal: bool = True  # False: a token may look at later tokens, so training loss "cheats"
+    n_kv_head: int = 0  # key/value heads; 0 = n_head (multi-head), 1 = multi-query, else grouped-query
+    n_expert: int = 0  # 0: one feed-forward per block; 2 or more: a mixture of experts
+    expert_top_k: int = 2  # experts each token is routed to
+    balance_loss: float = 0.01  # weight of the experts' load-balancing loss in training (0: off)
 
     def __post_init__(self):
         if self.n_embd % self.n_head:
             raise ValueError(f"n_embd ({self.n_embd}) must be a multiple of n_head ({self.n_head})")
+        if self.position not in POSITIONS:
+            raise ValueError(f"position must be one of {', '.join(POSITIONS)}; got {self.position!r}")
+        if self.n_kv_head < 0 or (self.n_kv_head and self.n_head % self.n_kv_head):
+            raise ValueError(f"n_head ({self.n_head}) must be a multiple of n_kv_head ({self.n_kv_head})")
+        if self.position == "rope" and self.head_size % 2:
+            raise ValueError(f"rotary positions need an even head size; {self.n_embd} / {self.n_head} = {self.head_size}")
+        if self.n_expert == 1 or self.n_expert < 0:
+            raise ValueError("a mixture needs at least 2 experts (0 for one plain feed-forward)")
+        if self.n_expert and not (1 <= self.expert_top_k <= self.n_expert):
+            raise ValueError(f"each token goes to 1 to {self.n_expert} experts; got {self.expert_top_k}")
 
     @property
     def head_size(self) -> int:
         return self.n_embd // self.n_head
+
+    @property
+    def kv_heads(self) -> int:
+        return self.n_kv_head or self.n_head
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -42,28 +92,51 @@ class ModelConfig:
 class CausalSelfAttention(nn.Module):
     def __init__(self, cfg: ModelConfig):
         super().__init__()
-        self.n_head = cfg.n_head
-        # Q, K and V of all heads in one matrix (no bias, as in the spec's per-head Linear layers):
-        # one matmul instead of 3 x n_head small ones.
-        self.qkv = nn.Linear(cfg.n_embd, 3 * cfg.n_embd, bias=False)
+        self.n_head, self.n_kv = cfg.n_head, cfg.kv_heads
+        self.head_size = cfg.head_size
+        self.causal = cfg.causal
+        self.rope = cfg.position == "rope"
+        # Q of all heads and K, V of all key/value heads in one matrix (no bias, as in the spec's
+        # per-head Linear layers): one matmul instead of many small ones. With grouped-query
+        # attention fewer K, V heads are made, and each serves n_head / n_kv_head query heads.
+        self.qkv = nn.Linear(cfg.n_embd, cfg.n_embd + 2 * self.n_kv * cfg.head_size, bias=False)
         self.proj = nn.Linear(cfg.n_embd, cfg.n_embd)
         self.dropout = cfg.dropout
         self.resid_dropout = nn.Dropout(cfg.dropout)
+        self.block_size = cfg.block_size
+        if self.rope:
+            self.compute_fixed_buffers()
+
+    def compute_fixed_buffers(self) -> None:
+        """The rotary tables: computed, not learned, so not saved with the weights."""
+        if self.rope:
+            cos, sin = rope_tables(self.block_size, self.head_size)
+            self.register_buffer("rope_cos", cos, persistent=False)
+            self.register_buffer("rope_sin", sin, persistent=False)
 
     def forward(self, x: torch.Tensor, return_attention: bool = False):
         B, T, C = x.shape
-        q, k, v = self.qkv(x).split(C, dim=2)
-        # (B, T, C) -> (B, n_head, T, head_size)
-        q, k, v = (t.view(B, T, self.n_head, C // self.n_head).transpose(1, 2) for t in (q, k, v))
+        hs, kv = self.head_size, self.n_kv * self.head_size
+        q, k, v = self.qkv(x).split([C, kv, kv], dim=2)
+        # (B, T, heads * hs) -> (B, heads, T, hs)
+        q = q.view(B, T, self.n_head, hs).transpose(1, 2)
+        k, v = (t.view(B, T, self.n_kv, hs).transpose(1, 2) for t in (k, v))
+        if self.rope:
+            cos, sin = self.rope_cos[:T], self.rope_sin[:T]
+            q, k = apply_rotary(q, cos, sin), apply_rotary(k, cos, sin)
+        if self.n_kv != self.n_head:  # each K, V head serves a group of query heads
+            k, v = (t.repeat_interleave(self.n_head // self.n_kv, dim=1) for t in (k, v))
         weights = None
         if return_attention:
-            scores = (q @ k.transpose(-2, -1)) / math.sqrt(q.size(-1))
-            causal = torch.ones(T, T, dtype=torch.bool, device=x.device).tril()
-            weights = scores.masked_fill(~causal, float("-inf")).softmax(dim=-1)
+            scores = (q @ k.transpose(-2, -1)) / math.sqrt(hs)
+            if self.causal:
+                causal = torch.ones(T, T, dtype=torch.bool, device=x.device).tril()
+                scores = scores.masked_fill(~causal, float("-inf"))
+            weights = scores.softmax(dim=-1)
             y = weights @ v
         else:
             y = F.scaled_dot_product_attention(
-                q, k, v, is_causal=True, dropout_p=self.dropout if self.training else 0.0
+                q, k, v, is_causal=self.causal, dropout_p=self.dropout if self.training else 0.0
             )
         y = y.transpose(1, 2).contiguous().view(B, T, C)
         return self.resid_dropout(self.proj(y)), weights
@@ -80,18 +153,70 @@ class FeedForward(nn.Module):
         return self.dropout(self.down(F.relu(self.up(x))))
 
 
+class MixtureOfExperts(nn.Module):
+    """n_expert feed-forwards and a router that sends each token to its top-k of them; the
+    token's output is their outputs weighted by the softmax of the chosen router scores, so the
+    weights of a token sum to 1. `balance` is the Switch Transformer's load-balancing loss
+    (Fedus et al. 2021): n_expert x sum_i (share of tokens sent to i) x (mean router probability of i),
+    1.0 when the work is spread evenly, up to n_expert when one expert gets everything.
+
+    At this size every expert is computed for every token and the unchosen ones are weighted 0:
+    one batched matmul is faster on a CPU than gathering each expert's tokens, and the result is
+    the same."""
+
+    def __init__(self, cfg: ModelConfig):
+        super().__init__()
+        E, C = cfg.n_expert, cfg.n_embd
+        self.n_expert, self.top_k = E, cfg.expert_top_k
+        self.router = nn.Linear(C, E, bias=False)
+        self.up_w = nn.Parameter(torch.randn(E, C, 4 * C) * 0.02)
+        self.up_b = nn.Parameter(torch.zeros(E, 4 * C))
+        self.down_w = nn.Parameter(torch.randn(E, 4 * C, C) * 0.02)
+        self.down_b = nn.Parameter(torch.zeros(E, C))
+        self.dropout = nn.Dropout(cfg.dropout)
+        self.balance: torch.Tensor | None = None  # set by each forward
+        self.chosen: torch.Tensor | None = None  # (B, T, top_k) expert ids of the last forward
+
+    def route(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Router probabilities (N, E), the chosen experts (N, k) and their gates (N, k)."""
+        logits = self.router(x)
+        top_logits, chosen = logits.topk(self.top_k, dim=-1)
+        return logits.softmax(-1), chosen, top_logits.softmax(-1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        B, T, C = x.shape
+        flat = x.reshape(B * T, C)
+        probs, chosen, gates = self.route(flat)
+        weight = torch.zeros_like(probs).scatter(1, chosen, gates)  # (N, E), zero for unchosen experts
+        h = F.relu(torch.einsum("nc,ech->neh", flat, self.up_w) + self.up_b)
+        out = torch.einsum("neh,ehc->nec", h, self.down_w) + self.down_b
+        y = torch.einsum("ne,nec->nc", weight, out)
+        share = torch.zeros_like(probs).scatter(1, chosen, 1.0).mean(0) / self.top_k
+        self.balance = self.n_expert * (share * probs.mean(0)).sum()
+        self.chosen = chosen.detach().view(B, T, self.top_k)
+        return self.dropout(y.view(B, T, C))
+
+
 class Block(nn.Module):
     def __init__(self, cfg: ModelConfig):
         super().__init__()
-        self.ln1 = nn.LayerNorm(cfg.n_embd)
-        self.attn = CausalSelfAttention(cfg)
-        self.ln2 = nn.LayerNorm(cfg.n_embd)
-        self.ffn = FeedForward(cfg)
+        norm = (lambda: nn.LayerNorm(cfg.n_embd)) if cfg.layer_norm else nn.Identity
+        self.residual = cfg.residual
+        if cfg.attention:
+            self.ln1 = norm()
+            self.attn = CausalSelfAttention(cfg)
+        else:
+            self.attn = None
+        self.ln2 = norm()
+        self.ffn = MixtureOfExperts(cfg) if cfg.n_expert else FeedForward(cfg)
 
     def forward(self, x, return_attention: bool = False):
-        a, weights = self.attn(self.ln1(x), return_attention)
-        x = x + a
-        x = x + self.ffn(self.ln2(x))
+        weights = None
+        if self.attn is not None:
+            a, weights = self.attn(self.ln1(x), return_attention)
+            x = x + a if self.residual else a
+        f = self.ffn(self.ln2(x))
+        x = x + f if self.residual else f
         return x, weights
 
 
@@ -100,15 +225,16 @@ class MicroGPT(nn.Module):
         super().__init__()
         self.config = cfg
         self.tok_emb = nn.Embedding(cfg.vocab_size, cfg.n_embd)
-        self.pos_emb = nn.Embedding(cfg.block_size, cfg.n_embd)
+        self.pos_emb = nn.Embedding(cfg.block_size, cfg.n_embd) if cfg.position == "learned" else None
         self.drop = nn.Dropout(cfg.dropout)
         self.blocks = nn.ModuleList(Block(cfg) for _ in range(cfg.n_layer))
-        self.ln_f = nn.LayerNorm(cfg.n_embd)
+        self.ln_f = nn.LayerNorm(cfg.n_embd) if cfg.layer_norm else nn.Identity()
+        self.head = None if cfg.tie_weights else nn.Linear(cfg.n_embd, cfg.vocab_size, bias=False)
         self.apply(self._init_weights)
         # GPT-2's scaled init of the projections into the residual stream keeps the early loss
         # close to ln(vocab) however many layers there are.
         for name, p in self.named_parameters():
-            if name.endswith(("proj.weight", "down.weight")):
+            if name.endswith(("proj.weight", "down.weight", "down_w")):
                 nn.init.normal_(p, mean=0.0, std=0.02 / math.sqrt(2 * cfg.n_layer))
 
     @staticmethod
@@ -126,13 +252,17 @@ class MicroGPT(nn.Module):
         B, T = idx.shape
         if T > self.config.block_size:
             raise ValueError(f"sequence of {T} tokens is longer than the block ({self.config.block_size})")
-        x = self.drop(self.tok_emb(idx) + self.pos_emb.weight[:T])
+        x = self.tok_emb(idx)
+        if self.pos_emb is not None:
+            x = x + self.pos_emb.weight[:T]
+        x = self.drop(x)
         attentions = [] if return_attention else None
         for block in self.blocks:
             x, weights = block(x, return_attention)
-            if return_attention:
+            if return_attention and weights is not None:
                 attentions.append(weights)
-        logits = F.linear(self.ln_f(x), self.tok_emb.weight)  # weight tying
+        head = self.tok_emb.weight if self.head is None else self.head.weight  # weight tying
+        logits = F.linear(self.ln_f(x), head)
         loss = None
         if targets is not None:
             loss = F.cross_entropy(logits.view(B * T, -1), targets.reshape(B * T))
@@ -145,7 +275,39 @@ class MicroGPT(nn.Module):
         self.eval()
         _, _, attentions = self(idx.view(1, -1), return_attention=True)
         self.train(was_training)
+        if not attentions:  # a feed-forward-only model: no token looks at another
+            return torch.zeros(self.config.n_layer, 0, len(idx), len(idx))
         return torch.stack([a[0] for a in attentions])
+
+    def compute_fixed_buffers(self) -> None:
+        """Recompute what is derived, not learned (after building on the meta device)."""
+        for block in self.blocks:
+            if block.attn is not None:
+                block.attn.compute_fixed_buffers()
+
+    def balance_loss(self) -> torch.Tensor | None:
+        """The experts' load-balancing loss of the last forward, summed over layers (None
+        without experts)."""
+        if not self.config.n_expert:
+            return None
+        return sum(block.ffn.balance for block in self.blocks)
+
+    @torch.inference_mode()
+    def expert_routing(self, idx: torch.Tensor) -> dict:
+        """How a batch of token ids (B, T) is shared among the experts: "share" (n_layer, n_expert),
+        the share of token slots each expert got; "top" (n_layer, B, T), each token's first-choice
+        expert; "balance", the load-balancing loss summed over layers."""
+        was_training = self.training
+        self.eval()
+        self(idx if idx.dim() == 2 else idx.view(1, -1))
+        self.train(was_training)
+        share, top = [], []
+        E = self.config.n_expert
+        for block in self.blocks:
+            chosen = block.ffn.chosen
+            share.append(torch.bincount(chosen.reshape(-1), minlength=E).float() / chosen.numel())
+            top.append(chosen[..., 0])
+        return {"share": torch.stack(share), "top": torch.stack(top), "balance": float(self.balance_loss())}
 
     @torch.inference_mode()
     def next_token_probs(self, idx: torch.Tensor) -> torch.Tensor:
@@ -173,35 +335,69 @@ class MicroGPT(nn.Module):
         return new_ids, probs_chosen
 
 
+def _count(module: nn.Module | None) -> int:
+    return 0 if module is None else sum(p.numel() for p in module.parameters())
+
+
 def parameter_table(model: MicroGPT) -> list[dict]:
     """The parameter budget per component, like the spec's table 4.2, with the real counts
-    (biases included). Rows: {"component", "calculation", "params"}; the last row is the total."""
+    (biases included), for whatever switches the model has. Rows: {"component", "calculation",
+    "params"}; the last row is the total."""
     cfg = model.config
-    C, H, hs = cfg.n_embd, cfg.n_head, cfg.head_size
-    rows = [
-        {"component": "Token embeddings (tied with the output head)",
-         "calculation": f"{cfg.vocab_size} x {C}", "params": model.tok_emb.weight.numel()},
-        {"component": "Position embeddings", "calculation": f"{cfg.block_size} x {C}",
-         "params": model.pos_emb.weight.numel()},
-    ]
+    C, H, hs, V = cfg.n_embd, cfg.n_head, cfg.head_size, cfg.vocab_size
+    tied = " (tied with the output head)" if cfg.tie_weights else ""
+    rows = [{"component": f"Token embeddings{tied}", "calculation": f"{V} x {C}",
+             "params": model.tok_emb.weight.numel()}]
+    if cfg.position == "learned":
+        rows.append({"component": "Position embeddings", "calculation": f"{cfg.block_size} x {C}",
+                     "params": model.pos_emb.weight.numel()})
+    else:
+        rows.append({"component": "Position embeddings", "params": 0,
+                     "calculation": "rotary: computed, not learned" if cfg.position == "rope" else "off"})
+    ln = "2 x {}".format(C) if cfg.layer_norm else "off"
     for i, block in enumerate(model.blocks):
-        rows.append({"component": f"Block {i}: layer norm 1", "calculation": f"2 x {C}",
-                     "params": sum(p.numel() for p in block.ln1.parameters())})
-        per_head = block.attn.qkv.weight.numel() // H
-        for h in range(H):
-            rows.append({"component": f"Block {i}: attention head {h} (Q, K, V)",
-                         "calculation": f"3 x {C} x {hs}", "params": per_head})
-        rows.append({"component": f"Block {i}: attention output projection",
-                     "calculation": f"{C} x {C} + {C}", "params": sum(p.numel() for p in block.attn.proj.parameters())})
-        rows.append({"component": f"Block {i}: layer norm 2", "calculation": f"2 x {C}",
-                     "params": sum(p.numel() for p in block.ln2.parameters())})
-        rows.append({"component": f"Block {i}: feed-forward up", "calculation": f"{C} x {4 * C} + {4 * C}",
-                     "params": sum(p.numel() for p in block.ffn.up.parameters())})
-        rows.append({"component": f"Block {i}: feed-forward down", "calculation": f"{4 * C} x {C} + {C}",
-                     "params": sum(p.numel() for p in block.ffn.down.parameters())})
-    rows.append({"component": "Final layer norm", "calculation": f"2 x {C}",
-                 "params": sum(p.numel() for p in model.ln_f.parameters())})
-    rows.append({"component": "Output head", "calculation": "tied", "params": 0})
-    rows.append({"component": "Total", "calculation": "",
-                 "params": sum(r["params"] for r in rows)})
+        if block.attn is not None:
+            rows.append({"component": f"Block {i}: layer norm 1", "calculation": ln, "params": _count(block.ln1)})
+            if cfg.kv_heads == H:
+                per_head = block.attn.qkv.weight.numel() // H
+                for h in range(H):
+                    rows.append({"component": f"Block {i}: attention head {h} (Q, K, V)",
+                                 "calculation": f"3 x {C} x {hs}", "params": per_head})
+            else:
+                for h in range(H):
+                    rows.append({"component": f"Block {i}: attention head {h} (Q)",
+                                 "calculation": f"{C} x {hs}", "params": C * hs})
+                for g in range(cfg.kv_heads):
+                    rows.append({"component": f"Block {i}: key/value head {g} (K, V), shared by {H // cfg.kv_heads} heads",
+                                 "calculation": f"2 x {C} x {hs}", "params": 2 * C * hs})
+            rows.append({"component": f"Block {i}: attention output projection",
+                         "calculation": f"{C} x {C} + {C}", "params": _count(block.attn.proj)})
+        rows.append({"component": f"Block {i}: layer norm 2", "calculation": ln, "params": _count(block.ln2)})
+        if cfg.n_expert:
+            E = cfg.n_expert
+            rows.append({"component": f"Block {i}: router", "calculation": f"{C} x {E}",
+                         "params": block.ffn.router.weight.numel()})
+            per_expert = (_count(block.ffn) - block.ffn.router.weight.numel()) // E
+            rows.append({"component": f"Block {i}: {E} experts (each up + down)",
+                         "calculation": f"{E} x ({C} x {4 * C} + {4 * C} + {4 * C} x {C} + {C})",
+                         "params": E * per_expert})
+        else:
+            rows.append({"component": f"Block {i}: feed-forward up", "calculation": f"{C} x {4 * C} + {4 * C}",
+                         "params": _count(block.ffn.up)})
+            rows.append({"component": f"Block {i}: feed-forward down", "calculation": f"{4 * C} x {C} + {C}",
+                         "params": _count(block.ffn.down)})
+    rows.append({"component": "Final layer norm", "calculation": ln, "params": _count(model.ln_f)})
+    rows.append({"component": "Output head", "calculation": "tied" if cfg.tie_weights else f"{C} x {V}",
+                 "params": _count(model.head)})
+    rows.append({"component": "Total", "calculation": "", "params": sum(r["params"] for r in rows)})
     return rows
+
+
+def active_parameters(model: MicroGPT) -> int:
+    """Parameters one token goes through: with a mixture of experts, only its top-k experts count."""
+    total = sum(p.numel() for p in model.parameters())
+    cfg = model.config
+    if not cfg.n_expert:
+        return total
+    per_layer_experts = sum(_count(b.ffn) - b.ffn.router.weight.numel() for b in model.blocks)
+    return total - per_layer_experts * (cfg.n_expert - cfg.expert_top_k) // cfg.n_expert

@@ -35,6 +35,7 @@ CONFIG_BOUNDS = {
     "vocab_size": (2, 500),
     "dropout": (0.0, 0.5),
 }
+MAX_EXPERTS = 16
 _NOT_OURS = "This is not a model file saved by LLMBreaker, or it is damaged."
 
 
@@ -69,8 +70,17 @@ def save_model(source, vocab=None, config: ModelConfig | None = None) -> bytes:
 
 def _check_config(raw) -> ModelConfig:
     names = {f.name for f in fields(ModelConfig)}
-    if not isinstance(raw, dict) or set(raw) != names:
+    # Files saved before the architecture switches existed lack them: they were the defaults.
+    if not isinstance(raw, dict) or not set(CONFIG_BOUNDS) <= set(raw) <= names:
         raise _refuse("its settings are not a model's settings")
+    defaults = ModelConfig()
+    for name in set(raw) - set(CONFIG_BOUNDS):
+        expected = type(getattr(defaults, name))
+        value = raw[name]
+        ok = (isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+              if expected is float else type(value) is expected)
+        if not ok:
+            raise _refuse(f"{name} is not a {expected.__name__}")
     for name, (lo, hi) in CONFIG_BOUNDS.items():
         value = raw[name]
         if name == "dropout":
@@ -81,7 +91,12 @@ def _check_config(raw) -> ModelConfig:
             raise _refuse(f"{name} must be between {lo} and {hi}")
     if raw["n_embd"] % raw["n_head"]:
         raise _refuse("n_embd must be a multiple of n_head")
-    return ModelConfig(**{k: raw[k] for k in names})
+    if not 0 <= raw.get("n_expert", 0) <= MAX_EXPERTS or not 0 <= raw.get("n_kv_head", 0) <= raw["n_head"]:
+        raise _refuse(f"it has more experts ({MAX_EXPERTS} at most) or key/value heads than it can")
+    try:
+        return ModelConfig(**raw)
+    except ValueError as e:
+        raise _refuse(str(e)) from None
 
 
 def _check_vocab(vocab, size: int) -> list[str]:
@@ -135,5 +150,6 @@ def load_model(data: bytes) -> tuple[MicroGPT, CharTokenizer]:
     _check_state(obj["state_dict"], model)
     state = {k: v.detach().clone(memory_format=torch.contiguous_format) for k, v in obj["state_dict"].items()}
     model.load_state_dict(state, strict=True, assign=True)
+    model.compute_fixed_buffers()  # rotary tables are computed, not saved: still on meta
     model.eval()
     return model, CharTokenizer("".join(vocab))

@@ -106,6 +106,10 @@ class Checkpoint:
     next_token: list[tuple[str, float]]  # top-k (character, probability) after the prompt
     lr: float
     elapsed: float  # seconds of training (pauses excluded) when it was taken
+    # A mixture of experts only: "share" (n_layer, n_expert) of the validation windows' tokens
+    # each expert got, "probe_top" (n_layer, T) the first-choice expert of each probe character,
+    # and "balance", the load-balancing loss.
+    experts: dict | None = None
 
 
 @dataclass
@@ -234,8 +238,12 @@ class Trainer:
             group["lr"] = lr
         x, y = self.train_batches.sample()
         _, loss, _ = self.model(x, y)
+        objective = loss
+        balance = self.model.balance_loss()  # a mixture of experts: keep the experts' work even
+        if balance is not None and self.model_config.balance_loss > 0:
+            objective = loss + self.model_config.balance_loss * balance
         self.optimizer.zero_grad(set_to_none=True)
-        loss.backward()
+        objective.backward()
         if self.config.grad_clip > 0:
             torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.config.grad_clip)
         self.optimizer.step()
@@ -288,7 +296,16 @@ class Trainer:
             next_token=self.next_token_top(),
             lr=self.lr_at(max(0, self.step_count - 1)),
             elapsed=self.train_seconds,
+            experts=self.expert_routing(),
         )
+
+    def expert_routing(self) -> dict | None:
+        if not self.model_config.n_expert:
+            return None
+        on_val = self.model.expert_routing(self.eval_sets["val"][0][: self.config.batch_size])
+        on_probe = self.model.expert_routing(self.probe_ids)
+        return {"share": on_val["share"].numpy(), "balance": on_val["balance"],
+                "probe_top": on_probe["top"][:, 0].numpy()}
 
     def is_checkpoint_step(self) -> bool:
         s = self.step_count

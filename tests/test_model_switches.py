@@ -1,0 +1,189 @@
+"""The Architecture Lab's switches and the modern variants really change the model (issues 8, 11)."""
+import math
+
+import pytest
+import torch
+
+from llmbreaker.model import (MicroGPT, ModelConfig, active_parameters, apply_rotary, parameter_table,
+                              rope_tables)
+from llmbreaker.model_io import load_model, save_model
+from llmbreaker.corpus import CharTokenizer
+
+BASE = dict(vocab_size=30, n_embd=16, n_layer=2, n_head=2, block_size=16)
+
+
+def make(seed=0, **switches):
+    torch.manual_seed(seed)
+    model = MicroGPT(ModelConfig(**{**BASE, **switches}))
+    return model.eval()
+
+
+def sharpen(model):
+    """At initialisation every attention score is near 0, so attention is near uniform and hardly
+    depends on order; larger Q and K weights make it pick, like a trained model's."""
+    with torch.no_grad():
+        for block in model.blocks:
+            block.attn.qkv.weight.mul_(30)
+    return model
+
+
+def last_logits(model, idx):
+    return model(idx.view(1, -1))[0][0, -1]
+
+
+def test_without_positions_the_order_of_earlier_characters_does_not_matter():
+    idx = torch.randint(0, 30, (12,))
+    shuffled = torch.cat([idx[:-1][torch.randperm(11)], idx[-1:]])
+    # One layer: the last character sees the earlier ones as a set once positions are gone.
+    no_pos = sharpen(make(n_layer=1, position="none"))
+    assert torch.allclose(last_logits(no_pos, idx), last_logits(no_pos, shuffled), atol=1e-5)
+    learned = sharpen(make(n_layer=1))
+    assert not torch.allclose(last_logits(learned, idx), last_logits(learned, shuffled), atol=1e-3)
+    rope = sharpen(make(n_layer=1, position="rope"))
+    assert not torch.allclose(last_logits(rope, idx), last_logits(rope, shuffled), atol=1e-3)
+
+
+@pytest.mark.parametrize("causal", [True, False])
+def test_the_causal_mask_keeps_later_characters_out_of_earlier_predictions(causal):
+    model = make(causal=causal)
+    idx = torch.randint(0, 30, (1, 10))
+    changed = idx.clone()
+    changed[0, -1] = (changed[0, -1] + 1) % 30
+    early, early_changed = model(idx)[0][0, :-1], model(changed)[0][0, :-1]
+    assert torch.allclose(early, early_changed, atol=1e-6) == causal
+
+
+@pytest.mark.parametrize("switches", [
+    {}, {"position": "rope"}, {"position": "none"}, {"layer_norm": False}, {"residual": False},
+    {"tie_weights": False}, {"attention": False}, {"causal": False}, {"n_head": 4, "n_kv_head": 1},
+    {"n_head": 4, "n_kv_head": 2}, {"n_expert": 4}, {"n_expert": 3, "expert_top_k": 1},
+])
+def test_parameter_table_adds_up_to_the_model_and_both_attention_paths_agree(switches):
+    model = make(**switches)
+    rows = parameter_table(model)
+    assert rows[-1]["component"] == "Total"
+    assert rows[-1]["params"] == sum(p.numel() for p in model.parameters())
+    idx = torch.randint(0, 30, (2, 16))
+    fused = model(idx)[0]
+    explicit = model(idx, return_attention=True)[0]
+    assert torch.allclose(fused, explicit, atol=1e-5)
+
+
+def test_each_switch_changes_the_count_by_what_it_removes_or_adds():
+    C, V, T, L = 16, 30, 16, 2
+    base = sum(r["params"] for r in parameter_table(make())[-1:])
+    count = lambda **s: parameter_table(make(**s))[-1]["params"]
+    assert count(position="none") == count(position="rope") == base - T * C
+    assert count(tie_weights=False) == base + C * V
+    assert count(layer_norm=False) == base - (2 * L + 1) * 2 * C
+    attention = 3 * C * C + (C * C + C) + 2 * C  # Q, K, V, output projection, layer norm 1
+    assert count(attention=False) == base - L * attention
+    # 4 heads of size 4 sharing 1 key/value head: K and V shrink from C x C to C x 4 each.
+    assert count(n_head=4, n_kv_head=1) == base - L * 2 * (C * C - C * 4)
+    assert count(residual=False) == count(causal=False) == base
+
+
+def test_grouped_query_attention_is_multi_head_attention_with_shared_keys_and_values():
+    gqa = make(n_head=4, n_kv_head=1)
+    mha = make(n_head=4)
+    state = gqa.state_dict()
+    for i in range(2):
+        w = state[f"blocks.{i}.attn.qkv.weight"]  # rows: Q (16), K (4), V (4)
+        q, k, v = w[:16], w[16:20], w[20:24]
+        state[f"blocks.{i}.attn.qkv.weight"] = torch.cat([q, k.repeat(4, 1), v.repeat(4, 1)])
+    mha.load_state_dict(state)
+    idx = torch.randint(0, 30, (2, 16))
+    assert torch.allclose(gqa(idx)[0], mha(idx)[0], atol=1e-5)
+    # As many key/value heads as heads is plain multi-head attention, weights and all.
+    full = make(n_head=4, n_kv_head=4)
+    full.load_state_dict(mha.state_dict())
+    assert torch.allclose(full(idx)[0], mha(idx)[0], atol=1e-6)
+
+
+def test_rotary_scores_depend_only_on_the_distance_between_positions():
+    torch.manual_seed(0)
+    q, k = torch.randn(32), torch.randn(32)
+    cos, sin = rope_tables(64, 32)
+
+    def score(m, n):
+        return float(apply_rotary(q.view(1, -1), cos[m:m + 1], sin[m:m + 1])
+                     @ apply_rotary(k.view(1, -1), cos[n:n + 1], sin[n:n + 1]).T)
+
+    assert score(5, 2) == pytest.approx(score(40, 37), abs=1e-4)
+    assert score(5, 2) != pytest.approx(score(5, 4), abs=1e-3)
+    # A rotation keeps lengths.
+    rotated = apply_rotary(q.view(1, -1), cos[7:8], sin[7:8])
+    assert rotated.norm().item() == pytest.approx(q.norm().item(), rel=1e-5)
+
+
+def test_each_token_goes_to_exactly_k_experts_whose_gates_sum_to_one():
+    model = make(n_expert=4, expert_top_k=2)
+    moe = model.blocks[0].ffn
+    x = torch.randn(50, 16)
+    _, chosen, gates = moe.route(x)
+    assert chosen.shape == (50, 2)
+    assert all(len(set(row)) == 2 for row in chosen.tolist())
+    assert torch.allclose(gates.sum(-1), torch.ones(50))
+    routing = model.expert_routing(torch.randint(0, 30, (4, 16)))
+    assert routing["share"].shape == (2, 4)
+    assert torch.allclose(routing["share"].sum(-1), torch.ones(2))
+    assert routing["top"].shape == (2, 4, 16)
+    # Balanced work gives a balancing loss of 1 per layer; more means some experts idle.
+    assert routing["balance"] >= 2 * 0.99
+
+
+def test_active_parameters_count_only_the_chosen_experts():
+    model = make(n_expert=4, expert_top_k=1)
+    expert = 16 * 64 + 64 + 64 * 16 + 16
+    total = sum(p.numel() for p in model.parameters())
+    assert active_parameters(model) == total - 2 * 3 * expert
+    assert active_parameters(make()) == sum(p.numel() for p in make().parameters())
+
+
+def test_the_balancing_loss_pushes_the_router_towards_even_work():
+    """Gradient of the balancing loss alone, on a router that favours expert 0: a step against it
+    lowers expert 0's share."""
+    model = make(n_expert=4, expert_top_k=1)
+    moe = model.blocks[0].ffn
+    with torch.no_grad():
+        moe.router.weight.zero_()
+        moe.router.weight[0] += 0.5
+    x = torch.randn(200, 16).abs()
+    opt = torch.optim.SGD(moe.router.parameters(), lr=1.0)
+    before = moe.route(x)[0].mean(0)[0].item()
+    for _ in range(20):
+        moe(x.view(1, 200, 16))
+        opt.zero_grad()
+        moe.balance.backward()
+        opt.step()
+    after = moe.route(x)[0].mean(0)[0].item()
+    assert after < before
+
+
+def test_feed_forward_only_model_has_no_attention_to_show():
+    model = make(attention=False)
+    assert model.attention(torch.randint(0, 30, (8,))).shape == (2, 0, 8, 8)
+
+
+@pytest.mark.parametrize("switches", [{"position": "rope", "n_head": 4, "n_kv_head": 2},
+                                      {"n_expert": 4, "tie_weights": False, "layer_norm": False}])
+def test_switched_models_save_and_load(switches):
+    model = make(**switches)
+    chars = [chr(ord("a") + i) for i in range(26)] + [" ", ".", ",", "\n"]
+    chars.sort()
+    loaded, tok = load_model(save_model(model, chars))
+    assert loaded.config == model.config
+    idx = torch.randint(0, 30, (1, 12))
+    assert torch.allclose(loaded.eval()(idx)[0], model(idx)[0], atol=1e-6)
+
+
+@pytest.mark.parametrize("bad, words", [
+    ({"n_head": 4, "n_kv_head": 3}, "multiple of n_kv_head"),
+    ({"position": "sinusoid"}, "position must be one of"),
+    ({"n_expert": 1}, "at least 2 experts"),
+    ({"n_expert": 2, "expert_top_k": 3}, "1 to 2 experts"),
+    ({"n_embd": 15, "n_head": 3, "position": "rope"}, "even head size"),
+])
+def test_impossible_switch_combinations_are_refused_with_a_reason(bad, words):
+    with pytest.raises(ValueError, match=words):
+        ModelConfig(**{**BASE, **bad})
