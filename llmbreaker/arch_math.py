@@ -1,0 +1,224 @@
+"""What a model's shape implies: parameters per component, active parameters per token, Q/K/V
+shapes, KV-cache memory and FLOPs per generated token (issue 11.2). Pure functions of a
+`registry.Arch`; no streamlit.
+
+Conventions (the ones the published totals use):
+- every weight matrix, bias and norm weight counts; the token embedding counts once, the output
+  head again unless it is tied to the embedding;
+- "active" parameters are the ones a token passes through: everything but the experts it was
+  not routed to (the embedding and output head included, as in the Mixtral and DeepSeek figures);
+- FLOPs per generated token: 2 per multiply-add of every weight a token meets (the embedding
+  lookup is not a matmul) plus the attention over the tokens before it (Kaplan et al. 2020, 2.1).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .registry import Arch
+
+COMPONENTS = ("Embeddings", "Output head", "Attention", "Feed-forward", "Experts", "Norms & router")
+
+DTYPES = {"fp32": 4.0, "bf16 / fp16": 2.0, "fp8 / int8": 1.0, "int4": 0.5}
+
+
+def _require(m: Arch) -> None:
+    if not m.published:
+        raise ValueError(f"{m.name}: architecture not published")
+
+
+def attention_params_per_layer(m: Arch) -> int:
+    """Weights and biases of one attention block (Q, K, V, output; MLA's down/up projections)."""
+    _require(m)
+    d = m.d_model
+    if m.attention == "MLA":
+        qk = m.qk_nope_head_dim + m.qk_rope_head_dim
+        if m.q_lora_rank:
+            q = d * m.q_lora_rank + m.q_lora_rank + m.q_lora_rank * m.n_head * qk  # down, its norm, up
+        else:
+            q = d * m.n_head * qk
+        kv = (d * (m.kv_lora_rank + m.qk_rope_head_dim) + m.kv_lora_rank  # down to the latent (+ rotary key), norm
+              + m.kv_lora_rank * m.n_head * (m.qk_nope_head_dim + m.v_head_dim))  # up to per-head K and V
+        out = m.n_head * m.v_head_dim * d
+        return q + kv + out
+    q_dim, kv_dim = m.n_head * m.head_dim, m.n_kv_head * m.head_dim
+    params = d * q_dim + 2 * d * kv_dim + q_dim * d
+    if m.qkv_bias:
+        params += q_dim + 2 * kv_dim
+    if m.out_bias:
+        params += d
+    return params
+
+
+def ffn_params(m: Arch, d_ff: int) -> int:
+    """One feed-forward (or one expert) of inner size d_ff."""
+    d = m.d_model
+    if m.ffn_type == "SwiGLU":  # gate, up and down
+        return 3 * d * d_ff + (2 * d_ff + d if m.mlp_bias else 0)
+    return 2 * d * d_ff + (d_ff + d if m.mlp_bias else 0)  # up and down
+
+
+def norm_params(m: Arch) -> int:
+    return 2 * m.d_model if m.norm == "LayerNorm" else m.d_model
+
+
+def breakdown(m: Arch) -> dict[str, int]:
+    """Parameters per component (the keys of COMPONENTS); their sum is the model's total."""
+    _require(m)
+    L, d = m.n_layer, m.d_model
+    embed = m.vocab_size * d + (m.context * d if m.position == "learned absolute" else 0)
+    head = 0 if m.tied_embeddings else m.vocab_size * d
+    attention = L * attention_params_per_layer(m)
+    norms = (2 * L + 1) * norm_params(m)
+    if m.is_moe:
+        moe_layers = L - m.n_dense_layers
+        dense = m.n_dense_layers * ffn_params(m, m.d_ff) if m.n_dense_layers else 0
+        experts = moe_layers * (m.n_experts + m.n_shared_experts) * ffn_params(m, m.d_ff_expert)
+        norms += moe_layers * (d * m.n_experts + (m.n_experts if m.router_bias else 0))  # the routers
+    else:
+        dense, experts = L * ffn_params(m, m.d_ff), 0
+    return {"Embeddings": embed, "Output head": head, "Attention": attention, "Feed-forward": dense,
+            "Experts": experts, "Norms & router": norms}
+
+
+def total_params(m: Arch) -> int:
+    return sum(breakdown(m).values())
+
+
+def active_params(m: Arch) -> int:
+    """Parameters one token passes through: for a MoE, only its k routed experts (and the shared ones)."""
+    b = breakdown(m)
+    if not m.is_moe:
+        return sum(b.values())
+    moe_layers = m.n_layer - m.n_dense_layers
+    active_experts = moe_layers * (m.n_active_experts + m.n_shared_experts) * ffn_params(m, m.d_ff_expert)
+    return sum(b.values()) - b["Experts"] + active_experts
+
+
+def non_embedding_params(m: Arch) -> int:
+    b = breakdown(m)
+    return total_params(m) - b["Embeddings"] - b["Output head"]
+
+
+# -- attention shapes and the KV cache --------------------------------------------------------------
+def qk_head_dim(m: Arch) -> int:
+    return m.qk_nope_head_dim + m.qk_rope_head_dim if m.attention == "MLA" else m.head_dim
+
+
+def v_head_dim(m: Arch) -> int:
+    return m.v_head_dim if m.attention == "MLA" else m.head_dim
+
+
+def kv_values_per_token_per_layer(m: Arch) -> int:
+    """Numbers cached per token in one layer. MHA/GQA/MQA keep a K and a V vector per KV head;
+    MLA keeps one compressed latent and one shared rotary key (DeepSeek-V2, section 2.1)."""
+    _require(m)
+    if m.attention == "MLA":
+        return m.kv_lora_rank + m.qk_rope_head_dim
+    return 2 * m.n_kv_head * m.head_dim
+
+
+def kv_cache_bytes_per_token(m: Arch, bytes_per_value: float = 2.0) -> float:
+    return m.n_layer * kv_values_per_token_per_layer(m) * bytes_per_value
+
+
+def cached_tokens(m: Arch, context: int) -> int:
+    """How many tokens' keys and values are kept: a sliding window stops the cache growing."""
+    return min(context, m.sliding_window) if m.sliding_window else context
+
+
+def kv_cache_bytes(m: Arch, context: int, bytes_per_value: float = 2.0, batch: int = 1) -> float:
+    return batch * cached_tokens(m, context) * kv_cache_bytes_per_token(m, bytes_per_value)
+
+
+def as_mha(m: Arch) -> Arch:
+    """The same model with one K/V head per query head (plain multi-head attention): the what-if
+    that shows what GQA saves. MLA models keep their per-head K/V width after decompression."""
+    from dataclasses import replace
+    _require(m)
+    if m.attention == "MLA":
+        return replace(m, key=m.key + "-mha", name=m.name + " if MHA", attention="MHA", n_kv_head=m.n_head,
+                       head_dim=m.qk_nope_head_dim + m.qk_rope_head_dim, q_lora_rank=None, kv_lora_rank=None)
+    return replace(m, key=m.key + "-mha", name=m.name + " if MHA", attention="MHA", n_kv_head=m.n_head)
+
+
+def qkv_shapes(m: Arch, seq_len: int) -> list[dict]:
+    """The matrices of one attention layer for a sequence of `seq_len` tokens: name, shape, numbers."""
+    _require(m)
+    T, d, H = seq_len, m.d_model, m.n_head
+    rows = [("Input X", (T, d))]
+    if m.attention == "MLA":
+        qk, r = qk_head_dim(m), m.qk_rope_head_dim
+        rows += [("Weights W_DKV (down to the latent)", (d, m.kv_lora_rank + r)),
+                 ("Latent c_KV (this is what is cached)", (T, m.kv_lora_rank + r)),
+                 ("Weights W_UKV (latent up to K and V)", (m.kv_lora_rank, H * (m.qk_nope_head_dim + m.v_head_dim))),
+                 ("Q = all heads", (T, H * qk)), ("K = all heads", (T, H * qk)), ("V = all heads", (T, H * m.v_head_dim))]
+    else:
+        hd, kvh = m.head_dim, m.n_kv_head
+        rows += [("Weights W_Q", (d, H * hd)), ("Weights W_K", (d, kvh * hd)), ("Weights W_V", (d, kvh * hd)),
+                 ("Q = X W_Q", (T, H * hd)), ("K = X W_K", (T, kvh * hd)), ("V = X W_V", (T, kvh * hd))]
+    rows += [("Scores Q Kᵀ (one per head)", (H, T, T))]
+    out = []
+    for name, shape in rows:
+        n = 1
+        for s in shape:
+            n *= s
+        out.append({"matrix": name, "shape": " x ".join(f"{s:,}" for s in shape), "numbers": n})
+    return out
+
+
+# -- compute ----------------------------------------------------------------------------------------
+def matmul_params_per_token(m: Arch) -> int:
+    """Active parameters that are multiplied (not looked up): all but the input embedding, unless the
+    output head reuses it."""
+    b = breakdown(m)
+    lookup = b["Embeddings"]
+    if m.tied_embeddings:
+        lookup -= m.vocab_size * m.d_model  # the tied table is multiplied once, as the output head
+    return active_params(m) - lookup
+
+
+def flops_per_token(m: Arch, context: int) -> dict[str, float]:
+    """Forward FLOPs to generate one token with `context` tokens before it (the KV cache holds
+    them): 2 x matmul weights, plus Q·K and attention·V over the cached tokens of every head."""
+    weights = 2.0 * matmul_params_per_token(m)
+    span = cached_tokens(m, context)
+    attention = 2.0 * m.n_layer * span * m.n_head * (qk_head_dim(m) + v_head_dim(m))
+    return {"weights": weights, "attention": attention, "total": weights + attention}
+
+
+# -- for people -------------------------------------------------------------------------------------
+def human(n: float | None, unit: str = "") -> str:
+    """1234567 -> "1.2 M", 7.61e9 -> "7.6 B"; small numbers in full."""
+    if n is None:
+        return "not published"
+    for size, suffix in ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "K")):
+        if abs(n) >= size:
+            v = n / size
+            return f"{v:.0f} {suffix}{unit}" if v >= 100 else f"{v:.1f} {suffix}{unit}" if v >= 10 else f"{v:.2f} {suffix}{unit}"
+    return f"{n:,.0f}{(' ' + unit) if unit else ''}"
+
+
+def human_bytes(b: float) -> str:
+    for size, suffix in ((2**40, "TiB"), (2**30, "GiB"), (2**20, "MiB"), (2**10, "KiB")):
+        if b >= size:
+            v = b / size
+            return f"{v:.0f} {suffix}" if v >= 100 else f"{v:.1f} {suffix}"
+    return f"{b:,.0f} B"
+
+
+@dataclass(frozen=True)
+class Summary:
+    name: str
+    total: int
+    active: int
+    published_total: float | None
+    kv_bytes_per_token: float
+    flops_per_token: float
+
+
+def check_total(m: Arch) -> tuple[int, float | None, float | None]:
+    """(our total, published total, relative difference) for the tests and the page."""
+    ours = total_params(m)
+    if m.published_total is None:
+        return ours, None, None
+    return ours, m.published_total, (ours - m.published_total) / m.published_total
