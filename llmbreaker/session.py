@@ -52,6 +52,7 @@ LOSS_EVENT_SECONDS = 0.1  # per-step losses are sent in chunks at most this ofte
 # Each page keeps one session per browser tab, so a tab never needs more than one per training
 # page; the cap guards the shared process against anything that would create sessions in a loop.
 MAX_SESSIONS_PER_OWNER = 8
+MAX_FINISHED_RUNS = 16  # finished runs a queue keeps (the Lab shows at most 8 of them)
 
 
 @dataclass(frozen=True)
@@ -83,6 +84,8 @@ class History:
     model_file: bytes | None = None  # the trained model (the best checkpoint's with keep_best)
     best_step: int | None = None  # the checkpoint with the lowest validation loss
     stopped_early: bool = False  # training ended before max_steps: validation loss stopped improving
+    request: "TrainingRequest | None" = None  # what this run trains, with which settings
+    ended: str = ""  # how it ended: "completed", "stopped" or "error" ("" while it goes on)
 
 
 class TrainingSession:
@@ -112,6 +115,10 @@ class TrainingSession:
         self._paused_seconds = 0.0
         self.trainer: Trainer | None = None
         self.run_id = 0
+        # Runs queued after the current one (the Lab's comparisons): the same thread trains them
+        # one after another, so a queue goes on while its person looks at another page.
+        self._pending: list[TrainingRequest] = []
+        self.finished: list[History] = []  # earlier runs of a queue, oldest first (filled by drain)
 
     # -- commands (called from the page's script thread) -----------------------------------
     def play(self, request: TrainingRequest | None = None) -> None:
@@ -132,7 +139,7 @@ class TrainingSession:
             self.request = request
             self.run_id = next(self._ids)
             self.events = queue.Queue()
-            self.history = History(run_id=self.run_id, total_steps=request.train.max_steps)
+            self.history = History(run_id=self.run_id, total_steps=request.train.max_steps, request=request)
             self._paused = False
             self._stop = False
             self._steps_allowed = 0
@@ -140,6 +147,39 @@ class TrainingSession:
             self._thread = threading.Thread(target=self._run, args=(request,),
                                             name=f"trainer-{self.page}-{self.id[:6]}", daemon=True)
             self._thread.start()
+
+    def enqueue(self, request: TrainingRequest) -> None:
+        """Train `request` after the runs already going or queued; at once if nothing is."""
+        with self._cond:
+            if self._thread is not None and self.state in ACTIVE_STATES:
+                self._pending.append(request)
+                return
+        self.play(request)
+
+    @property
+    def pending(self) -> list[TrainingRequest]:
+        """The queued runs, in order (a copy)."""
+        with self._cond:
+            return list(self._pending)
+
+    def cancel_pending(self, index: int | None = None) -> None:
+        """Drop one queued run (by its place in `pending`), or all of them."""
+        with self._cond:
+            if index is None:
+                self._pending.clear()
+            elif 0 <= index < len(self._pending):
+                del self._pending[index]
+
+    def _next_pending(self) -> TrainingRequest | None:
+        with self._cond:
+            if self._stop or not self._pending:
+                return None
+            request = self._pending.pop(0)
+            self.request = request
+            self.run_id = next(self._ids)
+            self.events.put(("next_run", (self.run_id, request)))
+            self._set_state(State.WAITING)
+            return request
 
     def pause(self) -> None:
         with self._cond:
@@ -175,6 +215,7 @@ class TrainingSession:
     def stop(self, wait: bool = True) -> None:
         with self._cond:
             self._stop = True
+            self._pending.clear()  # Stop ends the whole queue, not only the run on screen
             self._cond.notify_all()
         self.manager._wake_waiters()
         if wait:
@@ -214,9 +255,22 @@ class TrainingSession:
                 h.probe_tokens, h.next_prompt, h.vocab, h.words, h.parameters = payload
             elif kind == "completed":
                 h.seconds, h.model_file, h.best_step, h.stopped_early = payload
+                h.ended = "completed"
+            elif kind == "stopped":
+                h.ended = "stopped"
             elif kind == "error":
                 h.message = payload
+                h.ended = "error"
+            elif kind == "next_run":  # the queue's next run starts: keep this one's history
+                run_id, request = payload
+                self.finished.append(h)
+                del self.finished[:-MAX_FINISHED_RUNS]
+                h = self.history = History(run_id=run_id, total_steps=request.train.max_steps, request=request)
         return n
+
+    def forget_finished(self, run_id: int | None = None) -> None:
+        """Drop one finished run of the queue (by run id), or all of them. Script thread only."""
+        self.finished = [h for h in self.finished if run_id is not None and h.run_id != run_id]
 
     # -- the training thread --------------------------------------------------------------
     def _set_state(self, state: State) -> None:
@@ -233,12 +287,22 @@ class TrainingSession:
                 self._thread = None
 
     def _run(self, request: TrainingRequest) -> None:
+        """Train the request, then each queued one. Stop ends the queue; a run that fails does
+        not (the next variant of a comparison may well train)."""
+        while request is not None:
+            if self._run_one(request) == State.STOPPED:
+                with self._cond:
+                    self._pending.clear()
+                return
+            request = self._next_pending()
+
+    def _run_one(self, request: TrainingRequest) -> State:
         slot = False
         try:
             slot = self.manager._acquire_slot(self)
             if not slot:  # stopped while waiting
                 self._finish(State.STOPPED, "stopped", None)
-                return
+                return self.state
             self.manager._apply_thread_share()
             started = time.monotonic()
             self._paused_seconds = 0.0
@@ -254,7 +318,7 @@ class TrainingSession:
                 if not self._wait_for_turn(trainer):
                     self._flush(pending_steps, pending_losses)
                     self._finish(State.STOPPED, "stopped", None)
-                    return
+                    return self.state
                 loss = trainer.step()
                 pending_steps.append(trainer.step_count)
                 pending_losses.append(loss)
@@ -278,6 +342,7 @@ class TrainingSession:
             self.trainer = None  # frees the model and optimizer
             if slot:
                 self.manager._release_slot(self)
+        return self.state
 
     def _flush(self, steps: list, losses: list):
         if steps:

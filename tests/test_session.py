@@ -213,3 +213,51 @@ def test_running_out_of_memory_gives_the_specs_message(manager, tiny_request):
     s.drain()
     assert s.history.message == "Input too large for training. Try < 1000 words."
     assert s.request.text  # the text is kept for another try
+
+
+def test_queued_runs_train_one_after_another_and_each_keeps_its_history(manager, tiny_request):
+    s = manager.session_for("owner", "lab")
+    first, second, third = (tiny_request(seed=seed, max_steps=20) for seed in (1, 2, 3))
+    s.set_speed("max")
+    s.enqueue(first)
+    s.enqueue(second)
+    s.enqueue(third)
+    assert len(s.pending) in (1, 2)  # the first may already be training
+    wait_for(lambda: s.drain() is not None and s.history.request is third and s.state == State.COMPLETED,
+             what="the third queued run to complete")
+    s.drain()
+    assert [h.request for h in s.finished] == [first, second]
+    for h in s.finished + [s.history]:
+        assert h.ended == "completed"
+        assert h.step == 20 and h.checkpoints[-1].step == 20
+    assert len({h.run_id for h in s.finished + [s.history]}) == 3
+    # Different seeds, different runs: the histories are not copies of one another.
+    assert s.finished[0].losses != s.finished[1].losses
+    assert s.pending == []
+    assert len(trainer_threads()) <= 1
+
+
+def test_stop_ends_the_whole_queue(manager, tiny_request):
+    s = manager.session_for("owner", "lab")
+    s.enqueue(tiny_request(max_steps=1000, eval_interval=100))
+    s.enqueue(tiny_request(seed=5))
+    s.enqueue(tiny_request(seed=6))
+    wait_for(lambda: s.state == State.RUNNING, what="the first run to start")
+    s.cancel_pending(0)
+    assert [r.train.seed for r in s.pending] == [6]
+    s.stop()
+    assert s.state == State.STOPPED and s.pending == []
+    s.drain()
+    assert s.finished == [] and s.history.ended == "stopped"
+    assert trainer_threads() == []
+
+
+def test_a_failed_run_in_the_queue_does_not_cancel_the_runs_after_it(manager, tiny_request):
+    s = manager.session_for("owner", "lab")
+    s.set_speed("max")
+    s.enqueue(tiny_request(max_steps=5000, eval_interval=10))  # too many checkpoints: refused
+    s.enqueue(tiny_request(max_steps=20))
+    wait_for(lambda: s.drain() is not None and len(s.finished) == 1 and s.state == State.COMPLETED,
+             what="the second run to complete")
+    assert s.finished[0].ended == "error" and "checkpoints" in s.finished[0].message
+    assert s.history.ended == "completed"
