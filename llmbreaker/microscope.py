@@ -197,7 +197,7 @@ STEPS = {
     "ln1": ("LayerNorm 1", r"\hat x = \frac{x - \mu}{\sqrt{\sigma^2 + \epsilon}}\,\gamma + \beta", "T × C",
             "Each row is shifted and scaled to mean 0 and spread 1, then stretched by learned γ and β: "
             "the attention sees numbers of a steady size."),
-    "qkv": ("Query, key, value", r"Q = \hat x W_Q,\; K = \hat x W_K,\; V = \hat x W_V", "T × d each",
+    "qkv": ("Query, key, value", r"\begin{aligned} Q &= \hat x W_Q \\ K &= \hat x W_K \\ V &= \hat x W_V \end{aligned}", "T × d each",
             "Three learned matrices turn each row into a query (what am I looking for?), a key (what do I "
             "offer?) and a value (what do I pass on?). Each head has its own."),
     "scores": ("Scores", r"S = \frac{Q K^\top}{\sqrt{d}}", "T × T",

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from llmbreaker.ui.common import PAGES, get_manager
-from llmbreaker.ui.landing import HERO, TAGLINE
+from llmbreaker.ui.landing import HERO, TAGLINE, TOUR
 
 from conftest import fresh_app
 
@@ -28,12 +28,14 @@ def test_the_default_page_is_the_landing_page_with_name_tagline_and_launch(app):
     assert get_manager().all_sessions() == []  # the first screen starts no training session
 
 
-def test_what_you_will_see_links_every_page_with_one_line(app):
+def test_what_you_will_see_links_every_page_of_the_tour_with_one_line(app):
+    # The cards show the training pages and Inside; Launch's journey map and the sidebar reach the rest.
     app.run()
     links = {link.proto.label: link.proto.page for link in app.get("page_link")}
-    for key, (title, _, _, url) in PAGES.items():
-        if key != "landing":
-            assert links[title] == url
+    assert set(TOUR) <= set(PAGES)
+    for key in TOUR:
+        title, _, _, url = PAGES[key]
+        assert links[title] == url
     html = " ".join(h.proto.body for h in app.get("html"))
     assert "What you will see" in html and "No sign-up" in html
 

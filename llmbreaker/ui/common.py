@@ -26,6 +26,8 @@ PAGES = {
     "cinema": ("Attention Evolution Cinema", "app_pages/cinema.py", ":material/grid_on:", "cinema"),
     "style": ("Style Transfer Speed Run", "app_pages/style.py", ":material/edit_note:", "style"),
     "inside": ("Inside the model", "app_pages/inside.py", ":material/memory:", "inside"),
+    "microscope": ("Component microscope", "app_pages/microscope.py", ":material/biotech:", "microscope"),
+    "sampling": ("Sampling lab", "app_pages/sampling.py", ":material/casino:", "sampling"),
 }
 
 # The sidebar's groups, in order: heading -> page keys. "" is the group without a heading.
@@ -33,7 +35,7 @@ PAGES = {
 PAGE_SECTIONS = {
     "": ["landing"],
     "Watch it learn": ["watch", "cinema", "style"],
-    "Look inside": ["inside"],
+    "Look inside": ["microscope", "sampling", "inside"],
 }
 
 

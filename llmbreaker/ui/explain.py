@@ -40,4 +40,45 @@ EXPLAIN = {
         "a score for every possible next character. Training changes the numbers, never the shape of the "
         "tables: a bigger model has more numbers to tune, so each step costs more time."
     ),
+    "journey": (
+        "A language model is built in stages, like a metro line: a **text** to learn from, **tokens** (each "
+        "character turned into a number), the **model** (about 30,000 numbers arranged in layers), "
+        "**training** (guess the next character, measure the mistake, nudge the numbers), **evaluation** "
+        "(test it on text it never saw) and **generation** (let it write). Each station links to the page that "
+        "shows it. New here? Start at *Training*: press Play on Watch It Learn to Spell and see a model learn in "
+        "25 seconds. Then come back and look inside it: every other page uses the model you just trained."
+    ),
+    "tokens": (
+        "A computer cannot read letters, only numbers. So before training, every different character of the "
+        "text gets a number, its **token id**: the list of them is the model's **vocabulary**. Typing a word "
+        "turns it into ids; the ids turn back into the same word. The text is then cut in two: the model "
+        "trains on the first 90 % and is tested on the last 10 %, which it never sees while learning. A "
+        "**training batch** is a few windows of text: at every position the model sees the characters so far "
+        "(input) and must guess the next one (target). That is all it ever learns to do."
+    ),
+    "microscope": (
+        "Here you open one layer of the real model and watch what it does to a few characters you type. Each "
+        "character starts as a list of numbers (its **embedding**). In **attention**, each character makes a "
+        "*query* (what am I looking for?), a *key* (what do I have?) and a *value* (what do I pass on?). "
+        "Matching queries with keys gives **scores**; characters may not look ahead (the **mask**); "
+        "**softmax** turns scores into shares that add up to 1; each character then takes that mix of values. "
+        "The **feed-forward** layer works on each character alone: spread out, cut negatives (**ReLU**), "
+        "squeeze back. Blue is negative, orange positive. Every number is the model's own."
+    ),
+    "follow": (
+        "This is the story of one character's trip through the model, told in chapters. It becomes an id, then "
+        "a list of numbers; in each layer it looks back at earlier characters (attention) and gets updated; "
+        "at the end its numbers become a score for every possible next character, and the scores become "
+        "probabilities. Step through with Next and Previous, or press Play. In the last chapter, pick a "
+        "different next character than the model's favourite and see how the rest of the text changes: every "
+        "choice sends the model down another branch."
+    ),
+    "sampling": (
+        "The model never writes a fixed answer: it gives a **probability** to every possible next character, "
+        "and one is drawn at random, like a loaded die. **Temperature** changes how loaded: low makes the "
+        "favourite almost certain (safe, repetitive text), high makes every character more equal (wild "
+        "text). **Top-k** keeps only the k most likely characters; **top-p** keeps the most likely ones until "
+        "their chances add up to p. Grey bars are the characters that can no longer be picked. Generate a few "
+        "texts with the same settings and compare them."
+    ),
 }

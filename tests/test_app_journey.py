@@ -1,0 +1,140 @@
+"""The journey pages through AppTest: each renders on the bundled default model, says which model
+it shows, and does what its controls promise; after a run on Watch, they use that model instead."""
+import re
+import time
+
+import pytest
+
+from llmbreaker.journey import DEFAULT_LABEL
+from llmbreaker.session import State
+from llmbreaker.ui.common import PAGES, get_manager
+from llmbreaker.ui.explain import EXPLAIN
+
+from conftest import fresh_app
+
+JOURNEY_PAGES = ["journey", "tokens", "microscope", "follow", "sampling"]
+
+
+@pytest.fixture
+def app():
+    yield from fresh_app()
+
+
+def open_page(app, key):
+    app.switch_page(PAGES[key][1]).run()
+    assert not app.exception, app.exception
+    return app
+
+
+def html_text(app) -> str:
+    return " ".join(h.proto.body for h in app.get("html"))
+
+
+def captions(app) -> str:
+    return " ".join(c.value for c in app.caption)
+
+
+def registered(key):
+    from llmbreaker.ui.common import PAGE_SECTIONS
+    return any(key in keys for keys in PAGE_SECTIONS.values())
+
+
+@pytest.mark.parametrize("key", JOURNEY_PAGES)
+def test_each_journey_page_has_its_header_and_explanation(app, key):
+    if not registered(key):
+        pytest.skip(f"{key} is not in the sidebar")
+    open_page(app, key)
+    assert PAGES[key][0] in html_text(app)
+    expander = [e for e in app.expander if e.label == "What am I looking at?"]
+    assert len(expander) == 1 and " ".join(m.value for m in expander[0].markdown) == EXPLAIN[key]
+    assert get_manager().all_sessions() == []  # looking starts no training
+
+
+@pytest.mark.parametrize("key", ["microscope", "follow", "sampling", "tokens"])
+def test_without_a_trained_model_the_default_one_is_shown_and_named(app, key):
+    if not registered(key):
+        pytest.skip(f"{key} is not in the sidebar")
+    open_page(app, key)
+    picker = app.selectbox(key=f"{key}_model")
+    assert picker.options == [DEFAULT_LABEL]
+    assert "default model" in captions(app) and "Shakespeare" in captions(app)
+
+
+def test_the_microscope_matches_the_models_forward_and_follows_layer_head_and_query(app):
+    open_page(app, "microscope")
+    check = re.search(r"at most \*\*([0-9.e+-]+)\*\*", captions(app))
+    assert check and float(check.group(1)) < 1e-5
+    charts = len(app.get("vega_lite_chart"))
+    assert charts >= 15  # a picture for every step
+    assert "Layer 1, head 1" in " ".join(m.value for m in app.markdown)
+    app.selectbox(key="microscope_layer").set_value(1).run()
+    app.selectbox(key="microscope_head").set_value(1).run()
+    assert not app.exception
+    assert "Layer 2, head 2" in " ".join(m.value for m in app.markdown)
+    # the last layer ends in the next-character probabilities
+    assert any("Next-character probabilities" in m.value for m in app.markdown)
+    app.text_area(key="microscope_prompt_default").input("To be").run()
+    assert not app.exception
+    slider = app.select_slider(key="microscope_query_default_5")
+    assert slider.value == 4  # the last character by default
+    slider.set_value(1).run()
+    assert "following **o** (position 1)" in " ".join(m.value for m in app.markdown)
+
+
+def test_the_microscope_quiz_answers_in_place_with_the_reason(app):
+    open_page(app, "microscope")
+    q = app.radio(key="microscope_quiz_0")
+    assert q.value is None and not app.success and not app.error
+    q.set_value(q.options[0]).run()
+    assert app.error and "causal mask" in app.error[0].value
+    app.radio(key="microscope_quiz_0").set_value(q.options[1]).run()
+    assert app.success and "causal mask" in app.success[0].value
+
+
+def test_the_sampling_lab_cuts_bars_with_top_k_and_writes_three_texts(app):
+    open_page(app, "sampling")
+    metric = {m.label: m.value for m in app.metric}
+    assert metric["Characters that can be picked"] == "63 of 63"
+    app.slider(key="sampling_top_k").set_value(3).run()
+    metric = {m.label: m.value for m in app.metric}
+    assert metric["Characters that can be picked"] == "3 of 63"
+    spec = app.get("vega_lite_chart")[0].proto.spec
+    assert spec.count('"cut off"') >= 1
+    app.button(key="sampling_generate").click().run()
+    assert not app.exception
+    texts = [h.proto.body for h in app.get("html") if "white-space:pre-wrap" in h.proto.body]
+    assert len(texts) == 3 and len(set(texts)) == 3  # three different texts with the same settings
+    assert "top-k 3" in captions(app)
+
+
+def train_on_watch(app, steps=40):
+    open_page(app, "watch")
+    app.selectbox(key="watch_dataset").set_value("poems").run()
+    app.radio(key="watch_size").set_value("tiny").run()
+    app.number_input(key="watch_steps").set_value(steps).run()
+    app.number_input(key="watch_interval").set_value(20).run()
+    app.segmented_control(key="watch_speed").set_value("max").run()
+    app.button(key="watch_play").click().run()
+    session = next(s for s in get_manager().all_sessions() if s.page == "watch")
+    end = time.monotonic() + 120
+    while session.state != State.COMPLETED and time.monotonic() < end:
+        time.sleep(0.1)
+    assert session.state == State.COMPLETED
+    app.run()
+    return session
+
+
+def test_after_a_run_on_watch_the_journey_uses_that_model(app):
+    train_on_watch(app)
+    open_page(app, "microscope")
+    picker = app.selectbox(key="microscope_model")
+    assert len(picker.options) == 1 and picker.options[0] == "Watch · Poems · step 40"
+    assert "your model" in captions(app)
+    assert "default model" not in captions(app)
+    check = re.search(r"at most \*\*([0-9.e+-]+)\*\*", captions(app))
+    assert check and float(check.group(1)) < 1e-5
+    open_page(app, "sampling")
+    # the tiny model trained on poems has the poems' vocabulary, not Shakespeare's
+    from llmbreaker.corpus import bundled_text
+    n = len(set(bundled_text("poems")))
+    assert {m.label: m.value for m in app.metric}["Characters that can be picked"] == f"{n} of {n}"
