@@ -194,7 +194,8 @@ def human(n: float | None, unit: str = "") -> str:
     for size, suffix in ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "K")):
         if abs(n) >= size:
             v = n / size
-            return f"{v:.0f} {suffix}{unit}" if v >= 100 else f"{v:.1f} {suffix}{unit}" if v >= 10 else f"{v:.2f} {suffix}{unit}"
+            u = f" {unit}" if unit else ""
+            return f"{v:.0f} {suffix}{u}" if v >= 100 else f"{v:.1f} {suffix}{u}" if v >= 10 else f"{v:.2f} {suffix}{u}"
     return f"{n:,.0f}{(' ' + unit) if unit else ''}"
 
 

@@ -28,6 +28,9 @@ PAGES = {
     "inside": ("Inside the model", "app_pages/inside.py", ":material/memory:", "inside"),
     "microscope": ("Component microscope", "app_pages/microscope.py", ":material/biotech:", "microscope"),
     "sampling": ("Sampling lab", "app_pages/sampling.py", ":material/casino:", "sampling"),
+    "compare": ("Compare architectures", "app_pages/compare.py", ":material/compare_arrows:", "compare"),
+    "rope": ("Rotary positions (RoPE)", "app_pages/rope.py", ":material/360:", "rope"),
+    "scaling": ("Scaling laws", "app_pages/scaling.py", ":material/trending_down:", "scaling"),
 }
 
 # The sidebar's groups, in order: heading -> page keys. "" is the group without a heading.
@@ -36,6 +39,7 @@ PAGE_SECTIONS = {
     "": ["landing"],
     "Watch it learn": ["watch", "cinema", "style"],
     "Look inside": ["microscope", "sampling", "inside"],
+    "Modern models": ["compare", "rope", "scaling"],
 }
 
 

@@ -81,4 +81,42 @@ EXPLAIN = {
         "their chances add up to p. Grey bars are the characters that can no longer be picked. Generate a few "
         "texts with the same settings and compare them."
     ),
+    "compare": (
+        "The chatbots you hear about are built like our tiny model, only far bigger: GPT-3 has 175 billion "
+        "numbers where ours has 29 thousand. Pick two or three models and this page sets their published "
+        "blueprints side by side: how many layers, how wide, how many attention heads. The charts show where "
+        "their numbers live, how much memory each conversation needs for its **KV cache** (the model's notes on "
+        "every word it has read so far) and how much arithmetic each new word costs. The KV-cache chart answers "
+        "a real design question: LLaMA shares each key and value between several attention heads (**GQA**) so "
+        "that the notes take 8 times less memory and a computer can serve more people at once. GPT-4, Claude "
+        "and Gemini are listed too, but their makers have not published their blueprints, so no numbers are shown."
+    ),
+    "rope": (
+        "A model reads all the words of a text at once, so it needs another way to know their order. Modern "
+        "models use **RoPE**: they split each attention vector into pairs of numbers and turn every pair like "
+        "the hand of a clock, by an angle that grows with the word's position. Some hands spin fast and some "
+        "crawl, like the second, minute and hour hands of a real clock, so every position gets its own mix of "
+        "angles. Move the position slider and watch them turn. The trick: when the model compares two words, "
+        "only the *difference* of their angles matters, so it sees how far apart the words are, not where they "
+        "are. The last section shows what goes wrong when a text is longer than anything the model trained "
+        "on, and two ways people stretch the clock to fix it."
+    ),
+    "scaling": (
+        "Training a model costs computer time, and you can spend it on a **bigger model** or on **more text** "
+        "for it to read. In 2022 researchers at DeepMind trained hundreds of models and found a formula that "
+        "predicts how good (how low the loss) a model will be from just two numbers: its size N and the "
+        "amount of text D. Move the sliders to pick a model and see its predicted loss and the computing work, "
+        "about 6 x N x D operations. The grey curve is the best you can do for each amount of compute. Real "
+        "models are placed on it: some read far more text than the formula says is best, because a smaller "
+        "model that read more is cheaper to use afterwards."
+    ),
+    "lab": (
+        "A transformer is built from parts: **embeddings** that turn characters into numbers and say where each "
+        "one stands, **attention** that lets a character look at earlier ones, **feed-forward** layers that "
+        "think about what was seen, and helpers like **LayerNorm** and **residual connections** that keep "
+        "learning steady. Here you can switch a part off, or swap it for a modern one, and train the result "
+        "next to the original. Every run uses the same text and the same random start, so when two curves part, "
+        "the part you changed is the reason. **Lower loss** means better guesses of the next character; the "
+        "samples show what that means in words."
+    ),
 }
