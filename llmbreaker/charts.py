@@ -343,3 +343,41 @@ def attention_deck(matrix, tokens: list[str], height_scale: float | None = None)
                          rotation_orbit=20, rotation_x=45)
     return pdk.Deck(layers=[layer, text], views=[pdk.View(type="OrbitView", controller=True)], initial_view_state=view,
                     map_style=None, map_provider=None, tooltip={"text": "{tip}"})
+
+
+# One colour per run of a comparison, told apart on a dark projector (the Lab keeps 8 runs).
+RUN_COLORS = ["#60A5FA", "#F472B6", "#34D399", "#FBBF24", "#A78BFA", "#F87171", "#22D3EE", "#FB923C"]
+
+
+def comparison_chart(runs: list[tuple[str, list[Checkpoint]]], total_steps: int, height: int = 380,
+                     font_scale: float = 1.0, show_train: bool = True) -> dict:
+    """Loss curves of several runs on one chart: validation loss solid, training loss dashed,
+    one colour and legend entry per run (its name says what differs from the baseline)."""
+    names = [name for name, _ in runs]
+    rows = []
+    for name, checkpoints in runs:
+        for c in checkpoints:
+            rows.append({"run": name, "step": c.step, "loss": round(c.val_loss, 3), "curve": "validation"})
+            if show_train:
+                rows.append({"run": name, "step": c.step, "loss": round(c.train_loss, 3), "curve": "training"})
+    lowest = min([r["loss"] for r in rows] + [1.0])
+    y_bottom = max(0.0, min(1.0, math.floor((lowest - 0.05) * 2) / 2))
+    highest = max([r["loss"] for r in rows] + [4.0])
+    x = alt.X("step:Q", title="Training step", scale=alt.Scale(domain=[0, max(1, total_steps)], nice=False))
+    y = alt.Y("loss:Q", title="Loss (lower = better)", scale=alt.Scale(domain=[y_bottom, math.ceil(highest * 2) / 2], nice=False))
+    run_scale = alt.Scale(domain=names, range=RUN_COLORS[: max(1, len(names))])
+    color = alt.Color("run:N", scale=run_scale, sort=names, legend=alt.Legend(title=None, orient="top", direction="vertical", columns=2,
+                                                    labelLimit=420, symbolStrokeWidth=3 * font_scale))
+    dash = alt.StrokeDash("curve:N", scale=alt.Scale(domain=["validation", "training"], range=[[1, 0], [5, 4]]),
+                          legend=alt.Legend(title=None, orient="top", direction="horizontal"))
+    tooltip = [alt.Tooltip("run:N", title="Run"), alt.Tooltip("curve:N", title="Loss on"),
+               alt.Tooltip("step:Q", title="Step"), alt.Tooltip("loss:Q", title="Loss", format=".3f")]
+    base = alt.Chart(pd.DataFrame(rows, columns=["run", "step", "loss", "curve"]))
+    lines = base.mark_line(strokeWidth=2.5 * font_scale).encode(x=x, y=y, color=color, strokeDash=dash,
+                                                                detail="curve:N", tooltip=tooltip)
+    points = base.transform_filter(alt.datum.curve == "validation").mark_point(
+        filled=True, size=36 * font_scale).encode(x=x, y=y, color=alt.Color("run:N", scale=run_scale, legend=None),
+                                                 tooltip=tooltip)
+    chart = alt.layer(lines, points).properties(height=height).configure_axis(
+        labelFontSize=12 * font_scale, titleFontSize=13 * font_scale).configure_legend(labelFontSize=12.5 * font_scale)
+    return chart.to_dict()

@@ -154,6 +154,10 @@ class TrainingSession:
             if self._thread is not None and self.state in ACTIVE_STATES:
                 self._pending.append(request)
                 return
+        self.drain()
+        if self.history.request is not None:  # the last run of the queue stays with the earlier ones
+            self.finished.append(self.history)
+            del self.finished[:-MAX_FINISHED_RUNS]
         self.play(request)
 
     @property

@@ -1,0 +1,315 @@
+"""The Architecture Lab page: set up a run with switches and sliders, queue variants, compare them.
+
+All runs of the page train in one session's queue, one after another, on the same text and seed
+(see `llmbreaker/lab.py`). The comparison is drawn by a fragment that polls while the queue is busy.
+"""
+from __future__ import annotations
+
+import functools
+import html
+from dataclasses import replace
+
+import pandas as pd
+import streamlit as st
+
+from llmbreaker.charts import RUN_COLORS, comparison_chart
+from llmbreaker.corpus import BUNDLED, bundled_text
+from llmbreaker.lab import (EXPERIMENTS, LAB_TRAIN, MAX_LAB_RUNS, POSITION_LABELS, SIZES, SWITCHES, DEFAULT_SIZE,
+                            experiment_requests, run_name, run_summary)
+from llmbreaker.model import MicroGPT, ModelConfig, active_parameters, parameter_table
+from llmbreaker.session import SPEEDS, History, State, TrainingRequest, TrainingSession
+from llmbreaker.textview import real_word_share, sample_html
+from llmbreaker.ui.common import font_scale, page_session
+from llmbreaker.ui.controls import follow_run
+
+PAGE = "lab"
+POLL_SECONDS = 1.0
+HEADS = [1, 2, 4, 8]
+DIMS = [8, 16, 24, 32, 48, 64, 96, 128]
+BLOCKS = [16, 32, 64, 128]
+BATCHES = [8, 16, 32, 64]
+STEPS = [300, 500, 1000, 1500, 2000, 3000]
+LRS = [1e-3, 3e-3, 5e-3, 1e-2, 2e-2, 3e-2, 5e-2]
+EXPERTS = [0, 2, 4, 8]
+
+
+def lab_page() -> None:
+    session = page_session(PAGE)
+    session.drain()
+    if "lab_speed" not in st.session_state:  # comparisons are for results: the Lab trains at max
+        st.session_state["lab_speed"] = "max"
+    text_key = st.selectbox("Text for every run", list(BUNDLED), format_func=lambda k: BUNDLED[k][0], key="lab_text",
+                            help="All runs of a comparison train on the same text with the same seed, so only "
+                                 "the architecture differs.")
+    _experiments(session, text_key)
+    left, right = st.columns([1, 1.75], gap="large")
+    with left:
+        with st.container(border=True, key="lab_setup"):
+            request = _setup_panel(text_key)
+            _add_button(session, request)
+    with right:
+        _comparison(session)
+
+
+# -- ready-made experiments --------------------------------------------------------------------
+def _experiments(session: TrainingSession, text_key: str) -> None:
+    st.markdown("##### Ready-made experiments",
+                help="Each one queues a baseline and one change to it, on the same text and seed.")
+    for col, exp in zip(st.columns(len(EXPERIMENTS)), EXPERIMENTS):
+        with col.container(border=True, height="stretch"):
+            st.markdown(f"**{exp.title}**")
+            st.caption(exp.explain)
+            st.button("Run this comparison", key=f"lab_exp_{exp.key}", icon=":material/science:",
+                      on_click=_start_experiment, args=(session, exp, text_key), width="stretch",
+                      help="Replaces the runs on this page with this experiment's two runs.")
+
+
+def _start_experiment(session: TrainingSession, exp, text_key: str) -> None:
+    session.stop()
+    session.forget_finished()
+    session.set_speed(st.session_state.get("lab_speed") or "max")
+    for request in experiment_requests(exp, bundled_text(text_key), BUNDLED[text_key][0]):
+        session.enqueue(request)
+    st.session_state.pop("lab_baseline", None)
+
+
+# -- setting up one run --------------------------------------------------------------------------
+def _apply_size() -> None:
+    cfg = SIZES[st.session_state["lab_size"]][1]
+    st.session_state.update(lab_layers=cfg.n_layer, lab_heads=cfg.n_head, lab_dims=cfg.n_embd)
+
+
+def _setup_panel(text_key: str) -> TrainingRequest | None:
+    st.markdown("##### Set up a run")
+    if "lab_layers" not in st.session_state:  # the size preset sets these three: their values live in the state
+        st.session_state.setdefault("lab_size", DEFAULT_SIZE)
+        _apply_size()
+    st.segmented_control("Model size", list(SIZES), format_func=lambda k: SIZES[k][0],
+                         key="lab_size", on_change=_apply_size, required=True,
+                         help="A starting point: sets layers, heads and dimensions below.")
+    c1, c2, c3 = st.columns(3)
+    n_layer = c1.slider("Layers", 1, 6, key="lab_layers", help="Transformer blocks stacked on top of each other.")
+    n_head = c2.select_slider("Heads", HEADS, key="lab_heads",
+                              help="Attention heads per block: each can look for something different.")
+    n_embd = c3.select_slider("Dimensions", DIMS, key="lab_dims",
+                              help="Numbers per character inside the model (embedding size).")
+
+    st.markdown("**Parts of the transformer**")
+    position = st.segmented_control(
+        "Positions", list(POSITION_LABELS), format_func=POSITION_LABELS.get, default="learned", key="lab_position",
+        required=True, help="How the model knows where each character stands.")
+    st.caption("Learned: a table of one vector per place. Rotary (RoPE): Q and K are turned by an angle that grows "
+               "with the place, as in LLaMA. None: " + SWITCHES[0].explain.split(";")[1].strip())
+    switches = {}
+    for sw in SWITCHES[1:]:
+        switches[sw.field] = st.toggle(sw.label, value=True, key=f"lab_{sw.field}", help=sw.explain)
+        st.caption(sw.explain)
+
+    with st.expander("Modern variants: shared keys and values, experts", icon=":material/hub:"):
+        kv_options = [h for h in (1, 2, 4, 8) if h <= n_head and n_head % h == 0]
+        kv = st.select_slider("Key/value heads", [0] + [h for h in kv_options if h < n_head], 0, key="lab_kv",
+                              format_func=lambda v: "one per head" if v == 0 else ("1 (multi-query)" if v == 1 else f"{v} (grouped)"),
+                              help="Grouped-query attention: several query heads share one key/value head, so the "
+                                   "memory kept per character while writing (the KV cache) shrinks. LLaMA-2 70B uses 8.")
+        n_expert = st.select_slider("Experts", EXPERTS, 0, key="lab_experts",
+                                    format_func=lambda v: "off (one feed-forward)" if v == 0 else str(v),
+                                    help="A mixture of experts: several feed-forwards per block and a router that "
+                                         "sends each character to its top few, as Mixtral does.")
+        top_k = st.select_slider("Experts per character", [1, 2], 1 if n_expert else 2, key="lab_topk",
+                                 disabled=not n_expert, help="How many experts each character is routed to.")
+        balance = st.toggle("Load-balancing loss", True, key="lab_balance", disabled=not n_expert,
+                            help="An extra loss that rewards spreading characters evenly over the experts. "
+                                 "Without it a few experts tend to get all the work.")
+
+    with st.expander("Training", icon=":material/tune:"):
+        d1, d2 = st.columns(2)
+        steps = d1.select_slider("Steps", STEPS, LAB_TRAIN.max_steps, key="lab_steps", help="Optimizer steps per run.")
+        lr = d2.select_slider("Learning rate", LRS, LAB_TRAIN.learning_rate, key="lab_lr", format_func=lambda v: f"{v:g}",
+                              help="Peak step size (warm-up, then cosine decay).")
+        batch = d1.select_slider("Batch size", BATCHES, LAB_TRAIN.batch_size, key="lab_batch", help="Windows of text per step.")
+        block = d2.select_slider("Block size", BLOCKS, 64, key="lab_block", help="How many characters the model sees at once.")
+        dropout = d1.slider("Dropout", 0.0, 0.3, 0.0, 0.05, key="lab_dropout",
+                            help="Randomly silences a share of the numbers while training, against memorising.")
+        seed = d2.number_input("Seed", 0, 99_999, LAB_TRAIN.seed, key="lab_seed",
+                               help="Same seed, same starting weights and batches: a fair comparison.")
+
+    text = bundled_text(text_key)
+    try:
+        model = ModelConfig(vocab_size=len(set(text)), n_embd=n_embd, n_layer=n_layer, n_head=n_head,
+                            block_size=block, dropout=dropout, position=position, n_kv_head=kv,
+                            n_expert=n_expert, expert_top_k=min(top_k, max(1, n_expert)),
+                            balance_loss=0.01 if balance else 0.0, **switches)
+    except ValueError as e:
+        st.warning(f"This combination cannot be built: {e}. Change the heads or dimensions.", icon=":material/warning:")
+        return None
+    _parameter_budget(model)
+    train = replace(LAB_TRAIN, max_steps=steps, learning_rate=lr, batch_size=batch, seed=int(seed),
+                    eval_interval=max(10, steps // 15))
+    return TrainingRequest(text, model, train, label=BUNDLED[text_key][0])
+
+
+@functools.lru_cache(maxsize=64)
+def _budget(model: ModelConfig) -> tuple[list[dict], int]:
+    m = MicroGPT(model)
+    return parameter_table(m), active_parameters(m)
+
+
+def _parameter_budget(model: ModelConfig) -> None:
+    rows, active = _budget(model)
+    total = rows[-1]["params"]
+    a, b = st.columns(2)
+    a.metric("Parameters", f"{total:,}", help="Every weight of this model, biases included (spec 4.2).")
+    if active != total:
+        b.metric("Active per character", f"{active:,}", help="With experts, each character only goes through its top few.")
+    with st.expander("Parameter budget, part by part", icon=":material/table_chart:"):
+        st.dataframe(pd.DataFrame(rows).rename(columns={"component": "Component", "calculation": "Calculation",
+                                                        "params": "Parameters"}),
+                     hide_index=True, width="stretch", height=min(520, 36 * (len(rows) + 1)),
+                     column_config={"Parameters": st.column_config.NumberColumn(format="localized")})
+
+
+def _runs_count(session: TrainingSession) -> int:
+    current = 1 if session.history.request is not None else 0
+    return len(session.finished) + current + len(session.pending)
+
+
+def _add_button(session: TrainingSession, request: TrainingRequest | None) -> None:
+    full = _runs_count(session) >= MAX_LAB_RUNS
+    if st.button("Add to the comparison", type="primary", icon=":material/add_circle:", width="stretch",
+                 disabled=request is None or full, key="lab_add",
+                 help="Queue this run. Runs train one after another on the same text and seed."):
+        session.set_speed(st.session_state.get("lab_speed") or "max")
+        session.enqueue(request)
+        st.rerun()
+    if full:
+        st.caption(f"The Lab keeps {MAX_LAB_RUNS} runs: remove one on the right to add another.")
+
+
+# -- the comparison ------------------------------------------------------------------------------
+def _all_runs(session: TrainingSession) -> list[tuple[str, History | None, TrainingRequest]]:
+    """(status, history or None, request) of every run, in order: finished, current, queued."""
+    runs = [("finished", h, h.request) for h in session.finished if h.request is not None]
+    h = session.history
+    if h.request is not None:
+        status = "finished" if h.ended else ("training" if session.active else "finished")
+        runs.append((status, h, h.request))
+    runs += [("queued", None, r) for r in session.pending]
+    return runs
+
+
+def _comparison(session: TrainingSession) -> None:
+    @st.fragment(run_every=POLL_SECONDS if session.active else None)
+    def _live() -> None:
+        if follow_run(session, PAGE, extra=(len(session.finished), len(session.pending))):
+            st.rerun()
+        _draw(session)
+
+    _live()
+
+
+def _controls(session: TrainingSession) -> None:
+    c1, c2, c3 = st.columns([1, 1, 2.2], vertical_alignment="bottom")
+    if session.state == State.PAUSED:
+        c1.button("Resume", icon=":material/play_arrow:", key="lab_resume", on_click=session.resume, width="stretch",
+                  type="primary", help="Go on training the queue.")
+    else:
+        c1.button("Pause", icon=":material/pause:", key="lab_pause", on_click=session.pause, width="stretch",
+                  disabled=not session.active, help="Pause the run in training; the queue waits.")
+    c2.button("Stop all", icon=":material/stop:", key="lab_stop", on_click=session.stop, width="stretch",
+              disabled=not session.active, help="End the run in training and drop the queued ones. Finished runs stay.")
+    speed = c3.segmented_control("Speed", list(SPEEDS), key="lab_speed", required=True,
+                                 help="max: as fast as this computer can go. 1x paces a 2,200-step run to about 25 s.")
+    if speed and speed != session.speed:
+        session.set_speed(speed)
+
+
+def _draw(session: TrainingSession) -> None:
+    runs = _all_runs(session)
+    st.markdown("##### Compare runs", help="Every run of this page, up to 8. Each colour is one run; its name "
+                "says what differs from the baseline.")
+    _controls(session)
+    if not runs:
+        st.info("Pick a ready-made experiment above, or set up a run on the left and press **Add to the "
+                "comparison**. Add a second run with one switch changed, and watch the two curves part.",
+                icon=":material/lightbulb:")
+        return
+    names = _names(runs)
+    started = [(name, h) for name, (status, h, _) in zip(names, runs) if h is not None and h.checkpoints]
+    total = max(r.train.max_steps for _, _, r in runs)
+    scale = font_scale()
+    if started:
+        st.vega_lite_chart(spec=comparison_chart([(n, h.checkpoints) for n, h in started], total,
+                                                 height=int(380 * scale), font_scale=scale),
+                           width="stretch", key="lab_chart")
+        st.caption("Solid: validation loss, on text the model never trains on. Dashed: training loss. Lower is "
+                   "better; a training curve far below its validation curve means memorising, or cheating.")
+    _run_cards(session, runs, names)
+    rows = []
+    for name, (status, h, req) in zip(names, runs):
+        if h is not None:
+            row = run_summary(0, name, h, h.parameters or _budget(req.model)[0][-1]["params"])
+        else:
+            row = {"Run": name, "Layers × heads × dims": f"{req.model.n_layer} × {req.model.n_head} × {req.model.n_embd}",
+                   "Parameters": _budget(req.model)[0][-1]["params"], "Steps": 0}
+        row["Status"] = status if not (h and h.ended == "error") else "failed"
+        rows.append(row)
+    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", key="lab_table",
+                 column_order=["Run", "Status", "Layers × heads × dims", "Parameters", "Steps", "Train loss",
+                               "Val loss", "Best val", "Time (s)", "Sample"],
+                 column_config={"Parameters": st.column_config.NumberColumn(format="localized"),
+                                "Run": st.column_config.TextColumn(width="medium"),
+                                "Sample": st.column_config.TextColumn(width="large")})
+
+
+def _names(runs) -> list[str]:
+    requests = [r for _, _, r in runs]
+    options = list(range(len(runs)))
+    choice = st.session_state.get("lab_baseline", 0)
+    if choice not in options:
+        choice = 0
+    if len(runs) > 1:
+        choice = st.selectbox("Baseline", options, index=choice, key="lab_baseline",
+                              format_func=lambda i: f"#{i + 1} · {requests[i].label}, "
+                                                    f"{requests[i].model.n_layer}×{requests[i].model.n_head}×{requests[i].model.n_embd}",
+                              help="Each run is named by what it changes from this one.")
+    baseline = requests[choice]
+    return [run_name(i + 1, baseline, r) if i != choice else f"#{i + 1} · baseline" for i, r in enumerate(requests)]
+
+
+def _run_cards(session: TrainingSession, runs, names) -> None:
+    """A card per run: its colour, how it is doing, its last sample, and a remove button."""
+    per_row = 2
+    for start in range(0, len(runs), per_row):
+        cols = st.columns(per_row)
+        for col, i in zip(cols, range(start, min(start + per_row, len(runs)))):
+            status, h, req = runs[i]
+            with col.container(border=True, key=f"lab_card_{i}"):
+                color = RUN_COLORS[i % len(RUN_COLORS)]
+                st.html(f'<div style="font-weight:700; color:{color}; font-size:1.02rem">● {html.escape(names[i])}</div>')
+                if h is None:
+                    st.caption(f"Queued: trains after the runs above. {req.train.max_steps:,} steps on {html.escape(req.label)}.")
+                    pending_index = i - (len(runs) - len(session.pending))
+                    st.button("Cancel", key=f"lab_cancel_{i}", icon=":material/close:",
+                              on_click=session.cancel_pending, args=(pending_index,), help="Drop this queued run.")
+                    continue
+                last = h.checkpoints[-1] if h.checkpoints else None
+                if h.ended == "error":
+                    st.error(h.message, icon=":material/warning:")
+                elif last is None:
+                    st.caption("Starting…")
+                else:
+                    words = real_word_share(last.sample, h.words)
+                    state = "training" if status == "training" else ("stopped" if h.ended == "stopped" else "done")
+                    st.caption(f"Step {h.step:,} / {h.total_steps:,} · {state} · validation loss {last.val_loss:.2f} · "
+                               f"{words:.0%} real words" + (f" · {h.seconds:.0f} s" if h.seconds else ""))
+                    st.html(sample_html(last.sample, h.words))
+                if status != "training":
+                    st.button("Remove", key=f"lab_remove_{i}", icon=":material/delete:",
+                              on_click=_remove, args=(session, h), help="Take this run off the comparison.")
+
+
+def _remove(session: TrainingSession, history: History) -> None:
+    if history is session.history:
+        session.history = History()  # the current run (ended): clear it from the page
+    else:
+        session.forget_finished(history.run_id)
