@@ -141,29 +141,41 @@ def as_mha(m: Arch) -> Arch:
     return replace(m, key=m.key + "-mha", name=m.name + " if MHA", attention="MHA", n_kv_head=m.n_head)
 
 
+QKV_ROLES = ("Input X", "W_Q", "W_K", "W_V", "Q", "K", "V", "Cached per token", "Scores Q·Kᵀ")
+
+
 def qkv_shapes(m: Arch, seq_len: int) -> list[dict]:
-    """The matrices of one attention layer for a sequence of `seq_len` tokens: name, shape, numbers."""
+    """The matrices of one attention layer for a sequence of `seq_len` tokens, one row per role of
+    QKV_ROLES: {"matrix", "shape", "numbers"}. With MLA, K and V are rebuilt from a small latent
+    (down-projection, then up-projection), and the latent is what is cached."""
     _require(m)
     T, d, H = seq_len, m.d_model, m.n_head
-    rows = [("Input X", (T, d))]
+
+    def row(role: str, *shapes: tuple[int, ...]) -> dict:
+        numbers = 0
+        for shape in shapes:
+            n = 1
+            for s in shape:
+                n *= s
+            numbers += n
+        text = " then ".join(" x ".join(f"{s:,}" for s in shape) for shape in shapes)
+        return {"matrix": role, "shape": text, "numbers": numbers}
+
     if m.attention == "MLA":
-        qk, r = qk_head_dim(m), m.qk_rope_head_dim
-        rows += [("Weights W_DKV (down to the latent)", (d, m.kv_lora_rank + r)),
-                 ("Latent c_KV (this is what is cached)", (T, m.kv_lora_rank + r)),
-                 ("Weights W_UKV (latent up to K and V)", (m.kv_lora_rank, H * (m.qk_nope_head_dim + m.v_head_dim))),
-                 ("Q = all heads", (T, H * qk)), ("K = all heads", (T, H * qk)), ("V = all heads", (T, H * m.v_head_dim))]
+        qk, r, c = qk_head_dim(m), m.qk_rope_head_dim, m.kv_lora_rank
+        wq = ((d, m.q_lora_rank), (m.q_lora_rank, H * qk)) if m.q_lora_rank else ((d, H * qk),)
+        rows = [row("Input X", (T, d)), row("W_Q", *wq),
+                row("W_K", (d, c + r), (c, H * m.qk_nope_head_dim)),
+                row("W_V", (c, H * m.v_head_dim)),
+                row("Q", (T, H * qk)), row("K", (T, H * qk)), row("V", (T, H * m.v_head_dim)),
+                row("Cached per token", (c + r,))]
     else:
         hd, kvh = m.head_dim, m.n_kv_head
-        rows += [("Weights W_Q", (d, H * hd)), ("Weights W_K", (d, kvh * hd)), ("Weights W_V", (d, kvh * hd)),
-                 ("Q = X W_Q", (T, H * hd)), ("K = X W_K", (T, kvh * hd)), ("V = X W_V", (T, kvh * hd))]
-    rows += [("Scores Q Kᵀ (one per head)", (H, T, T))]
-    out = []
-    for name, shape in rows:
-        n = 1
-        for s in shape:
-            n *= s
-        out.append({"matrix": name, "shape": " x ".join(f"{s:,}" for s in shape), "numbers": n})
-    return out
+        rows = [row("Input X", (T, d)), row("W_Q", (d, H * hd)), row("W_K", (d, kvh * hd)), row("W_V", (d, kvh * hd)),
+                row("Q", (T, H * hd)), row("K", (T, kvh * hd)), row("V", (T, kvh * hd)),
+                row("Cached per token", (2 * kvh * hd,))]
+    rows.append(row("Scores Q·Kᵀ", (H, T, T)))
+    return rows
 
 
 # -- compute ----------------------------------------------------------------------------------------

@@ -54,11 +54,16 @@ def test_moe_active_parameters_count_only_the_routed_and_shared_experts():
 
 def test_qkv_shapes_for_a_sequence():
     rows = {r["matrix"]: r for r in am.qkv_shapes(BY_KEY["llama2-70b"], 1024)}
-    assert rows["Q = X W_Q"]["shape"] == "1,024 x 8,192"
-    assert rows["K = X W_K"]["shape"] == "1,024 x 1,024"  # 8 KV heads x 128
-    assert rows["Scores Q Kᵀ (one per head)"]["numbers"] == 64 * 1024 * 1024
+    assert list(rows) == list(am.QKV_ROLES)
+    assert rows["Q"]["shape"] == "1,024 x 8,192"
+    assert rows["K"]["shape"] == "1,024 x 1,024"  # 8 KV heads x 128: GQA's K is 8x narrower than Q
+    assert rows["W_K"]["numbers"] == 8192 * 1024
+    assert rows["Scores Q·Kᵀ"]["numbers"] == 64 * 1024 * 1024
+    assert rows["Cached per token"]["numbers"] == 2 * 8 * 128
     mla = {r["matrix"]: r for r in am.qkv_shapes(BY_KEY["deepseek-v3"], 10)}
-    assert mla["Latent c_KV (this is what is cached)"]["shape"] == "10 x 576"
+    assert mla["Cached per token"]["shape"] == "576"  # 512 latent + 64 rotary key
+    assert mla["W_K"]["shape"] == "7,168 x 576 then 512 x 16,384"
+    assert mla["K"]["shape"] == "10 x 24,576"  # 128 heads x 192, rebuilt from the latent
 
 
 def test_flops_per_token_are_twice_the_multiplied_weights_plus_attention():

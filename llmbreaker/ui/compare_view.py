@@ -194,7 +194,7 @@ def kv_per_token_chart(models: list[Arch], bytes_per_value: float, what_if: bool
         y=alt.Y("model:N", title=None, sort=[m.name for m in models], axis=alt.Axis(labelLimit=300)),
         yOffset=alt.YOffset("group:N", sort=["as built", "what if it used MHA"]),
         x=alt.X("kib:Q", title="KV cache per token, KiB" + (" (log scale)" if log else ""),
-                scale=alt.Scale(type="log") if log else alt.Scale(), axis=alt.Axis(format=",~g")),
+                scale=alt.Scale(type="log") if log else alt.Scale(), axis=alt.Axis(format=",.0f")),
         tooltip=[alt.Tooltip("model:N", title="Model"), alt.Tooltip("kind:N", title=""),
                  alt.Tooltip("label:N", title="Per token")])
     bars = base.mark_bar(cornerRadiusEnd=3).encode(
@@ -218,12 +218,13 @@ def kv_context_chart(models: list[Arch], bytes_per_value: float, context: int, w
                              "label": am.human_bytes(am.kv_cache_bytes(v, n, bytes_per_value))})
     df = pd.DataFrame(rows)
     names = [m.name for m in models]
-    color = alt.Color("model:N", title=None, scale=alt.Scale(domain=names, range=MODEL_COLORS[:len(names)]))
+    color = alt.Color("model:N", title=None, scale=alt.Scale(domain=names, range=MODEL_COLORS[:len(names)]),
+                      legend=alt.Legend(columns=2 if scale > 1 else 3))
     lines = alt.Chart(df).mark_line(point=alt.OverlayMarkDef(size=40 * scale), strokeWidth=2.5 * scale).encode(
         x=alt.X("context:Q", title="Context length (tokens, log scale)", scale=alt.Scale(type="log", base=2),
                 axis=alt.Axis(values=CONTEXTS, labelExpr="datum.value >= 1024 ? datum.value / 1024 + 'K' : datum.value")),
         y=alt.Y("gib:Q", title="KV cache for one sequence, GiB (log scale)", scale=alt.Scale(type="log"),
-                axis=alt.Axis(format=",~g")),
+                axis=alt.Axis(values=[10.0 ** e for e in range(-6, 5)], format=",~g")),
         color=color, detail="line:N",
         strokeDash=alt.StrokeDash("dashed:N", legend=None, scale=alt.Scale(domain=[False, True], range=[[1, 0], [6, 4]])),
         tooltip=[alt.Tooltip("line:N", title="Model"), alt.Tooltip("context:Q", title="Context", format=","),
@@ -382,18 +383,16 @@ def compare_page() -> None:
         st.latex(r"P_{\text{active}} = P - L_{\text{MoE}}\,(E - k)\,P_{\text{expert}}")
         st.code("\n\n".join(param_formula_lines(m) for m in pub), language="text")
 
-    st.markdown("#### Q, K and V for one layer")
-    cols = st.columns(len(pub))
-    for col, m in zip(cols, pub):
-        with col:
-            st.markdown(f"**{m.name}** · {m.attention}, {seq:,} tokens")
-            shapes = pd.DataFrame([{"Matrix": r["matrix"], "Shape (numbers)": f"{r['shape']}  ({am.human(r['numbers'])})"}
-                                   for r in am.qkv_shapes(m, seq)])
-            st.dataframe(shapes, hide_index=True, width="stretch",
-                         column_config={"Matrix": st.column_config.TextColumn(width="medium")})
-    st.caption("Q = X·W_Q has one column block per query head; K and V only one per KV head. With GQA the K and V "
-               "matrices are narrower than Q; with MLA only the small latent c_KV is kept, and K and V are rebuilt "
-               "from it. The score matrix Q·Kᵀ grows with the square of the sequence length.")
+    st.markdown(f"#### Q, K and V for one layer and {seq:,} tokens")
+    shapes = {m.name: {r["matrix"]: f"{r['shape']}  ({am.human(r['numbers'])})" for r in am.qkv_shapes(m, seq)}
+              for m in pub}
+    qkv = pd.DataFrame(shapes).reindex(list(am.QKV_ROLES))
+    st.dataframe(qkv, width="stretch", column_config={"_index": st.column_config.TextColumn("", width=140)})
+    st.caption(f"For {seq:,} tokens going through one attention layer; the numbers in brackets count the entries. "
+               "Q = X·W_Q has a block of columns per query head, K and V one per KV head: with GQA they are "
+               "narrower than Q. With MLA, K and V are rebuilt from a small latent (\"then\": a down- and an "
+               "up-projection), and only that latent is cached. The score matrix Q·Kᵀ grows with the square of the "
+               "sequence length.")
 
     st.markdown("#### KV cache: the memory every conversation needs")
     what_if = st.toggle("Also show each model as if it used plain multi-head attention", value=True,
@@ -407,7 +406,9 @@ def compare_page() -> None:
         st.altair_chart(style_chart(kv_context_chart(pub, bpv, context, what_if, scale), scale), width="stretch")
     st.caption("Solid bars and lines: the models as built. Grey bars and dashed lines: the same models if every query "
                "head kept its own key and value (plain MHA), a what-if for comparison. The right chart has a log scale: "
-               "each grid line up is 10 times more memory. Mistral's line flattens at its 4K sliding window.")
+               "each grid line up is 10 times more memory."
+               + (" A sliding window (Mistral) stops the cache growing at the window's length."
+                  if any(m.sliding_window for m in pub) else ""))
     st.latex(r"\text{KV per token} = 2 \times L \times n_{kv} \times d_h \times \text{bytes} \ \ \text{(MHA, GQA, MQA)}"
              r"\qquad L \times (d_c + d_h^{R}) \times \text{bytes} \ \ \text{(MLA)}")
     st.latex(r"\text{KV per sequence} = \text{KV per token} \times \text{context}")

@@ -46,9 +46,10 @@ def _model_encodings(points: list[dict]):
     names = [p["model"] for p in points]
     color = alt.Color("model:N", title="Model", sort=names,
                       scale=alt.Scale(domain=names, scheme="tableau10"),
-                      legend=alt.Legend(orient="bottom", columns=3, symbolSize=120, labelLimit=220))
+                      legend=alt.Legend(orient="bottom", columns=3, symbolSize=160, symbolType="circle",
+                                        labelLimit=220))
     shape = alt.Shape("kind:N", title=None, scale=alt.Scale(domain=list(KIND_SHAPES), range=list(KIND_SHAPES.values())),
-                      legend=alt.Legend(orient="bottom"))
+                      legend=None)  # the caption says which is a mixture of experts (a diamond)
     return color, shape
 
 
@@ -174,7 +175,8 @@ def formula_section() -> None:
     with left:
         st.altair_chart(style_chart(loss_compute_chart(points, you, scale, fit), scale), width="stretch")
         st.caption("The grey curve is the lowest loss the fit allows for each compute budget. Models sit on it or "
-                   "above it: above means the same compute could have been split better for training loss.")
+                   "above it: above means the same compute could have been split better for training loss. "
+                   "Diamonds are mixtures of experts, placed by their active parameters.")
     with right:
         st.altair_chart(style_chart(params_tokens_chart(points, you, scale, fit), scale), width="stretch")
         st.caption("Where models sit in size and data. Below the grey line is too little data for the size "
