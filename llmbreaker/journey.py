@@ -8,7 +8,7 @@ this browser tab, or, before they have trained any, the default model bundled in
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Iterable
 
@@ -21,7 +21,7 @@ DEFAULT_DATASET = "shakespeare"
 DEFAULT_PROMPT = "KING:\nI will speak with th"
 
 # The training pages, as the model selector names them.
-PAGE_SHORT = {"watch": "Watch", "cinema": "Cinema", "style": "Style"}
+PAGE_SHORT = {"watch": "Watch", "cinema": "Cinema", "style": "Style", "lab": "Lab"}
 
 
 @dataclass(frozen=True)
@@ -46,16 +46,21 @@ def trained_sources(sessions: Iterable) -> list[ModelSource]:
     going, or was stopped, has no final model yet and is left out."""
     found = []
     for s in sessions:
-        h, request = s.history, s.request
-        if request is None or not h.model_file:
-            continue
-        page = PAGE_SHORT.get(s.page, s.page.title())
-        step = h.best_step if h.best_step is not None and h.best_step != h.step else h.step
-        label = f"{page} · {request.label or 'your text'} · step {step:,}"
-        prompt = h.next_prompt or request.text[:24]
-        found.append((h.run_id, ModelSource(f"{s.id}:{h.run_id}", label, h.model_file, request.text,
-                                            request.label or "your text", prompt)))
-    return [src for _, src in sorted(found, key=lambda pair: -pair[0])]
+        # A queue of runs (the Lab's comparisons) keeps its earlier runs in `finished`.
+        for h in [*getattr(s, "finished", []), s.history]:
+            request = getattr(h, "request", None) or s.request
+            if request is None or not h.model_file:
+                continue
+            page = PAGE_SHORT.get(s.page, s.page.title())
+            step = h.best_step if h.best_step is not None and h.best_step != h.step else h.step
+            label = f"{page} · {request.label or 'your text'} · step {step:,}"
+            prompt = h.next_prompt or request.text[:24]
+            found.append((h.run_id, ModelSource(f"{s.id}:{h.run_id}", label, h.model_file, request.text,
+                                                request.label or "your text", prompt)))
+    found.sort(key=lambda pair: -pair[0])
+    labels = [src.label for _, src in found]
+    return [replace(src, label=f"{src.label} · run {run_id}") if labels.count(src.label) > 1 else src
+            for run_id, src in found]
 
 
 def model_sources(sessions: Iterable) -> list[ModelSource]:

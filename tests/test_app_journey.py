@@ -1,5 +1,6 @@
 """The journey pages through AppTest: each renders on the bundled default model, says which model
 it shows, and does what its controls promise; after a run on Watch, they use that model instead."""
+import json
 import re
 import time
 
@@ -138,3 +139,26 @@ def test_after_a_run_on_watch_the_journey_uses_that_model(app):
     from llmbreaker.corpus import bundled_text
     n = len(set(bundled_text("poems")))
     assert {m.label: m.value for m in app.metric}["Characters that can be picked"] == f"{n} of {n}"
+
+
+def test_the_journey_map_puts_watch_first_and_links_every_station_and_path(app):
+    open_page(app, "journey")
+    links = [link.proto for link in app.get("page_link")]
+    assert links[0].page == "watch" and links[0].label == "Watch it learn"  # the first thing to click
+    assert len(json.loads(app.get("vega_lite_chart")[0].proto.spec)["layer"]) == 6  # line, stations, words
+    from llmbreaker.ui.journey_map import metro_chart
+    rows = [row for data in metro_chart()["datasets"].values() for row in data]
+    assert [r["title"] for r in rows if "pages" in r and "line" not in r] == \
+        ["Data", "Tokens", "Model", "Training", "Evaluation", "Generation"]
+    assert [r["title"] for r in rows if r.get("start") is True] == ["Training"]  # ringed: start here
+    assert all(r["preview"] for r in rows)  # what the hover shows
+    from llmbreaker.journey import PATHS, STATIONS
+    pages = {link.page for link in links}
+    for station in STATIONS:
+        assert {PAGES[p][3] for p in station.pages if registered(p)} <= pages
+    labels = [link.label for link in links]
+    for steps in PATHS.values():  # each path is an ordered list of links
+        shown = [p for p, _ in steps if registered(p)]
+        for i, p in enumerate(shown, 1):
+            assert f"{i}. {PAGES[p][0]}" in labels
+    assert "Default model · Shakespeare" in " ".join(c.value for c in app.caption)

@@ -1,5 +1,5 @@
 """Real browser: the landing page at "/" comes alive (its canvas animates, or stands still when the
-person asked for reduced motion), and Launch opens Watch It Learn to Spell."""
+person asked for reduced motion), and Launch opens the journey map, whose first station is one click from Play."""
 import pytest
 
 from browser import ARTIFACTS
@@ -28,7 +28,7 @@ def open_landing(page, server):
     page.wait_for_timeout(1200)  # the fade-in is over
 
 
-def test_the_landing_page_comes_alive_and_launch_opens_watch(page, server):
+def test_the_landing_page_comes_alive_and_launch_leads_to_play_in_two_clicks(page, server):
     open_landing(page, server)
     assert page.locator('[data-testid="stSidebar"]').is_hidden()  # nothing distracts from Launch
     box = page.locator(CANVAS).bounding_box()
@@ -53,11 +53,16 @@ def test_the_landing_page_comes_alive_and_launch_opens_watch(page, server):
     page.screenshot(path=str(ARTIFACTS / "landing-1920.png"))
 
     page.get_by_role("link", name="Launch").click()
+    page.get_by_text("From a text to the next character: six stations").wait_for(timeout=60_000)
+    assert page.url.rstrip("/").endswith("/journey")
+    assert page.locator('[data-testid="stSidebar"]').is_visible()  # the app's own pages keep it
+    assert page.locator(CANVAS).count() == 0  # the background went with the landing page
+    start = page.locator(".st-key-journey-start-link").get_by_role("link", name="Watch it learn")
+    assert start.is_visible() and start.bounding_box()["y"] < 900  # on the first screen, no scrolling
+    start.click()
     page.get_by_text("A tiny GPT reads a text one character at a time").wait_for(timeout=60_000)
     assert page.url.rstrip("/").endswith("/watch")
     page.get_by_role("button", name="Play").first.wait_for()
-    assert page.locator('[data-testid="stSidebar"]').is_visible()  # the app's own pages keep it
-    assert page.locator(CANVAS).count() == 0  # the background went with the landing page
     assert unexpected_console_errors(page) == [], page.console_errors
 
 

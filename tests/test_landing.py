@@ -23,7 +23,7 @@ def test_the_default_page_is_the_landing_page_with_name_tagline_and_launch(app):
     html = " ".join(h.proto.body for h in app.get("html"))
     assert "LLMBreaker" in html and "See intelligence emerge in real-time" in html
     links = {link.proto.label: link.proto for link in app.get("page_link")}
-    assert links["Launch"].page == PAGES["watch"][3] == "watch"  # into Watch It Learn to Spell
+    assert links["Launch"].page == PAGES["journey"][3] == "journey"  # into the journey map
     assert links["Launch"].help
     assert get_manager().all_sessions() == []  # the first screen starts no training session
 

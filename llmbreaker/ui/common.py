@@ -26,6 +26,7 @@ PAGES = {
     "cinema": ("Attention Evolution Cinema", "app_pages/cinema.py", ":material/grid_on:", "cinema"),
     "style": ("Style Transfer Speed Run", "app_pages/style.py", ":material/edit_note:", "style"),
     "inside": ("Inside the model", "app_pages/inside.py", ":material/memory:", "inside"),
+    "journey": ("The learning journey", "app_pages/journey.py", ":material/route:", "journey"),
     "microscope": ("Component microscope", "app_pages/microscope.py", ":material/biotech:", "microscope"),
     "sampling": ("Sampling lab", "app_pages/sampling.py", ":material/casino:", "sampling"),
     "compare": ("Compare architectures", "app_pages/compare.py", ":material/compare_arrows:", "compare"),
@@ -38,7 +39,7 @@ PAGES = {
 PAGE_SECTIONS = {
     "": ["landing"],
     "Watch it learn": ["watch", "cinema", "style"],
-    "Look inside": ["microscope", "sampling", "inside"],
+    "Look inside": ["journey", "microscope", "sampling", "inside"],
     "Modern models": ["compare", "rope", "scaling"],
 }
 

@@ -16,7 +16,7 @@ import streamlit as st
 from llmbreaker.ui.common import PAGES
 
 TAGLINE = "See intelligence emerge in real-time"
-LAUNCH_PAGE = "watch"
+LAUNCH_PAGE = "journey"  # the journey map: its first station, "Watch it learn", is one click further
 
 # One line per page for the "what you will see" strip, in navigation order.
 TOUR = {
@@ -386,7 +386,7 @@ def hero() -> None:
         title, path, _, _ = PAGES[LAUNCH_PAGE]
         with st.container(key="lb-launch"):
             st.page_link(path, label="Launch", icon=":material/arrow_forward:", icon_position="right",
-                         help=f"Open {title} and press Play")
+                         help=f"Open {title}: start with Watch it learn, then look inside the model you trained")
         st.html('<div class="lb-hint">No sign-up, nothing to install. Press Play, and in about 25 seconds '
                 'the model goes from noise to words.</div>')
         st.html('<div class="lb-scroll">What you will see<span>&#8964;</span></div>')

@@ -1,0 +1,8 @@
+"""The learning journey: the pipeline as a metro line, each station linked to its page, and three
+learning paths (issue 10.1). Launch on the landing page leads here."""
+from llmbreaker.ui.common import page_header
+from llmbreaker.ui.journey_map import PAGE, view
+
+page_header("The learning journey", "From a text to the next character: six stations, each one a page "
+            "that shows it on a real model.", page=PAGE)
+view()
