@@ -42,7 +42,7 @@ def lab_page() -> None:
                             help="All runs of a comparison train on the same text with the same seed, so only "
                                  "the architecture differs.")
     _experiments(session, text_key)
-    left, right = st.columns([1, 1.75], gap="large")
+    left, right = st.columns([1.2, 1.7], gap="large")
     with left:
         with st.container(border=True, key="lab_setup"):
             request = _setup_panel(text_key)
