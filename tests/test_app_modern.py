@@ -148,3 +148,13 @@ def test_scaling_page_shows_the_fit_and_reacts_to_n_and_d(app):
     table = app.dataframe[0].value
     assert "LLaMA-3 8B" in set(table["Model"]) and "Mistral 7B" not in set(table["Model"])
     assert "Mistral 7B" in " ".join(c.value for c in app.caption)
+
+
+def test_rope_walk_moves_the_token_on_its_own(app):
+    _open(app, "rope")
+    app.slider(key="rope_pos").set_value(7).run()
+    app.toggle(key="rope_animate").set_value(True).run()
+    assert not app.exception
+    assert "position **8**" in " ".join(c.value for c in app.caption)  # one step on from the slider
+    app.toggle(key="rope_animate").set_value(False).run()
+    assert "position **7**" in " ".join(c.value for c in app.caption)

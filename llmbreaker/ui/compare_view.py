@@ -144,7 +144,8 @@ def params_chart(models: list[Arch], scale: float) -> alt.Chart:
     return alt.Chart(df).mark_bar(cornerRadius=2).encode(
         y=alt.Y("model:N", title=None, sort=[m.name for m in models], axis=alt.Axis(labelLimit=300)),
         x=alt.X("share:Q", title="Share of all parameters", axis=alt.Axis(format="%"), stack="normalize"),
-        color=alt.Color("component:N", title=None, sort=list(am.COMPONENTS), legend=alt.Legend(columns=3),
+        color=alt.Color("component:N", title=None, sort=list(am.COMPONENTS),
+                        legend=alt.Legend(columns=2 if scale > 1 else 3),
                         scale=alt.Scale(domain=list(COMPONENT_COLORS), range=list(COMPONENT_COLORS.values()))),
         order=alt.Order("order:Q"),
         tooltip=[alt.Tooltip("model:N", title="Model"), alt.Tooltip("component:N", title="Part"),

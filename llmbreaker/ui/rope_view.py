@@ -15,6 +15,7 @@ from llmbreaker.ui.compare_view import style_chart
 
 PAGE = "rope"
 MAX_PANELS = 16
+ANIMATION_TICK = 0.6  # seconds per position while walking through them
 METHOD_LABELS = {"none": "Plain RoPE", "pi": "Position interpolation", "ntk": "NTK-aware scaling"}
 METHOD_COLORS = ["#F472B6", "#60A5FA", "#34D399"]
 
@@ -68,7 +69,7 @@ def clocks_chart(head_size: int, position: int, base: float, scale: float) -> al
     order = [f"pair {i} · dims {2 * i},{2 * i + 1}" for i in shown_pairs(head_size)]
     return layered.facet(facet=alt.Facet("pair:N", title=None, sort=order,
                                          header=alt.Header(labelColor="#CBD5E1", labelFontSize=11 * scale)),
-                         columns=8, spacing=6)
+                         columns=max(4, min(8, 1000 // (size + 12))), spacing=6)
 
 
 def frequency_chart(head_size: int, base: float, positions: int, scale: float) -> alt.Chart:
@@ -197,12 +198,27 @@ def rope_page() -> None:
                     help="Move it and watch every pair turn: by position x its own speed θᵢ.")
 
     st.markdown("#### Every pair of dimensions is a clock hand")
-    st.altair_chart(style_chart(clocks_chart(head_size, pos, base, scale), scale), width="content")
     shown = shown_pairs(head_size)
-    st.caption(f"Each circle is one pair of the {head_size} numbers ({head_size // 2} pairs"
-               + (f"; {len(shown)} of them shown, evenly spread" if len(shown) < head_size // 2 else "")
-               + f"). The amber hand is the pair's direction at position {pos}; the blue dots where it pointed at "
-               "earlier positions. Pair 0 races round; the last pairs barely move.")
+
+    def clocks(p: int) -> None:
+        st.altair_chart(style_chart(clocks_chart(head_size, p, base, scale), scale), width="content")
+        st.caption(f"Each circle is one pair of the {head_size} numbers ({head_size // 2} pairs"
+                   + (f"; {len(shown)} of them shown, evenly spread" if len(shown) < head_size // 2 else "")
+                   + f"). The amber hand is the pair's direction at position **{p}**; the blue dots where it pointed "
+                   "at earlier positions. Pair 0 races round; the last pairs barely move.")
+
+    if st.toggle("Walk through the positions", key="rope_animate",
+                 help="Moves the token one position further about twice a second, so the hands turn by themselves. "
+                      "Turn it off to use the position slider again."):
+        @st.fragment(run_every=ANIMATION_TICK)
+        def walk() -> None:
+            p = (st.session_state.get("rope_walk", pos) + 1) % positions
+            st.session_state["rope_walk"] = p
+            clocks(p)
+        walk()
+    else:
+        st.session_state["rope_walk"] = pos
+        clocks(pos)
     st.latex(r"\theta_i = \text{base}^{-2i/d}, \qquad "
              r"\begin{pmatrix} x'_{2i} \\ x'_{2i+1} \end{pmatrix} = "
              r"\begin{pmatrix} \cos p\theta_i & -\sin p\theta_i \\ \sin p\theta_i & \cos p\theta_i \end{pmatrix}"

@@ -42,12 +42,12 @@ def _decades(lo: float, hi: float) -> list[float]:
     return [10.0 ** e for e in range(int(np.floor(np.log10(lo))), int(np.ceil(np.log10(hi))) + 1)]
 
 
-def _model_encodings(points: list[dict]):
+def _model_encodings(points: list[dict], scale: float):
     names = [p["model"] for p in points]
     color = alt.Color("model:N", title="Model", sort=names,
                       scale=alt.Scale(domain=names, scheme="tableau10"),
-                      legend=alt.Legend(orient="bottom", columns=3, symbolSize=160, symbolType="circle",
-                                        labelLimit=220))
+                      legend=alt.Legend(orient="bottom", columns=2 if scale > 1 else 3, symbolSize=int(160 * scale),
+                                        symbolType="circle", symbolOpacity=1, labelLimit=260))
     shape = alt.Shape("kind:N", title=None, scale=alt.Scale(domain=list(KIND_SHAPES), range=list(KIND_SHAPES.values())),
                       legend=None)  # the caption says which is a mixture of experts (a diamond)
     return color, shape
@@ -76,7 +76,7 @@ def loss_compute_chart(points: list[dict], you: dict, scale: float, fit: sl.Fit 
                            alt.Tooltip("label:N", title="Compute-optimal")])
     line_label = alt.Chart(fr.iloc[[6]]).mark_text(color="#94A3B8", align="left", dx=8, dy=-12, fontSize=12 * scale,
                                                    text="compute-optimal frontier").encode(x=x, y=y)
-    color, shape = _model_encodings(points)
+    color, shape = _model_encodings(points, scale)
     pts = alt.Chart(_points_frame(points)).mark_point(filled=True, size=150 * scale, opacity=0.95,
                                                       stroke="#0F172A", strokeWidth=1).encode(
         x=x, y=y, color=color, shape=shape,
@@ -107,7 +107,7 @@ def params_tokens_chart(points: list[dict], you: dict, scale: float, fit: sl.Fit
     if len(fr):
         layers.append(alt.Chart(fr.iloc[[len(fr) // 3]]).mark_text(
             color="#94A3B8", align="left", dx=10, dy=14, fontSize=12 * scale, text="compute-optimal split").encode(x=x, y=y))
-    color, shape = _model_encodings(points)
+    color, shape = _model_encodings(points, scale)
     layers.append(alt.Chart(_points_frame(points)).mark_point(filled=True, size=150 * scale, opacity=0.95,
                                                               stroke="#0F172A", strokeWidth=1).encode(
         x=x, y=y, color=color, shape=shape,
