@@ -162,3 +162,22 @@ def test_the_journey_map_puts_watch_first_and_links_every_station_and_path(app):
         for i, p in enumerate(shown, 1):
             assert f"{i}. {PAGES[p][0]}" in labels
     assert "Default model · Shakespeare" in " ".join(c.value for c in app.caption)
+
+
+def test_data_and_tokens_turns_text_into_ids_and_back(app):
+    open_page(app, "tokens")
+    vocab = app.dataframe[0].value
+    assert len(vocab) == 63 and list(vocab.columns[:3]) == ["id", "character", "count"]
+    assert vocab["count"].sum() == 1_108_001  # every character of the text counted
+    app.text_input(key="tokens_typed").input("hi").run()
+    from llmbreaker.model_io import load_model
+    from llmbreaker.journey import default_source
+    _, tok = load_model(default_source().data)
+    assert app.code[0].value == ", ".join(map(str, tok.encode("hi")))
+    app.text_input(key="tokens_ids").input(", ".join(map(str, tok.encode("Romeo")))).run()
+    assert app.code[1].value == "Romeo"
+    app.text_input(key="tokens_ids").input("1, 999, x").run()
+    assert app.warning and "999" in app.warning[0].value and "x" in app.warning[0].value
+    html = html_text(app)
+    assert html.count("<th>input</th>") == 4 and html.count("<th>target</th>") == 4  # one batch of 4 windows
+    assert "997,200 characters to train on, 110,801 (10%) held out" in captions(app)

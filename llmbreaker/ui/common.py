@@ -27,6 +27,7 @@ PAGES = {
     "style": ("Style Transfer Speed Run", "app_pages/style.py", ":material/edit_note:", "style"),
     "inside": ("Inside the model", "app_pages/inside.py", ":material/memory:", "inside"),
     "journey": ("The learning journey", "app_pages/journey.py", ":material/route:", "journey"),
+    "tokens": ("Data and tokens", "app_pages/tokens.py", ":material/tag:", "tokens"),
     "microscope": ("Component microscope", "app_pages/microscope.py", ":material/biotech:", "microscope"),
     "sampling": ("Sampling lab", "app_pages/sampling.py", ":material/casino:", "sampling"),
     "compare": ("Compare architectures", "app_pages/compare.py", ":material/compare_arrows:", "compare"),
@@ -39,7 +40,7 @@ PAGES = {
 PAGE_SECTIONS = {
     "": ["landing"],
     "Watch it learn": ["watch", "cinema", "style"],
-    "Look inside": ["journey", "microscope", "sampling", "inside"],
+    "Look inside": ["journey", "tokens", "microscope", "sampling", "inside"],
     "Modern models": ["compare", "rope", "scaling"],
 }
 
