@@ -148,8 +148,7 @@ def extension_charts(head_size: int, trained: int, factor: int, pair: int, base:
     band = alt.Chart(pd.DataFrame({"lo": [0.0], "hi": [seen], "t": ["angles seen in training"]})).mark_rect(
         color="#FBBF24", opacity=0.12).encode(y="lo:Q", y2="hi:Q")
     band_text = alt.Chart(pd.DataFrame({"hi": [seen], "t": ["angles seen in training"]})).mark_text(
-        color="#FBBF24", align="right", dy=-7, fontSize=11 * scale).encode(y="hi:Q", x=alt.value(int(440 * scale)),
-                                                                          text="t:N")
+        color="#FBBF24", align="left", dy=-7, fontSize=11 * scale).encode(y="hi:Q", x=alt.value(6), text="t:N")
     trained_rule = alt.Chart(pd.DataFrame({"position": [trained], "t": [f"trained context ({trained})"]}))
     rule = trained_rule.mark_rule(color="#E2E8F0", strokeDash=[4, 4], opacity=0.7).encode(x="position:Q")
     rule_text = trained_rule.mark_text(color="#E2E8F0", align="left", dx=4, fontSize=11 * scale, y=10).encode(
