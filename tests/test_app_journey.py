@@ -35,15 +35,10 @@ def captions(app) -> str:
     return " ".join(c.value for c in app.caption)
 
 
-def registered(key):
-    from llmbreaker.ui.common import PAGE_SECTIONS
-    return any(key in keys for keys in PAGE_SECTIONS.values())
-
-
 @pytest.mark.parametrize("key", JOURNEY_PAGES)
-def test_each_journey_page_has_its_header_and_explanation(app, key):
-    if not registered(key):
-        pytest.skip(f"{key} is not in the sidebar")
+def test_each_journey_page_has_its_header_and_explanation_and_is_in_the_sidebar(app, key):
+    from llmbreaker.ui.common import PAGE_SECTIONS
+    assert key in PAGE_SECTIONS["Look inside"]
     open_page(app, key)
     assert PAGES[key][0] in html_text(app)
     expander = [e for e in app.expander if e.label == "What am I looking at?"]
@@ -53,8 +48,6 @@ def test_each_journey_page_has_its_header_and_explanation(app, key):
 
 @pytest.mark.parametrize("key", ["microscope", "follow", "sampling", "tokens"])
 def test_without_a_trained_model_the_default_one_is_shown_and_named(app, key):
-    if not registered(key):
-        pytest.skip(f"{key} is not in the sidebar")
     open_page(app, key)
     picker = app.selectbox(key=f"{key}_model")
     assert picker.options == [DEFAULT_LABEL]
@@ -155,10 +148,10 @@ def test_the_journey_map_puts_watch_first_and_links_every_station_and_path(app):
     from llmbreaker.journey import PATHS, STATIONS
     pages = {link.page for link in links}
     for station in STATIONS:
-        assert {PAGES[p][3] for p in station.pages if registered(p)} <= pages
+        assert {PAGES[p][3] for p in station.pages} <= pages
     labels = [link.label for link in links]
     for steps in PATHS.values():  # each path is an ordered list of links
-        shown = [p for p, _ in steps if registered(p)]
+        shown = [p for p, _ in steps]
         for i, p in enumerate(shown, 1):
             assert f"{i}. {PAGES[p][0]}" in labels
     assert "Default model · Shakespeare" in " ".join(c.value for c in app.caption)
@@ -181,3 +174,41 @@ def test_data_and_tokens_turns_text_into_ids_and_back(app):
     html = html_text(app)
     assert html.count("<th>input</th>") == 4 and html.count("<th>target</th>") == 4  # one batch of 4 windows
     assert "997,200 characters to train on, 110,801 (10%) held out" in captions(app)
+
+
+def chapter_title(app) -> str:
+    return next(m.value for m in app.markdown if m.value.startswith("#### Chapter"))
+
+
+def test_follow_one_character_steps_through_every_chapter_to_branching(app):
+    open_page(app, "follow")
+    assert chapter_title(app) == "#### Chapter 1 of 8 · Tokenise"
+    app.button(key="follow_prev").click().run()  # nothing before the first chapter
+    assert chapter_title(app).startswith("#### Chapter 1 of 8")
+    seen = []
+    for _ in range(9):
+        app.button(key="follow_next").click().run()
+        assert not app.exception
+        seen.append(chapter_title(app).split(" · ")[1])
+    assert seen == ["Embed", "Layer 1", "Layer 2", "Final LayerNorm", "Logits", "Softmax", "Sample and branch",
+                    "Sample and branch", "Sample and branch"]  # and it stays at the last one
+    # the softmax chapter and the branching agree with the model: 'e' is its favourite after "with th"
+    branch = app.radio(key="follow_branch_default")
+    texts = [h.proto.body for h in app.get("html") if "white-space:pre-wrap" in h.proto.body]
+    assert len(texts) == 2 and "⟨e⟩" in texts[0]
+    other = branch.options[2]
+    branch.set_value(other).run()
+    texts2 = [h.proto.body for h in app.get("html") if "white-space:pre-wrap" in h.proto.body]
+    assert texts2[0] == texts[0] and texts2[1] != texts[1]  # only the branch changes
+    app.button(key="follow_prev").click().run()
+    assert chapter_title(app) == "#### Chapter 7 of 8 · Softmax"
+
+
+def test_follow_auto_play_turns_the_chapters(app):
+    open_page(app, "follow")
+    app.segmented_control(key="follow_pace").set_value("fast").run()
+    app.toggle(key="follow_playing").set_value(True).run()
+    start = chapter_title(app)
+    time.sleep(2.6)
+    app.run()  # AppTest does not fire run_every by itself: this is the timer's tick
+    assert chapter_title(app) != start and not app.exception

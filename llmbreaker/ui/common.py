@@ -29,6 +29,7 @@ PAGES = {
     "journey": ("The learning journey", "app_pages/journey.py", ":material/route:", "journey"),
     "tokens": ("Data and tokens", "app_pages/tokens.py", ":material/tag:", "tokens"),
     "microscope": ("Component microscope", "app_pages/microscope.py", ":material/biotech:", "microscope"),
+    "follow": ("Follow one character", "app_pages/follow.py", ":material/conversion_path:", "follow"),
     "sampling": ("Sampling lab", "app_pages/sampling.py", ":material/casino:", "sampling"),
     "compare": ("Compare architectures", "app_pages/compare.py", ":material/compare_arrows:", "compare"),
     "rope": ("Rotary positions (RoPE)", "app_pages/rope.py", ":material/360:", "rope"),
@@ -40,7 +41,7 @@ PAGES = {
 PAGE_SECTIONS = {
     "": ["landing"],
     "Watch it learn": ["watch", "cinema", "style"],
-    "Look inside": ["journey", "tokens", "microscope", "sampling", "inside"],
+    "Look inside": ["journey", "tokens", "microscope", "follow", "sampling", "inside"],
     "Modern models": ["compare", "rope", "scaling"],
 }
 

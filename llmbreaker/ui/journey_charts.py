@@ -94,7 +94,8 @@ def bars(labels: list[str], values, *, title: str = "", highlight: int | None = 
     return _configure(chart, font_scale).to_dict()
 
 
-def vector_bars(vectors: dict[str, np.ndarray], *, height: int = 200, font_scale: float = 1.0, title: str = "") -> dict:
+def vector_bars(vectors: dict[str, np.ndarray], *, height: int = 200, font_scale: float = 1.0, title: str = "",
+                width: int = 600) -> dict:
     """Several vectors of the same length, one row of bars each (dimension on x, value on y)."""
     rows = []
     for name, vec in vectors.items():
@@ -107,7 +108,7 @@ def vector_bars(vectors: dict[str, np.ndarray], *, height: int = 200, font_scale
         row=alt.Row("vector:N", sort=list(vectors), title=None,
                     header=alt.Header(labelAngle=0, labelAlign="left", labelFontSize=12 * font_scale, labelColor=TEXT)),
         tooltip=[alt.Tooltip("vector:N"), alt.Tooltip("dim:O", title="Dimension"), alt.Tooltip("v:Q", format=".4f")],
-    ).properties(height=height // max(1, len(vectors)), title=title)
+    ).properties(height=height // max(1, len(vectors)), width=width, title=title)
     return _configure(chart, font_scale).to_dict()
 
 
