@@ -64,6 +64,7 @@ class Arch:
     config_source: Source | None = None
     training_tokens: float | None = None
     tokens_source: Source | None = None
+    token_unit: str = "tokens"  # what one token is: a BPE piece, or for MicroGPT one character
     notes: str = ""
     extra_sources: tuple[Source, ...] = field(default_factory=tuple)
 
@@ -133,6 +134,9 @@ MODELS: tuple[Arch, ...] = (
         total_source=Source("llmbreaker/model.py: sum of MicroGPT(MODEL_SIZES['small']) parameters, 65 characters",
                             "llmbreaker/model.py"),
         config_source=Source("llmbreaker/presets.py, MODEL_SIZES['small']", "llmbreaker/presets.py"),
+        training_tokens=2200 * 32 * 64, token_unit="characters",
+        tokens_source=Source("llmbreaker/trainer.py, TrainConfig defaults: 2,200 steps x batch 32 x block 64",
+                             "llmbreaker/trainer.py"),
         notes="The model this app trains: one token is one character (65 for Shakespeare). Its default run "
               "reads 2,200 x 32 x 64 = 4.5 M characters.",
     ),

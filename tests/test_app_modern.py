@@ -75,9 +75,11 @@ def test_compare_reacts_to_context_and_dtype(app):
     app.run()
     assert not app.exception
     code = "\n".join(c.value for c in app.code)
-    gqa_bytes = am.kv_cache_bytes(get("llama2-70b"), 32768, 1.0)
-    assert f"32,768 tokens = {am.human_bytes(gqa_bytes)} (fp8 / int8)" in code
-    assert "x 1 B = 163,840 B" in code
+    assert "x 1 B = 163,840 B" in code  # LLaMA-2 70B per token at one byte a number
+    # LLaMA-2 70B reads at most 4,096 tokens: its cache stops there; DeepSeek-V3 reads the whole 32K
+    assert f"4,096 tokens (its longest context) = {am.human_bytes(4096 * 163_840)} (fp8 / int8)" in code
+    deepseek = am.kv_cache_bytes(get("deepseek-v3"), 32768, 1.0)
+    assert f"32,768 tokens = {am.human_bytes(deepseek)} (fp8 / int8)" in code
 
 
 def test_unpublished_models_show_a_note_and_no_numbers(app):

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 
 import altair as alt
+import numpy as np
 import pandas as pd
 import streamlit as st
 
@@ -36,6 +37,11 @@ def style_chart(chart: alt.TopLevelMixin, scale: float) -> alt.TopLevelMixin:
         .configure_view(strokeWidth=0)
 
 
+def usable_context(m: Arch, context: int) -> int:
+    """A model cannot read more than its own context: the chosen length, capped at it."""
+    return min(context, m.context)
+
+
 def _bar_height(n_bars: int, per_bar: int, scale: float) -> int:
     """Vega's "fit" counts the legend and the axes in the height: room for them plus each bar."""
     return int((120 + per_bar * n_bars) * scale)
@@ -46,6 +52,26 @@ COUNT_LABELS = ("datum.value >= 1e12 ? format(datum.value / 1e12, '~g') + ' T' :
                 "datum.value >= 1e9 ? format(datum.value / 1e9, '~g') + ' B' : "
                 "datum.value >= 1e6 ? format(datum.value / 1e6, '~g') + ' M' : "
                 "datum.value >= 1e3 ? format(datum.value / 1e3, '~g') + ' K' : format(datum.value, '~g')")
+
+
+def _log_base(values) -> float:
+    """Where bars on a log axis start: the power of ten below the smallest value."""
+    return 10.0 ** np.floor(np.log10(max(min(v for v in values if v > 0), 1e-12)))
+
+
+def _bar_scale(values, log: bool) -> alt.Scale:
+    if not log:
+        return alt.Scale()
+    return alt.Scale(type="log", domain=[_log_base(values), max(values) * 4], nice=False)
+
+
+def _bar_axis(values, log: bool, **kwargs) -> alt.Axis:
+    """Grid lines at every power of ten on a log axis, not Vega's crowd of minor ticks."""
+    if not log:
+        return alt.Axis(**kwargs)
+    lo, hi = _log_base(values), max(values) * 4
+    decades = [10.0 ** e for e in range(int(np.log10(lo)), int(np.ceil(np.log10(hi))) + 1)]
+    return alt.Axis(values=decades, **kwargs)
 
 
 def _log_if_wide(values: list[float]) -> bool:
@@ -97,7 +123,8 @@ def table_rows(models: list[Arch], bytes_per_value: float = 2.0) -> dict[str, li
         "Active per token": [val(m, lambda m: am.human(am.active_params(m))) for m in models],
         "KV cache per token": [val(m, lambda m: am.human_bytes(am.kv_cache_bytes_per_token(m, bytes_per_value)))
                                for m in models],
-        "Training tokens": [am.human(m.training_tokens) if m.training_tokens else "not published" for m in models],
+        "Training tokens": [f"{am.human(m.training_tokens)} {m.token_unit}" if m.training_tokens else "not published"
+                            for m in models],
     }
     return rows
 
@@ -124,9 +151,9 @@ def comparison_records(models: list[Arch], context: int, bytes_per_value: float)
                         for k, v in b.items()})
             rec.update(params_total=am.total_params(m), params_active=am.active_params(m),
                        kv_cache_bytes_per_token=am.kv_cache_bytes_per_token(m, bytes_per_value),
-                       kv_cache_bytes_at_context=am.kv_cache_bytes(m, context, bytes_per_value),
-                       context_for_kv=context, bytes_per_value=bytes_per_value,
-                       flops_per_token_at_context=am.flops_per_token(m, context)["total"])
+                       kv_cache_bytes_at_context=am.kv_cache_bytes(m, usable_context(m, context), bytes_per_value),
+                       context_for_kv=usable_context(m, context), bytes_per_value=bytes_per_value,
+                       flops_per_token_at_context=am.flops_per_token(m, usable_context(m, context))["total"])
         out.append(rec)
     return out
 
@@ -162,14 +189,16 @@ def total_active_chart(models: list[Arch], scale: float) -> alt.Chart:
                      "label": am.human(am.active_params(m))})
     df = pd.DataFrame(rows)
     log = _log_if_wide(df["params"].tolist())
+    df["base"] = _log_base(df["params"]) if log else 0
     x = alt.X("params:Q", title="Parameters" + (" (log scale)" if log else ""),
-              scale=alt.Scale(type="log") if log else alt.Scale(), axis=alt.Axis(labelExpr=COUNT_LABELS))
+              scale=_bar_scale(df["params"], log), axis=_bar_axis(df["params"], log, labelExpr=COUNT_LABELS))
     base = alt.Chart(df).encode(
         y=alt.Y("model:N", title=None, sort=[m.name for m in models], axis=alt.Axis(labelLimit=300)),
         yOffset=alt.YOffset("kind:N", sort=["Total", "Active per token"]),
         x=x, tooltip=[alt.Tooltip("model:N", title="Model"), alt.Tooltip("kind:N", title=""),
                       alt.Tooltip("label:N", title="Parameters")])
     bars = base.mark_bar(cornerRadiusEnd=3).encode(
+        x2="base:Q",
         color=alt.Color("kind:N", title=None, scale=alt.Scale(domain=["Total", "Active per token"],
                                                               range=["#60A5FA", "#FBBF24"])))
     text = base.mark_text(align="left", dx=4, color="#E2E8F0", fontSize=12 * scale).encode(text="label:N")
@@ -191,14 +220,16 @@ def kv_per_token_chart(models: list[Arch], bytes_per_value: float, what_if: bool
     df["group"] = df["kind"].where(df["kind"] == "what if it used MHA", "as built")
     df["kib"] = df["bytes"] / 1024
     log = _log_if_wide(df["bytes"].tolist())
+    df["base"] = _log_base(df["kib"]) if log else 0
     base = alt.Chart(df).encode(
         y=alt.Y("model:N", title=None, sort=[m.name for m in models], axis=alt.Axis(labelLimit=300)),
         yOffset=alt.YOffset("group:N", sort=["as built", "what if it used MHA"]),
         x=alt.X("kib:Q", title="KV cache per token, KiB" + (" (log scale)" if log else ""),
-                scale=alt.Scale(type="log") if log else alt.Scale(), axis=alt.Axis(format=",.0f")),
+                scale=_bar_scale(df["kib"], log), axis=_bar_axis(df["kib"], log, format=",~g" if log else ",.0f")),
         tooltip=[alt.Tooltip("model:N", title="Model"), alt.Tooltip("kind:N", title=""),
                  alt.Tooltip("label:N", title="Per token")])
     bars = base.mark_bar(cornerRadiusEnd=3).encode(
+        x2="base:Q",
         color=alt.Color("group:N", title=None, scale=alt.Scale(domain=["as built", "what if it used MHA"],
                                                                range=["#60A5FA", "#64748B"])))
     text = base.mark_text(align="left", dx=4, color="#E2E8F0", fontSize=12 * scale).encode(text="kind_label:N")
@@ -213,7 +244,7 @@ def kv_context_chart(models: list[Arch], bytes_per_value: float, context: int, w
         if what_if and m.attention != "MHA":
             variants.append((am.as_mha(m), m.name + " if MHA"))
         for v, label in variants:
-            for n in CONTEXTS:
+            for n in sorted({c for c in CONTEXTS if c < m.context} | {m.context}):
                 rows.append({"model": m.name, "line": label, "dashed": label != m.name, "context": n,
                              "gib": am.kv_cache_bytes(v, n, bytes_per_value) / 2**30,
                              "label": am.human_bytes(am.kv_cache_bytes(v, n, bytes_per_value))})
@@ -222,8 +253,9 @@ def kv_context_chart(models: list[Arch], bytes_per_value: float, context: int, w
     color = alt.Color("model:N", title=None, scale=alt.Scale(domain=names, range=MODEL_COLORS[:len(names)]),
                       legend=alt.Legend(columns=2 if scale > 1 else 3))
     lines = alt.Chart(df).mark_line(point=alt.OverlayMarkDef(size=40 * scale), strokeWidth=2.5 * scale).encode(
-        x=alt.X("context:Q", title="Context length (tokens, log scale)", scale=alt.Scale(type="log", base=2),
-                axis=alt.Axis(values=CONTEXTS, labelExpr="datum.value >= 1024 ? datum.value / 1024 + 'K' : datum.value")),
+        x=alt.X("context:Q", title="Context length (tokens, log scale; each line ends at the model's own context)",
+                scale=alt.Scale(type="log", base=2),
+                axis=alt.Axis(values=sorted(set(CONTEXTS) | {m.context for m in models}), labelExpr="datum.value >= 1024 ? datum.value / 1024 + 'K' : datum.value")),
         y=alt.Y("gib:Q", title="KV cache for one sequence, GiB (log scale)", scale=alt.Scale(type="log"),
                 axis=alt.Axis(values=[10.0 ** e for e in range(-6, 5)], format=",~g")),
         color=color, detail="line:N",
@@ -238,20 +270,26 @@ def kv_context_chart(models: list[Arch], bytes_per_value: float, context: int, w
 def flops_chart(models: list[Arch], context: int, scale: float) -> alt.Chart:
     rows = []
     for m in models:
-        f = am.flops_per_token(m, context)
+        f = am.flops_per_token(m, usable_context(m, context))
         rows.append({"model": m.name, "part": "Weights (2 x active matmul parameters)", "flops": f["weights"],
                      "label": am.human(f["weights"], "FLOP")})
         rows.append({"model": m.name, "part": "Attention over the context", "flops": f["attention"],
                      "label": am.human(f["attention"], "FLOP")})
     df = pd.DataFrame(rows)
-    log = _log_if_wide([am.flops_per_token(m, context)["total"] for m in models])
+    log = _log_if_wide([am.flops_per_token(m, usable_context(m, context))["total"] for m in models])
     if log:  # stacked bars cannot share a log axis: show the totals
-        df = pd.DataFrame([{"model": m.name, "part": "Total", "flops": am.flops_per_token(m, context)["total"],
-                            "label": am.human(am.flops_per_token(m, context)["total"], "FLOP")} for m in models])
-    return alt.Chart(df).mark_bar(cornerRadiusEnd=2).encode(
+        totals = {m.name: am.flops_per_token(m, usable_context(m, context))["total"] for m in models}
+        df = pd.DataFrame([{"model": name, "part": "Total", "flops": t, "label": am.human(t, "FLOP")}
+                           for name, t in totals.items()])
+        df["base"] = _log_base(df["flops"])
+    chart = alt.Chart(df).mark_bar(cornerRadiusEnd=2)
+    x = alt.X("flops:Q", title="FLOPs per generated token" + (" (log scale)" if log else ""), stack=None if log else True,
+              scale=_bar_scale(df["flops"], log), axis=_bar_axis(df["flops"], log, labelExpr=COUNT_LABELS))
+    if log:
+        chart = chart.encode(x2="base:Q")
+    return chart.encode(
         y=alt.Y("model:N", title=None, sort=[m.name for m in models], axis=alt.Axis(labelLimit=300)),
-        x=alt.X("flops:Q", title="FLOPs per generated token" + (" (log scale)" if log else ""), stack=not log,
-                scale=alt.Scale(type="log") if log else alt.Scale(), axis=alt.Axis(labelExpr=COUNT_LABELS)),
+        x=x,
         color=alt.Color("part:N", title=None, scale=alt.Scale(
             domain=["Total"] if log else ["Weights (2 x active matmul parameters)", "Attention over the context"],
             range=["#60A5FA"] if log else ["#34D399", "#F472B6"])),
@@ -299,20 +337,22 @@ def param_formula_lines(m: Arch) -> str:
 
 def kv_formula_line(m: Arch, context: int, bpv: float, dtype: str) -> str:
     per = am.kv_cache_bytes_per_token(m, bpv)
-    ctx = am.cached_tokens(m, context)
+    ctx = am.cached_tokens(m, usable_context(m, context))
+    longest = " (its longest context)" if context > m.context else ""
     if m.attention == "MLA":
         head = f"{m.n_layer} layers x ({m.kv_lora_rank} + {m.qk_rope_head_dim}) x {bpv:g} B"
     else:
         head = f"2 x {m.n_layer} layers x {m.n_kv_head} KV heads x {m.head_dim} x {bpv:g} B"
     window = f" (window {m.sliding_window:,})" if m.sliding_window and context > m.sliding_window else ""
     return (f"{m.name}:\n  per token  = {head} = {per:,.0f} B = {am.human_bytes(per)}\n"
-            f"  {ctx:,} tokens{window} = {am.human_bytes(per * ctx)} ({dtype})")
+            f"  {ctx:,} tokens{window}{longest} = {am.human_bytes(per * ctx)} ({dtype})")
 
 
 # -- the page ---------------------------------------------------------------------------------------
 def gqa_answer(context: int, bpv: float, dtype: str) -> str:
     m = get("llama2-70b")
     mha = am.as_mha(m)
+    context = usable_context(m, context)
     gqa_b, mha_b = am.kv_cache_bytes(m, context, bpv), am.kv_cache_bytes(mha, context, bpv)
     weights = am.total_params(m) * bpv
     return (
@@ -385,15 +425,17 @@ def compare_page() -> None:
         st.code("\n\n".join(param_formula_lines(m) for m in pub), language="text")
 
     st.markdown(f"#### Q, K and V for one layer and {seq:,} tokens")
-    shapes = {m.name: {r["matrix"]: f"{r['shape']}  ({am.human(r['numbers'])})" for r in am.qkv_shapes(m, seq)}
-              for m in pub}
+    shapes = {m.name: {r["matrix"]: f"{r['shape']}  ({am.human(r['numbers'])})"
+                       for r in am.qkv_shapes(m, min(seq, m.context))} for m in pub}
+    capped = [m for m in pub if m.context < seq]
     qkv = pd.DataFrame(shapes).reindex(list(am.QKV_ROLES))
     st.dataframe(qkv, width="stretch", column_config={"_index": st.column_config.TextColumn("", width=140)})
     st.caption(f"For {seq:,} tokens going through one attention layer; the numbers in brackets count the entries. "
                "Q = X·W_Q has a block of columns per query head, K and V one per KV head: with GQA they are "
                "narrower than Q. With MLA, K and V are rebuilt from a small latent (\"then\": a down- and an "
                "up-projection), and only that latent is cached. The score matrix Q·Kᵀ grows with the square of the "
-               "sequence length.")
+               "sequence length."
+               + "".join(f" {m.name} reads at most {m.context:,} tokens, so its shapes use {m.context:,}." for m in capped))
 
     st.markdown("#### KV cache: the memory every conversation needs")
     what_if = st.toggle("Also show each model as if it used plain multi-head attention", value=True,
@@ -420,11 +462,13 @@ def compare_page() -> None:
     st.altair_chart(style_chart(flops_chart(pub, context, scale), scale), width="stretch")
     st.latex(r"F \approx 2\,N_{\text{matmul, active}} + 2\,L\,T\,n_h\,(d_{qk} + d_v)")
     st.code("\n".join(
-        f"{m.name}: 2 x {am.matmul_params_per_token(m):,} + 2 x {m.n_layer} x {am.cached_tokens(m, context):,} x "
-        f"{m.n_head} x ({am.qk_head_dim(m)} + {am.v_head_dim(m)}) = {am.human(am.flops_per_token(m, context)['total'], 'FLOP')}"
+        f"{m.name}: 2 x {am.matmul_params_per_token(m):,} + 2 x {m.n_layer} x "
+        f"{am.cached_tokens(m, usable_context(m, context)):,} x {m.n_head} x ({am.qk_head_dim(m)} + {am.v_head_dim(m)}) "
+        f"= {am.human(am.flops_per_token(m, usable_context(m, context))['total'], 'FLOP')}"
         for m in pub), language="text")
     st.caption("Each weight a token meets costs one multiply and one add; attention adds the work of comparing the "
-               f"new token with the {context:,} before it (T). A mixture of experts pays only for its active experts.")
+               f"new token with the {context:,} before it (T; fewer for a model whose context is shorter, or that "
+               "looks back only through a sliding window). A mixture of experts pays only for its active experts.")
 
     with st.container(key="compare_lbextras"):
         st.markdown("#### Take the comparison with you")
