@@ -253,7 +253,7 @@ def kv_context_chart(models: list[Arch], bytes_per_value: float, context: int, w
     color = alt.Color("model:N", title=None, scale=alt.Scale(domain=names, range=MODEL_COLORS[:len(names)]),
                       legend=alt.Legend(columns=2 if scale > 1 else 3))
     lines = alt.Chart(df).mark_line(point=alt.OverlayMarkDef(size=40 * scale), strokeWidth=2.5 * scale).encode(
-        x=alt.X("context:Q", title="Context length (tokens, log scale; each line ends at the model's own context)",
+        x=alt.X("context:Q", title="Context length (tokens, log scale)",
                 scale=alt.Scale(type="log", base=2),
                 axis=alt.Axis(values=sorted(set(CONTEXTS) | {m.context for m in models}), labelExpr="datum.value >= 1024 ? datum.value / 1024 + 'K' : datum.value")),
         y=alt.Y("gib:Q", title="KV cache for one sequence, GiB (log scale)", scale=alt.Scale(type="log"),
@@ -449,7 +449,7 @@ def compare_page() -> None:
         st.altair_chart(style_chart(kv_context_chart(pub, bpv, context, what_if, scale), scale), width="stretch")
     st.caption("Solid bars and lines: the models as built. Grey bars and dashed lines: the same models if every query "
                "head kept its own key and value (plain MHA), a what-if for comparison. The right chart has a log scale: "
-               "each grid line up is 10 times more memory."
+               "each grid line up is 10 times more memory, and each line ends at the longest context its model reads."
                + (" A sliding window (Mistral) stops the cache growing at the window's length."
                   if any(m.sliding_window for m in pub) else ""))
     st.latex(r"\text{KV per token} = 2 \times L \times n_{kv} \times d_h \times \text{bytes} \ \ \text{(MHA, GQA, MQA)}"
