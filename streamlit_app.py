@@ -12,7 +12,7 @@ def _page(key: str) -> st.Page:
 
 
 pages = {heading: [_page(key) for key in keys] for heading, keys in PAGE_SECTIONS.items()}
-page = st.navigation(pages)
+page = st.navigation(pages, expanded=True)  # every page in view: a teacher points at them
 with st.sidebar:
     workshop_toggle()
     sessions_indicator()

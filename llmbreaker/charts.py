@@ -360,11 +360,12 @@ def comparison_chart(runs: list[tuple[str, list[Checkpoint]]], total_steps: int,
             rows.append({"run": name, "step": c.step, "loss": round(c.val_loss, 3), "curve": "validation"})
             if show_train:
                 rows.append({"run": name, "step": c.step, "loss": round(c.train_loss, 3), "curve": "training"})
-    lowest = min([r["loss"] for r in rows] + [1.0])
-    y_bottom = max(0.0, min(1.0, math.floor((lowest - 0.05) * 2) / 2))
-    highest = max([r["loss"] for r in rows] + [4.0])
+    # The axis spans the runs' losses in half-nat steps: the gaps between runs are what matters.
+    losses = [r["loss"] for r in rows if math.isfinite(r["loss"])] or [1.0, 4.0]
+    y_bottom = max(0.0, math.floor((min(losses) - 0.1) * 2) / 2)
+    y_top = math.ceil((max(losses) + 0.1) * 2) / 2
     x = alt.X("step:Q", title="Training step", scale=alt.Scale(domain=[0, max(1, total_steps)], nice=False))
-    y = alt.Y("loss:Q", title="Loss (lower = better)", scale=alt.Scale(domain=[y_bottom, math.ceil(highest * 2) / 2], nice=False))
+    y = alt.Y("loss:Q", title="Loss (lower = better)", scale=alt.Scale(domain=[y_bottom, y_top], nice=False, clamp=True))
     run_scale = alt.Scale(domain=names, range=RUN_COLORS[: max(1, len(names))])
     color = alt.Color("run:N", scale=run_scale, sort=names, legend=alt.Legend(title=None, orient="top", direction="vertical", columns=2,
                                                     labelLimit=420, symbolStrokeWidth=3 * font_scale))

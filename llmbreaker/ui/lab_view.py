@@ -254,8 +254,8 @@ def _draw(session: TrainingSession) -> None:
         row["Status"] = status if not (h and h.ended == "error") else "failed"
         rows.append(row)
     st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", key="lab_table",
-                 column_order=["Run", "Status", "Layers × heads × dims", "Parameters", "Steps", "Train loss",
-                               "Val loss", "Best val", "Time (s)", "Sample"],
+                 column_order=["Run", "Val loss", "Train loss", "Best val", "Parameters", "Time (s)", "Steps",
+                               "Status", "Layers × heads × dims", "Sample"],
                  column_config={"Parameters": st.column_config.NumberColumn(format="localized"),
                                 "Run": st.column_config.TextColumn(width="medium"),
                                 "Sample": st.column_config.TextColumn(width="large")})
