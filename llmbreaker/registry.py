@@ -210,6 +210,8 @@ MODELS: tuple[Arch, ...] = (
         published_total=7.3e9, total_source=MISTRAL_BLOG, config_source=MISTRAL_PAPER,
         notes="Sliding-window attention: each layer looks back 4,096 tokens, so its KV cache stops growing there "
               "(a rolling buffer). Training data and token count are not published.",
+        extra_sources=(Source("mistralai/Mistral-7B-v0.1 config.json (rope_theta 10,000, sliding_window 4,096)",
+                              "https://huggingface.co/mistralai/Mistral-7B-v0.1/blob/main/config.json"),),
     ),
     Arch(
         key="mixtral-8x7b", name="Mixtral 8x7B", org="Mistral AI", year=2023,
