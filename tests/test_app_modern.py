@@ -28,7 +28,8 @@ def _open(app, key):
 
 
 def test_the_pages_are_the_last_sidebar_group():
-    assert list(PAGE_SECTIONS)[-1] == "Modern models" and PAGE_SECTIONS["Modern models"] == MODERN
+    assert list(PAGE_SECTIONS)[-1] == "Modern models"
+    assert PAGE_SECTIONS["Modern models"][:3] == MODERN  # more modern pages (MoE) may follow these
     for key in MODERN:
         title, path, icon, url = PAGES[key]
         assert url == key and path == f"app_pages/{key}.py" and icon.startswith(":material/")
