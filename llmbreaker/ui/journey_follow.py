@@ -118,7 +118,7 @@ def _chapter(n: int, names: list[str], t, tokenizer, model, ids, chars, pos, sou
                     f"position table: {cfg.n_embd} numbers each. Their sum, **x₀**, is {_q(c)}-at-place-{pos} as the "
                     "model sees it. Orange numbers are positive, blue negative.")
         st.vega_lite_chart(vector_bars({f"token row {ids[pos]}": t.tok[pos], f"position row {pos}": t.pos[pos],
-                                        "sum x₀": t.x0[pos]}, height=int(330 * s), font_scale=s, width=820),
+                                        "sum x₀": t.x0[pos]}, height=int(330 * s), font_scale=s, width=int(820 / s ** 0.5)),
                            width="content", key=f"{PAGE}_embed")
     elif name.startswith("Layer "):
         i = int(name.split()[1]) - 1
@@ -136,23 +136,20 @@ def _chapter(n: int, names: list[str], t, tokenizer, model, ids, chars, pos, sou
                     + "; ".join(looks) + f". What it gathers is added to its vector (a change of size {change_a:.2f}); "
                     f"then the feed-forward layer adds its own (size {change_f:.2f}). Length of the vector: "
                     f"{np.linalg.norm(L.x_in[pos]):.2f} → {np.linalg.norm(L.x_out[pos]):.2f}.")
-        left, right = st.columns([1, 1.25], gap="medium")
-        with left:
-            labels = [f"{j} {visible_char(chars[j])}" for j in range(pos + 1)]
-            st.vega_lite_chart(heatmap(weights, [f"head {h + 1}" for h in range(cfg.n_head)], labels, kind="prob",
-                                       title=f"where {_q(c)} looks (each row adds up to 1)",
-                                       height=int((90 + 50 * cfg.n_head) * s), font_scale=s),
-                               width="stretch", key=f"{PAGE}_att_{i}")
-        with right:
-            st.vega_lite_chart(vector_bars({"before the layer": L.x_in[pos], "+ attention": L.attn_out[pos],
-                                            "+ feed-forward": L.ffn_out[pos], "after the layer": L.x_out[pos]},
-                                           height=int(360 * s), font_scale=s, width=int(420 / s ** 0.5)),
-                               width="content", key=f"{PAGE}_vec_{i}")
+        labels = [f"{j} {visible_char(chars[j])}" for j in range(pos + 1)]
+        st.vega_lite_chart(heatmap(weights, [f"head {h + 1}" for h in range(cfg.n_head)], labels, kind="prob",
+                                   title=f"where {_q(c)} looks (each row adds up to 1)",
+                                   height=int((70 + 40 * cfg.n_head) * s), font_scale=s),
+                           width="stretch", key=f"{PAGE}_att_{i}")
+        st.vega_lite_chart(vector_bars({"before the layer": L.x_in[pos], "+ attention": L.attn_out[pos],
+                                        "+ feed-forward": L.ffn_out[pos], "after the layer": L.x_out[pos]},
+                                       height=int(360 * s), font_scale=s, width=int(820 / s ** 0.5)),
+                           width="content", key=f"{PAGE}_vec_{i}")
     elif name == "Final LayerNorm":
         st.markdown(f"After the last layer, the vector of {_q(c)} is normalised one more time (mean 0, spread 1, then "
                     "the learned scale and shift). These are the numbers the prediction is made from.")
         st.vega_lite_chart(vector_bars({"after the last layer": t.layers[-1].x_out[pos], "final LayerNorm": t.ln_f[pos]},
-                                       height=int(240 * s), font_scale=s, width=820), width="content", key=f"{PAGE}_lnf")
+                                       height=int(240 * s), font_scale=s, width=int(820 / s ** 0.5)), width="content", key=f"{PAGE}_lnf")
     elif name == "Logits":
         z = t.logits[pos]
         order = np.argsort(-z)[:15]

@@ -50,9 +50,10 @@ def view() -> None:
                      column_config={"share": st.column_config.NumberColumn(format="percent"),
                                     "count": st.column_config.NumberColumn(format="localized")})
     with right:
-        top = sorted(rows, key=lambda r: -r["count"])
+        top = sorted(rows, key=lambda r: -r["count"])[:30]
         st.vega_lite_chart(bars([visible_char(r["char"]) for r in top], [r["share"] for r in top],
-                                title="How often each character occurs (most frequent first)", height=int(320 * s),
+                                title=f"The {len(top)} most frequent characters (all of them in the table)",
+                                height=int(320 * s),
                                 font_scale=s, fmt=".2%", y_title="share of the text", x_title="character"),
                            width="stretch", key=f"{PAGE}_freq")
         st.caption("␣ is a space and ↵ a new line: they are characters like any other, and among the most frequent.")
