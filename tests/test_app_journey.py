@@ -212,3 +212,31 @@ def test_follow_auto_play_turns_the_chapters(app):
     time.sleep(2.6)
     app.run()  # AppTest does not fire run_every by itself: this is the timer's tick
     assert chapter_title(app) != start and not app.exception
+
+
+def test_a_model_with_another_architecture_gets_a_message_not_wrong_numbers(app):
+    """A Lab run with rotary positions: the microscope and the chapters say they cover the standard
+    architecture; the sampling lab, which only needs the model's output, works on it."""
+    import torch
+
+    from llmbreaker.corpus import bundled_text
+    from llmbreaker.journey import default_source
+    from llmbreaker.model import MicroGPT, ModelConfig
+    from llmbreaker.model_io import load_model, save_model
+    from llmbreaker.session import TrainingRequest
+    open_page(app, "watch")  # creates this tab's Watch session: its owner is the tab
+    owner = get_manager().all_sessions()[0].owner
+    _, tok = load_model(default_source().data)
+    torch.manual_seed(0)
+    rope = MicroGPT(ModelConfig(vocab_size=tok.vocab_size, n_embd=32, position="rope"))
+    lab = get_manager().session_for(owner, "lab")
+    lab.history.run_id, lab.history.step = 99, 300
+    lab.history.model_file = save_model(rope, tok)
+    lab.request = TrainingRequest(bundled_text("shakespeare"), label="Shakespeare")
+    for key in ("microscope", "follow"):
+        open_page(app, key)
+        assert app.selectbox(key=f"{key}_model").value.startswith(f"{lab.id}:")
+        assert app.warning and "position = 'rope'" in app.warning[0].value
+        assert not app.get("vega_lite_chart")  # no pictures of numbers that are not its own
+    open_page(app, "sampling")
+    assert {m.label: m.value for m in app.metric}["Characters that can be picked"] == "63 of 63"

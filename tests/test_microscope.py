@@ -158,3 +158,23 @@ def test_every_step_names_its_shape_with_the_models_sizes():
     assert shape_with_numbers("logits", cfg, 12) == "T × V = 12 × 65"
     for step in STEPS:
         shape_with_numbers(step, cfg, 5)
+
+
+@pytest.mark.parametrize("option", [{"position": "rope"}, {"position": "none"}, {"layer_norm": False},
+                                    {"residual": False}, {"n_kv_head": 1}, {"n_expert": 2}, {"causal": False},
+                                    {"tie_weights": False}, {"attention": False}])
+def test_each_architecture_option_of_the_model_is_refused_with_its_name(option):
+    torch.manual_seed(0)
+    model = MicroGPT(ModelConfig(vocab_size=20, n_embd=16, n_head=2, **option))
+    reason = unsupported_reason(model)
+    name, value = next(iter(option.items()))
+    assert reason and f"{name} = {value!r}" in reason
+    with pytest.raises(ValueError):
+        trace(model, [1, 2, 3])
+
+
+def test_the_default_config_of_todays_model_is_the_standard_one():
+    torch.manual_seed(0)
+    model = MicroGPT(ModelConfig(vocab_size=20, n_embd=16, n_head=2))
+    assert unsupported_reason(model) is None
+    assert max_difference(model, [1, 2, 3, 4]) < 1e-5
