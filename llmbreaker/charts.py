@@ -382,3 +382,79 @@ def comparison_chart(runs: list[tuple[str, list[Checkpoint]]], total_steps: int,
     chart = alt.layer(lines, points).properties(height=height).configure_axis(
         labelFontSize=12 * font_scale, titleFontSize=13 * font_scale).configure_legend(labelFontSize=12.5 * font_scale)
     return chart.to_dict()
+
+
+# -- mixture of experts ----------------------------------------------------------------------------
+# One colour per expert (Mixtral has 8): the probe text and the charts use the same ones.
+EXPERT_COLORS = ["#60A5FA", "#F472B6", "#34D399", "#FBBF24", "#A78BFA", "#F87171", "#22D3EE", "#FB923C"]
+
+
+def expert_share_chart(share, row_height: int = 44, font_scale: float = 1.0) -> dict:
+    """Layer x expert heatmap of the share of tokens each expert got, with the share written in."""
+    n_layer, n_expert = share.shape
+    rows = [{"layer": f"Layer {l}", "expert": f"E{e}", "share": round(float(share[l, e]), 3)}
+            for l in range(n_layer) for e in range(n_expert)]
+    even = 1 / n_expert
+    base = alt.Chart(pd.DataFrame(rows)).encode(
+        x=alt.X("expert:N", title="Expert", sort=None, axis=alt.Axis(labelAngle=0, labelFontSize=12 * font_scale)),
+        y=alt.Y("layer:N", title=None, sort=None, axis=alt.Axis(labelFontSize=12 * font_scale)),
+        tooltip=[alt.Tooltip("layer:N", title="Layer"), alt.Tooltip("expert:N", title="Expert"),
+                 alt.Tooltip("share:Q", title="Share of tokens", format=".0%")])
+    cells = base.mark_rect(stroke="#0F172A", strokeWidth=2).encode(
+        color=alt.Color("share:Q", title="Share", scale=alt.Scale(domain=[0, max(0.5, 2 * even)], scheme="blues",
+                                                               clamp=True),
+                        legend=alt.Legend(format=".0%", labelFontSize=11 * font_scale, titleFontSize=12 * font_scale)))
+    text = base.mark_text(fontSize=13 * font_scale, fontWeight="bold").encode(
+        text=alt.Text("share:Q", format=".0%"),
+        color=alt.condition(alt.datum.share > even * 1.2, alt.value("#F8FAFC"), alt.value("#0F172A")))
+    chart = (cells + text).properties(height=int(row_height * font_scale) * n_layer)
+    return chart.configure_axis(titleFontSize=12 * font_scale).configure_view(strokeWidth=0).to_dict()
+
+
+def expert_share_over_time_chart(checkpoints: list[Checkpoint], layer: int, height: int = 220,
+                                 font_scale: float = 1.0) -> dict:
+    """Each expert's share of tokens in one layer, checkpoint by checkpoint (even work: flat lines)."""
+    rows = []
+    n_expert = 0
+    for c in checkpoints:
+        if c.experts is None:
+            continue
+        share = c.experts["share"][layer]
+        n_expert = len(share)
+        rows += [{"step": c.step, "expert": f"E{e}", "share": round(float(s), 3)} for e, s in enumerate(share)]
+    names = [f"E{e}" for e in range(n_expert)]
+    chart = alt.Chart(pd.DataFrame(rows, columns=["step", "expert", "share"])).mark_line(
+        strokeWidth=2.5 * font_scale, point=True).encode(
+        x=alt.X("step:Q", title="Training step"),
+        y=alt.Y("share:Q", title="Share of tokens", axis=alt.Axis(format="%")),
+        color=alt.Color("expert:N", scale=alt.Scale(domain=names, range=EXPERT_COLORS[:n_expert]),
+                        legend=alt.Legend(title=None, orient="top", direction="horizontal")),
+        tooltip=[alt.Tooltip("step:Q", title="Step"), alt.Tooltip("expert:N", title="Expert"),
+                 alt.Tooltip("share:Q", title="Share", format=".0%")])
+    return chart.properties(height=height).configure_axis(labelFontSize=12 * font_scale, titleFontSize=13 * font_scale) \
+        .configure_legend(labelFontSize=12 * font_scale).to_dict()
+
+
+def balance_chart(runs: list[tuple[str, list[Checkpoint]]], n_layer: int, height: int = 220,
+                  font_scale: float = 1.0, busiest: bool = False) -> dict:
+    """Over training, one line per run: the load-balancing loss per layer (1.0 = perfectly even),
+    or with `busiest` the share of tokens of the busiest expert of any layer."""
+    field, title, fmt = ("busiest", "Busiest expert's share", "%") if busiest else ("balance", "Balancing loss per layer", ".2f")
+    rows = [{"run": name, "step": c.step,
+             "balance": round(c.experts["balance"] / n_layer, 3),
+             "busiest": round(float(c.experts["share"].max()), 3)}
+            for name, checkpoints in runs for c in checkpoints if c.experts is not None]
+    n_expert = next((c.experts["share"].shape[1] for _, cs in runs for c in cs if c.experts is not None), 1)
+    names = [name for name, _ in runs]
+    even = alt.Chart(pd.DataFrame([{"y": 1 / n_expert if busiest else 1.0}])).mark_rule(
+        color=DIM, strokeDash=[4, 4]).encode(y="y:Q")
+    lines = alt.Chart(pd.DataFrame(rows, columns=["run", "step", "balance", "busiest"])).mark_line(
+        strokeWidth=2.5 * font_scale, point=True).encode(
+        x=alt.X("step:Q", title="Training step"),
+        y=alt.Y(f"{field}:Q", title=title, scale=alt.Scale(zero=busiest), axis=alt.Axis(format=fmt)),
+        color=alt.Color("run:N", scale=alt.Scale(domain=names, range=RUN_COLORS[: max(1, len(names))]),
+                        legend=alt.Legend(title=None, orient="top", direction="horizontal", labelLimit=400)),
+        tooltip=[alt.Tooltip("run:N", title="Run"), alt.Tooltip("step:Q", title="Step"),
+                 alt.Tooltip(f"{field}:Q", title=title, format=".0%" if busiest else ".3f")])
+    return (even + lines).properties(height=height).configure_axis(
+        labelFontSize=12 * font_scale, titleFontSize=13 * font_scale).configure_legend(labelFontSize=12 * font_scale).to_dict()

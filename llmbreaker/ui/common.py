@@ -26,6 +26,8 @@ PAGES = {
     "cinema": ("Attention Evolution Cinema", "app_pages/cinema.py", ":material/grid_on:", "cinema"),
     "style": ("Style Transfer Speed Run", "app_pages/style.py", ":material/edit_note:", "style"),
     "inside": ("Inside the model", "app_pages/inside.py", ":material/memory:", "inside"),
+    "lab": ("Architecture Lab", "app_pages/lab.py", ":material/science:", "lab"),
+    "moe": ("Mixture of experts, live", "app_pages/moe.py", ":material/hub:", "moe"),
     "journey": ("The learning journey", "app_pages/journey.py", ":material/route:", "journey"),
     "tokens": ("Data and tokens", "app_pages/tokens.py", ":material/tag:", "tokens"),
     "microscope": ("Component microscope", "app_pages/microscope.py", ":material/biotech:", "microscope"),
@@ -40,9 +42,9 @@ PAGES = {
 # Each group is a line of its own, so the people adding pages to different groups do not meet.
 PAGE_SECTIONS = {
     "": ["landing"],
-    "Watch it learn": ["watch", "cinema", "style"],
+    "Watch it learn": ["watch", "cinema", "style", "lab"],
     "Look inside": ["journey", "tokens", "microscope", "follow", "sampling", "inside"],
-    "Modern models": ["compare", "rope", "scaling"],
+    "Modern models": ["compare", "rope", "scaling", "moe"],
 }
 
 

@@ -119,4 +119,14 @@ EXPLAIN = {
         "the part you changed is the reason. **Lower loss** means better guesses of the next character; the "
         "samples show what that means in words."
     ),
+    "moe": (
+        "Big modern models like Mixtral and DeepSeek-V3 do not send every word through the same "
+        "feed-forward network. Each block has a team of **experts** (several smaller networks) and a "
+        "**router** that decides, for every character, which expert or two should handle it. So the model "
+        "can hold many more numbers (**total parameters**) while each character only uses a few of them "
+        "(**active parameters**). The catch: a router left alone tends to pick favourites, and experts "
+        "that never get work never learn. The **balancing loss** is a small extra penalty when the work is "
+        "uneven. Here the coloured text shows which expert read each character, and the charts show how "
+        "the shares change as the model trains, with the balancing loss on or off."
+    ),
 }

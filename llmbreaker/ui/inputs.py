@@ -157,12 +157,16 @@ def link_notes(page: str) -> None:
                    f"Using the default instead.", icon=":material/link_off:")
 
 
-def dataset_run_setup(page: str, session: TrainingSession, extra_settings=None):
+def dataset_run_setup(page: str, session: TrainingSession, extra_settings=None, model_switches=None,
+                      more_controls=None):
     """The top of a page that trains on a dataset: the picker and its metadata on the left; the
     settings, any page-specific choices, and the controls on the right. `extra_settings(model_cfg)`
     draws those choices and returns TrainConfig overrides (the Cinema's probe text, say).
-    Returns the chosen model config (None while the settings are invalid) and the right-hand column,
-    for a page to add more below the controls."""
+    `model_switches()` draws architecture choices and returns ModelConfig overrides (the experts of
+    the mixture-of-experts page). Returns the chosen model config (None while the settings are
+    invalid) and the right-hand column, for a page to add more below the controls.
+    `more_controls(make_request)` draws more buttons under the controls, with the same request maker
+    (None while nothing can be trained)."""
     link_notes(page)
     left, right = st.columns([1, 1.35], gap="large")
     with left:
@@ -173,6 +177,8 @@ def dataset_run_setup(page: str, session: TrainingSession, extra_settings=None):
         except UserInputError as e:
             st.error(e.message, icon=":material/warning:")
             model_cfg = train_cfg = None
+        if model_switches and model_cfg is not None:
+            model_cfg = replace(model_cfg, **model_switches())
         overrides = extra_settings(model_cfg) if extra_settings else {}
         switching = confirm_dataset_switch(session, chosen, page)
         make_request = None
@@ -182,4 +188,6 @@ def dataset_run_setup(page: str, session: TrainingSession, extra_settings=None):
                 return TrainingRequest(chosen.text, model_cfg, replace(train_cfg, next_prompt=prompt, **overrides),
                                        label=chosen.label)
         training_controls(session, make_request, page)
+        if more_controls:
+            more_controls(make_request)
     return model_cfg, right

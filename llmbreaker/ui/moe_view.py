@@ -1,0 +1,162 @@
+"""Mixture of experts, live (issue 11.5): train a small MoE GPT and watch its router share the work.
+
+The page trains like Watch (same picker, settings and controls) with experts in place of each
+block's feed-forward. Its fragment draws, from the checkpoints: which expert each character of a
+probe text goes to, the share of tokens per layer and expert, how those shares move, and the
+balancing loss; "balancing on vs off" queues both runs so their experts can be compared.
+"""
+from __future__ import annotations
+
+import html
+from dataclasses import replace
+
+import streamlit as st
+
+from llmbreaker.charts import (EXPERT_COLORS, balance_chart, expert_share_chart, expert_share_over_time_chart,
+                               loss_chart, visible_char)
+from llmbreaker.model import MicroGPT, active_parameters
+from llmbreaker.session import History, TrainingSession
+from llmbreaker.ui.common import font_scale
+from llmbreaker.ui.controls import follow_run, progress_line
+
+PAGE = "moe"
+POLL_SECONDS = 0.5
+BALANCE_WEIGHT = 0.01  # the Switch Transformer's coefficient (Fedus et al. 2021)
+
+
+def expert_settings() -> dict:
+    """The experts' settings (drawn beside the model settings); ModelConfig overrides."""
+    c1, c2, c3 = st.columns(3)
+    n_expert = c1.segmented_control("Experts", [2, 4, 8], default=8, key="moe_experts", required=True,
+                                    help="Feed-forward networks per block. Mixtral 8x7B has 8.")
+    top_k = c2.segmented_control("Experts per character", [1, 2], default=1, key="moe_topk", required=True,
+                                 help="How many experts the router sends each character to (Mixtral: 2; Switch: 1).")
+    balance = c3.toggle("Balancing loss", True, key="moe_balance",
+                        help="An extra loss that rewards spreading the characters evenly over the experts. "
+                             "Switch it off to see a few experts take all the work.")
+    return {"n_expert": int(n_expert), "expert_top_k": int(top_k), "balance_loss": BALANCE_WEIGHT if balance else 0.0}
+
+
+def compare_button(session: TrainingSession, make_requests) -> None:
+    """One click: the same model with the balancing loss on, then off, one after the other."""
+    def start():
+        requests = make_requests()
+        if not requests:
+            return
+        session.stop()
+        session.forget_finished()
+        for r in requests:
+            session.enqueue(r)
+
+    st.button("Compare: balancing loss on vs off", icon=":material/balance:", key="moe_compare", on_click=start,
+              disabled=make_requests is None, width="stretch",
+              help="Trains this model twice, with and without the balancing loss, on the same text and seed, "
+                   "and shows both runs' experts side by side.")
+
+
+def run_label(history: History) -> str:
+    m = history.request.model
+    on = "on" if m.balance_loss > 0 else "off"
+    return f"{m.n_expert} experts, top-{m.expert_top_k}, balancing {on}"
+
+
+def live_view(session: TrainingSession) -> None:
+    @st.fragment(run_every=POLL_SECONDS if session.active else None)
+    def _live() -> None:
+        if follow_run(session, PAGE, extra=(len(session.finished),)):
+            st.rerun()
+        _draw(session)
+
+    _live()
+
+
+def _draw(session: TrainingSession) -> None:
+    h = session.history
+    progress_line(session)
+    if h.message:
+        st.error(f"{h.message} Your settings are kept: press Replay to try again.", icon=":material/warning:")
+    if not h.checkpoints or h.checkpoints[-1].experts is None:
+        if session.active:
+            st.info("Preparing the experts and taking the first checkpoint…", icon=":material/hourglass_top:")
+        else:
+            st.info("Press **Play** to train a GPT whose feed-forward layers are a team of experts. A router "
+                    "picks, for every character, which expert handles it. Watch how the work gets shared.",
+                    icon=":material/lightbulb:")
+        return
+    scale = font_scale()
+    last = h.checkpoints[-1]
+    cfg = h.request.model
+    n_layer = cfg.n_layer
+    model = MicroGPT(replace(cfg, vocab_size=max(2, len(h.vocab))))
+    share = last.experts["share"]
+    m1, m2, m3, m4 = st.columns(4)
+    m1.metric("Total parameters", f"{sum(p.numel() for p in model.parameters()):,}",
+              help="Every weight, all experts included.")
+    m2.metric("Active per character", f"{active_parameters(model):,}",
+              help=f"Each character goes through only its top-{cfg.expert_top_k} of {cfg.n_expert} experts per block.")
+    m3.metric("Balancing loss", f"{last.experts['balance'] / n_layer:.2f}",
+              help="Per layer: 1.00 when every expert gets the same share of characters; up to the number of "
+                   "experts when one gets them all.")
+    m4.metric("Busiest expert", f"{share.max():.0%}", help=f"Its share of the characters. Even work: {1 / cfg.n_expert:.0%}.")
+
+    left, right = st.columns([1.25, 1], gap="large")
+    with left:
+        st.markdown("##### Which expert reads each character",
+                    help="The probe text, each character coloured by the expert the router sent it to first.")
+        layer = st.segmented_control("Layer", list(range(n_layer)), default=0, key="moe_layer", required=True,
+                                     format_func=lambda l: f"Layer {l}", help="Routing is decided in every block separately.")
+        layer = int(layer or 0)
+        st.html(_probe_html(h.probe_tokens, last.experts["probe_top"][layer], cfg.n_expert))
+        st.markdown(f"##### Share of each expert over training · layer {layer}",
+                    help="Flat lines around the even share mean the router spreads the work.")
+        st.vega_lite_chart(spec=expert_share_over_time_chart(h.checkpoints, layer, height=int(220 * scale), font_scale=scale),
+                           width="stretch", key="moe_share_time")
+    with right:
+        st.markdown(f"##### Share of characters per expert · step {last.step:,}",
+                    help="Measured on held-out windows of the text at the last checkpoint.")
+        st.vega_lite_chart(spec=expert_share_chart(share, font_scale=scale), width="stretch", key="moe_share")
+        st.markdown("##### Loss", help="Cross-entropy on the training text (blue) and held-out text (pink).")
+        st.vega_lite_chart(spec=loss_chart(h.steps, h.losses, h.checkpoints, h.total_steps, len(h.vocab),
+                                           height=int(260 * scale), font_scale=scale), width="stretch", key="moe_loss")
+    runs = [(run_label(r), r.checkpoints) for r in session.finished if r.request and r.request.model.n_expert] + \
+           [(run_label(h), h.checkpoints)]
+    b1, b2 = st.columns(2, gap="large")
+    with b1:
+        st.markdown("##### Busiest expert over training",
+                    help=f"The share of characters of the most used expert. The dashed line is even work: {1 / cfg.n_expert:.0%}.")
+        st.vega_lite_chart(spec=balance_chart(runs, n_layer, height=int(220 * scale), font_scale=scale, busiest=True),
+                           width="stretch", key="moe_busiest_chart")
+    with b2:
+        st.markdown("##### Balancing loss over training",
+                    help="The router's load-balancing loss per layer. The dashed line at 1.0 is perfectly even work. "
+                         "It stays near 1 while the router is unsure, even when its first choices are uneven.")
+        st.vega_lite_chart(spec=balance_chart(runs, n_layer, height=int(220 * scale), font_scale=scale),
+                           width="stretch", key="moe_balance_chart")
+    finished = [r for r in session.finished if r.request and r.request.model.n_expert and r.checkpoints]
+    if finished:
+        st.markdown("##### Side by side: where the work went", help="Each run's share per expert at its last checkpoint.")
+        cols = st.columns(len(finished) + 1)
+        for col, run in zip(cols, finished + [h]):
+            with col:
+                final = run.checkpoints[-1]
+                st.markdown(f"**{html.escape(run_label(run))}**")
+                st.vega_lite_chart(spec=expert_share_chart(final.experts["share"], font_scale=scale),
+                                   width="stretch", key=f"moe_side_{run.run_id}")
+                idle = int((final.experts["share"] < 0.02).sum())
+                st.caption(f"Validation loss {final.val_loss:.2f} · busiest expert {final.experts['share'].max():.0%} "
+                           f"of the characters · {idle} expert slot{'s' * (idle != 1)} under 2 %")
+
+
+def _probe_html(tokens: list[str], experts, n_expert: int) -> str:
+    spans = []
+    for ch, e in zip(tokens, experts.tolist()):
+        color = EXPERT_COLORS[int(e) % len(EXPERT_COLORS)]
+        shown = html.escape(visible_char(ch) if ch in " \n\t" else ch)
+        br = "<br>" if ch == "\n" else ""
+        spans.append(f'<span title="expert E{int(e)}" style="background:{color}33; border-bottom:3px solid {color}; '
+                     f'padding:0 1px; margin:0 0.5px">{shown}</span>{br}')
+    legend = " ".join(f'<span style="border-bottom:3px solid {EXPERT_COLORS[e]}; padding:0 4px; margin-right:6px">E{e}</span>'
+                      for e in range(n_expert))
+    return (f'<div style="font-family: ui-monospace, monospace; font-size:1.05rem; line-height:2.0; color:#E2E8F0; '
+            f'background:#111827; padding:0.6rem 0.8rem; border-radius:8px">{"".join(spans)}</div>'
+            f'<div style="font-size:0.85rem; color:#94A3B8; margin-top:0.3rem">Experts: {legend}</div>')
