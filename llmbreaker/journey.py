@@ -82,10 +82,11 @@ class Station:
 
 STATIONS = (
     Station("data", "Data", "A text to learn from: Shakespeare, poems, stories or yours.",
-            "About a million characters of plays. The model will only ever know what is in this text.",
+            "Shakespeare is a million characters of plays; your own text may be a few hundred words. "
+            "The model will only ever know what is in its text.",
             ("tokens",)),
     Station("tokens", "Tokens", "Each character becomes a number, its token id.",
-            "'h' is 46, a space is 1: the model never sees letters, only these ids.",
+            "'In Shakespeare's vocabulary 'h' is 44 and a space is 1: the model never sees letters, only ids.",
             ("tokens",)),
     Station("model", "Model", "Embeddings, attention and feed-forward layers: about 30,000 numbers.",
             "Follow one character through every layer, or open the microscope on one attention head.",

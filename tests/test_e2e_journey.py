@@ -32,7 +32,15 @@ def test_the_journey_from_the_map_to_the_microscope_follow_and_sampling(page, se
     settle(page)
     assert page.locator(".st-key-journey-start-link").get_by_role("link", name="Watch it learn").is_visible()
     assert "Default model · Shakespeare · step 2,200" in main.inner_text()
+    # Hover the ringed station, Training (the 4th of 6 on an x domain of -0.55 to 5.55): its preview.
+    box = charts.first.locator("canvas, svg").first.bounding_box()
+    x, y = box["x"] + box["width"] * 3.55 / 6.1, box["y"] + box["height"] * 0.35
+    page.mouse.move(x, y)
+    page.mouse.move(x + 2, y + 1)
+    tooltip = page.locator("#vg-tooltip-element")
+    tooltip.get_by_text("Press Play: in 25 seconds").wait_for(timeout=10_000)
     page.screenshot(path=str(ARTIFACTS / "journey-map.png"))
+    page.mouse.move(10, 10)
 
     # Station 3, "Model": its card links to the microscope.
     page.locator(".st-key-journey-station-model").get_by_role("link", name="Component microscope").click()
