@@ -3,6 +3,9 @@
 Data in, Vega-Lite dict out (no streamlit here either, though it lives beside the pages' code)."""
 from __future__ import annotations
 
+import copy
+import functools
+
 import altair as alt
 import numpy as np
 import pandas as pd
@@ -32,43 +35,53 @@ def heatmap(matrix: np.ndarray, rows: list[str], cols: list[str] | None = None, 
             query: int | None = None, kind: str = "signed", height: int = 260, width=None,
             font_scale: float = 1.0, x_title: str = "", y_title: str = "") -> dict:
     """A T × n matrix: one row per position. kind "signed" (blue < 0 < orange, centred on 0),
-    "prob" (0..1, white to blue). -inf cells (the causal mask) are left blank. The query row is drawn
-    full strength and the others faded."""
+    "prob" (0..1, dark to light blue). -inf cells (the causal mask) are left blank. The query row is
+    drawn full strength and outlined, the others faded.
+
+    The chart's shape is built with Altair once per layout (cached) and each call fills in the data
+    and the colour range: the microscope draws about 25 of these per change of a control."""
     m = np.asarray(matrix, dtype=np.float64)
     n_rows, n_cols = m.shape
     cols = cols or [str(j) for j in range(n_cols)]
     r_idx, c_idx = np.meshgrid(np.arange(n_rows), np.arange(n_cols), indexing="ij")
     values = m.ravel()
     finite = np.isfinite(values)
-    frame = pd.DataFrame({"r": r_idx.ravel()[finite], "c": c_idx.ravel()[finite], "v": np.round(values[finite], 4)})
-    frame["row"] = [rows[i] for i in frame["r"]]
-    frame["col"] = [cols[j] for j in frame["c"]]
-    frame["hl"] = (frame["r"] == query) if query is not None else True
+    r, c, v = r_idx.ravel()[finite], c_idx.ravel()[finite], np.round(values[finite], 4)
+    cells = [{"row": rows[i], "col": cols[j], "v": float(x), "hl": bool(query is None or i == query)}
+             for i, j, x in zip(r.tolist(), c.tolist(), v.tolist())]
+    spec = copy.deepcopy(_heatmap_template(tuple(rows), tuple(cols), title, query is not None, kind, height, width,
+                                           font_scale, x_title, y_title))
+    if kind != "prob":
+        bound = float(np.abs(v).max()) if v.size and np.abs(v).max() > 0 else 1.0
+        spec["encoding"]["color"]["scale"]["domain"] = [-bound, 0, bound]
+    spec["datasets"] = {"cells": cells}
+    return spec
+
+
+@functools.lru_cache(maxsize=256)
+def _heatmap_template(rows: tuple, cols: tuple, title: str, outline: bool, kind: str, height: int, width,
+                      font_scale: float, x_title: str, y_title: str) -> dict:
+    legend = alt.Legend(gradientLength=min(200, max(60, height - 80)), format=".1f" if kind == "prob" else ".2g")
     if kind == "prob":
-        color = alt.Color("v:Q", title=None, scale=alt.Scale(domain=[0, 1], range=["#0F172A", "#60A5FA", "#DBEAFE"],
-                                                              interpolate="rgb"),
-                          legend=alt.Legend(gradientLength=min(200, max(60, height - 80)), format=".1f"))
+        scale = alt.Scale(domain=[0, 1], range=["#0F172A", "#60A5FA", "#DBEAFE"], interpolate="rgb")
     else:
-        bound = float(np.nanmax(np.abs(values[finite]))) if finite.any() else 1.0
         # Blue below 0, orange above, dark at 0: on the dark page a zero is "nothing", as it should look.
-        color = alt.Color("v:Q", title=None, scale=alt.Scale(domain=[-bound, 0, bound], interpolate="rgb",
-                                                              range=["#60A5FA", "#1E293B", "#FB923C"]),
-                          legend=alt.Legend(gradientLength=min(200, max(60, height - 80)), format=".2g"))
-    many_cols = n_cols > 40
-    x = alt.X("col:O", sort=cols, title=x_title or None,
+        scale = alt.Scale(domain=[-1, 0, 1], interpolate="rgb", range=["#60A5FA", "#1E293B", "#FB923C"])
+    many_cols = len(cols) > 40
+    x = alt.X("col:O", sort=list(cols), title=x_title or None,
               axis=alt.Axis(labels=not many_cols, ticks=False, labelAngle=0, labelFont="monospace",
                             labelOverlap=True))
-    y = alt.Y("row:O", sort=rows, title=y_title or None,
+    y = alt.Y("row:O", sort=list(rows), title=y_title or None,
               axis=alt.Axis(ticks=False, labelFont="monospace", labelOverlap=False))
-    chart = alt.Chart(frame).mark_rect(strokeWidth=1.2).encode(
-        x=x, y=y, color=color,
+    chart = alt.Chart(alt.NamedData("cells")).mark_rect(strokeWidth=1.2).encode(
+        x=x, y=y, color=alt.Color("v:Q", title=None, scale=scale, legend=legend),
         opacity=alt.condition("datum.hl", alt.value(1.0), alt.value(0.45)),
-        stroke=alt.condition("datum.hl && " + ("true" if query is not None else "false"), alt.value("#FACC15"),
+        stroke=alt.condition("datum.hl && " + ("true" if outline else "false"), alt.value("#FACC15"),
                              alt.value(None)),
         tooltip=[alt.Tooltip("row:N", title="Position"), alt.Tooltip("col:N", title="Column"),
                  alt.Tooltip("v:Q", title="Value", format=".4f")],
     ).properties(height=height, title=title, **({"width": width} if width else {}))
-    return _configure(chart, font_scale).to_dict()
+    return _configure(chart, font_scale).to_dict(validate=False)
 
 
 def bars(labels: list[str], values, *, title: str = "", highlight: int | None = None, height: int = 220,
@@ -91,7 +104,7 @@ def bars(labels: list[str], values, *, title: str = "", highlight: int | None = 
         color=alt.Color("color:N", scale=None),
         tooltip=[alt.Tooltip("label:N", title=x_title or "Item"), alt.Tooltip("v:Q", title=y_title or "Value", format=fmt)],
     ).properties(height=height, title=title)
-    return _configure(chart, font_scale).to_dict()
+    return _configure(chart, font_scale).to_dict(validate=False)
 
 
 def vector_bars(vectors: dict[str, np.ndarray], *, height: int = 200, font_scale: float = 1.0, title: str = "",
@@ -109,7 +122,7 @@ def vector_bars(vectors: dict[str, np.ndarray], *, height: int = 200, font_scale
                     header=alt.Header(labelAngle=0, labelAlign="left", labelFontSize=12 * font_scale, labelColor=TEXT)),
         tooltip=[alt.Tooltip("vector:N"), alt.Tooltip("dim:O", title="Dimension"), alt.Tooltip("v:Q", format=".4f")],
     ).properties(height=height // max(1, len(vectors)), width=width, title=title)
-    return _configure(chart, font_scale).to_dict()
+    return _configure(chart, font_scale).to_dict(validate=False)
 
 
 def sampling_bars(chars: list[str], base: np.ndarray, shaped: np.ndarray, kept: np.ndarray, final: np.ndarray, *,
@@ -139,4 +152,4 @@ def sampling_bars(chars: list[str], base: np.ndarray, shaped: np.ndarray, kept: 
         x=x, y="own:Q", tooltip=tooltip)
     text = alt.Chart(frame).mark_text(dy=-8 * font_scale, color=TEXT, fontSize=11 * font_scale).encode(
         x=x, y=alt.Y("p:Q"), text="label:N")
-    return _configure(alt.layer(bar, tick, text).properties(height=height), font_scale).to_dict()
+    return _configure(alt.layer(bar, tick, text).properties(height=height), font_scale).to_dict(validate=False)
