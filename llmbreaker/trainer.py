@@ -55,6 +55,11 @@ class TrainConfig:
     # they hold the author's words the model is close to reciting. This picks the moment between.
     select_by: str = "val_loss"
     max_copied_words: int = 8
+    # Seconds of training (optimizer steps only) after which the run ends, whatever max_steps says
+    # (0: no limit). With a budget the learning-rate schedule follows the time spent, not the steps,
+    # so a model that takes fewer steps in the time still ends its cosine decay: the scaling
+    # experiment compares model sizes on the same compute time.
+    time_budget: float = 0.0
 
     def checkpoint_steps(self) -> list[int]:
         steps = list(range(0, self.max_steps, self.eval_interval))
@@ -73,6 +78,7 @@ BOUNDS = {
     "warmup_steps": (0, 10_000),
     "temperature": (0.05, 3.0),
     "sample_chars": (10, 1000),
+    "time_budget": (0, 600),
 }
 MAX_CHECKPOINTS = 201  # bounds the history of one run, whatever its length
 
@@ -196,14 +202,21 @@ class Trainer:
         cfg = self.config
         if step < cfg.warmup_steps:
             return cfg.learning_rate * (step + 1) / cfg.warmup_steps
-        span = max(1, cfg.max_steps - cfg.warmup_steps)
-        progress = min(1.0, (step - cfg.warmup_steps) / span)
+        if cfg.time_budget > 0:
+            progress = min(1.0, self.train_seconds / cfg.time_budget)
+        else:
+            span = max(1, cfg.max_steps - cfg.warmup_steps)
+            progress = min(1.0, (step - cfg.warmup_steps) / span)
         floor = cfg.learning_rate * cfg.min_lr_ratio
         return floor + 0.5 * (cfg.learning_rate - floor) * (1 + math.cos(math.pi * progress))
 
     @property
+    def out_of_time(self) -> bool:
+        return 0 < self.config.time_budget <= self.train_seconds
+
+    @property
     def done(self) -> bool:
-        return self.step_count >= self.config.max_steps or self.stopped_early
+        return self.step_count >= self.config.max_steps or self.stopped_early or self.out_of_time
 
     def _score(self, val_loss: float, sample: str) -> float:
         if self.config.select_by == "author_words":
@@ -309,4 +322,4 @@ class Trainer:
 
     def is_checkpoint_step(self) -> bool:
         s = self.step_count
-        return s % self.config.eval_interval == 0 or s == self.config.max_steps
+        return s % self.config.eval_interval == 0 or s == self.config.max_steps or self.out_of_time

@@ -86,3 +86,18 @@ def test_text_too_short_to_train_is_refused():
     with pytest.raises(UserInputError) as err:
         Trainer("a short text " * 5, TINY_MODEL, tiny_train())
     assert err.value.code == "text_too_short"
+
+
+def test_a_time_budget_ends_the_run_with_a_checkpoint_and_a_finished_schedule(poems):
+    from llmbreaker.trainer import TrainConfig, Trainer
+    from llmbreaker.model import ModelConfig
+    t = Trainer(poems, ModelConfig(n_embd=16, n_layer=1, n_head=2, block_size=32),
+                TrainConfig(max_steps=10_000, eval_interval=5000, batch_size=8, warmup_steps=2, time_budget=0.5))
+    checkpoints = 0
+    while not t.done:
+        t.step()
+        if t.is_checkpoint_step():
+            checkpoints += 1
+    assert t.out_of_time and 0 < t.step_count < 10_000
+    assert checkpoints >= 1  # the step that ran out of time is measured
+    assert t.lr_at(t.step_count) == pytest.approx(t.config.learning_rate * t.config.min_lr_ratio, rel=1e-6)
