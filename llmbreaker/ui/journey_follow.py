@@ -173,6 +173,12 @@ def _chapter(n: int, names: list[str], t, tokenizer, model, ids, chars, pos, sou
         _branching(t, tokenizer, model, ids, chars, pos, source)
 
 
+@st.cache_data(show_spinner="Writing on…", max_entries=64)
+def _continuation(_model, model_key: str, ids: tuple[int, ...]) -> list[int]:
+    """BRANCH_CHARS characters after `ids` (seeded: the same branch always reads the same)."""
+    return generate(_model, list(ids), BRANCH_CHARS, temperature=0.8, seed=7)
+
+
 def _branching(t, tokenizer, model, ids, chars, pos, source) -> None:
     s = font_scale()
     p = t.probs[pos]
@@ -192,7 +198,7 @@ def _branching(t, tokenizer, model, ids, chars, pos, source) -> None:
         prefix = ids[: pos + 1]
         for label, k in ((f"its favourite, {_q(tokenizer.chars[order[0]])}", order[0]),
                          (f"your pick, {_q(tokenizer.chars[pick])}", pick)):
-            rest = generate(model, prefix + [k], BRANCH_CHARS, temperature=0.8, seed=7)
+            rest = _continuation(model, source.key, tuple(prefix + [k]))
             st.caption(f"With {label} (probability {p[k]:.0%}), then {BRANCH_CHARS} characters at temperature 0.8:")
             st.html(text_html(tokenizer.decode(prefix[-20:]) + "⟨" + tokenizer.chars[k] + "⟩" + tokenizer.decode(rest)))
         st.caption("⟨ ⟩ marks the chosen character; before it, the end of your prompt. Both continuations use the "
