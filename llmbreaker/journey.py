@@ -21,7 +21,7 @@ DEFAULT_DATASET = "shakespeare"
 DEFAULT_PROMPT = "KING:\nI will speak with th"
 
 # The training pages, as the model selector names them.
-PAGE_SHORT = {"watch": "Watch", "cinema": "Cinema", "style": "Style", "lab": "Lab"}
+PAGE_SHORT = {"watch": "Watch", "cinema": "Cinema", "style": "Style", "lab": "Lab", "moe": "MoE", "scaling": "Scaling"}
 
 
 @dataclass(frozen=True)
