@@ -23,24 +23,17 @@ import torch
 import torch.nn as nn
 from torch.nn import functional as F
 
+from .rope import rope_angles, rotate_pairs
+
 POSITIONS = ("learned", "rope", "none")
 ROPE_BASE = 10_000.0  # the RoFormer paper's base (Su et al. 2021), as in LLaMA
 
 
 def rope_tables(T: int, head_size: int, base: float = ROPE_BASE) -> tuple[torch.Tensor, torch.Tensor]:
     """cos and sin of the rotation angles, (T, head_size / 2): position t turns pair i by
-    t * base^(-2i / head_size)."""
-    inv_freq = base ** (-torch.arange(0, head_size, 2, dtype=torch.float32) / head_size)
-    angles = torch.outer(torch.arange(T, dtype=torch.float32), inv_freq)
+    t * base^(-2i / head_size) (the frequencies the RoPE page draws, from `rope.py`)."""
+    angles = torch.as_tensor(rope_angles(range(T), head_size, base), dtype=torch.float32)
     return angles.cos(), angles.sin()
-
-
-def apply_rotary(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tensor:
-    """Rotate each pair of dimensions (the first half with the second, as LLaMA does) of x,
-    shape (..., T, head_size), by its position's angle."""
-    half = x.size(-1) // 2
-    x1, x2 = x[..., :half], x[..., half:]
-    return torch.cat([x1 * cos - x2 * sin, x1 * sin + x2 * cos], dim=-1)
 
 
 @dataclass(frozen=True)
@@ -123,7 +116,7 @@ class CausalSelfAttention(nn.Module):
         k, v = (t.view(B, T, self.n_kv, hs).transpose(1, 2) for t in (k, v))
         if self.rope:
             cos, sin = self.rope_cos[:T], self.rope_sin[:T]
-            q, k = apply_rotary(q, cos, sin), apply_rotary(k, cos, sin)
+            q, k = rotate_pairs(q, cos, sin), rotate_pairs(k, cos, sin)
         if self.n_kv != self.n_head:  # each K, V head serves a group of query heads
             k, v = (t.repeat_interleave(self.n_head // self.n_kv, dim=1) for t in (k, v))
         weights = None

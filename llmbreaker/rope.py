@@ -66,11 +66,15 @@ def apply_rope(x: torch.Tensor, positions: torch.Tensor | None = None, base: flo
         raise ValueError(f"positions must have shape ({T},), not {tuple(positions.shape)}")
     theta = torch.as_tensor(rope_frequencies(hs, base, scale, method), dtype=torch.float32, device=x.device)
     angles = positions.to(torch.float32)[:, None] * theta[None, :]  # (T, hs/2)
-    cos, sin = angles.cos(), angles.sin()
-    pairs = x.float().reshape(*x.shape[:-1], hs // 2, 2)
+    return rotate_pairs(x.float(), angles.cos(), angles.sin()).to(x.dtype)
+
+
+def rotate_pairs(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tensor:
+    """Turn pair (2i, 2i+1) of each vector of x (..., T, head_size) by the angle whose cos and sin
+    are given, shape (T, head_size/2). The model calls this with tables computed once."""
+    pairs = x.reshape(*x.shape[:-1], x.shape[-1] // 2, 2)
     a, b = pairs[..., 0], pairs[..., 1]
-    turned = torch.stack((a * cos - b * sin, a * sin + b * cos), dim=-1)
-    return turned.reshape(x.shape).to(x.dtype)
+    return torch.stack((a * cos - b * sin, a * sin + b * cos), dim=-1).reshape(x.shape)
 
 
 def rotated_dot(q: np.ndarray, k: np.ndarray, m: int, n: int, base: float = 10000.0, scale: float = 1.0,

@@ -4,8 +4,8 @@ import math
 import pytest
 import torch
 
-from llmbreaker.model import (MicroGPT, ModelConfig, active_parameters, apply_rotary, parameter_table,
-                              rope_tables)
+from llmbreaker.model import MicroGPT, ModelConfig, active_parameters, parameter_table, rope_tables
+from llmbreaker.rope import apply_rope, rotate_pairs
 from llmbreaker.model_io import load_model, save_model
 from llmbreaker.corpus import CharTokenizer
 
@@ -106,13 +106,16 @@ def test_rotary_scores_depend_only_on_the_distance_between_positions():
     cos, sin = rope_tables(64, 32)
 
     def score(m, n):
-        return float(apply_rotary(q.view(1, -1), cos[m:m + 1], sin[m:m + 1])
-                     @ apply_rotary(k.view(1, -1), cos[n:n + 1], sin[n:n + 1]).T)
+        return float(rotate_pairs(q.view(1, -1), cos[m:m + 1], sin[m:m + 1])
+                     @ rotate_pairs(k.view(1, -1), cos[n:n + 1], sin[n:n + 1]).T)
 
     assert score(5, 2) == pytest.approx(score(40, 37), abs=1e-4)
     assert score(5, 2) != pytest.approx(score(5, 4), abs=1e-3)
+    # The model's tables turn vectors exactly as the RoPE page's apply_rope does.
+    x = torch.randn(3, 64, 32)
+    assert torch.allclose(rotate_pairs(x, cos, sin), apply_rope(x), atol=1e-5)
     # A rotation keeps lengths.
-    rotated = apply_rotary(q.view(1, -1), cos[7:8], sin[7:8])
+    rotated = rotate_pairs(q.view(1, -1), cos[7:8], sin[7:8])
     assert rotated.norm().item() == pytest.approx(q.norm().item(), rel=1e-5)
 
 
