@@ -166,6 +166,22 @@ def experiment_requests(experiment: Experiment, text: str, label: str,
             for model, overrides in experiment.variants]
 
 
+def settings_text(request: TrainingRequest) -> str:
+    """Every setting of a run in one line: shape, the parts that are on or swapped, training."""
+    m, t = request.model, request.train
+    parts = [f"{m.n_layer} layers × {m.n_head} heads × {m.n_embd} dims", _SHORT["position"](m.position)]
+    parts += [_SHORT[sw.field](getattr(m, sw.field)) for sw in SWITCHES[1:]]
+    if m.n_kv_head:
+        parts.append(_SHORT["n_kv_head"](m.n_kv_head))
+    if m.n_expert:
+        parts += [_SHORT["n_expert"](m.n_expert), _SHORT["expert_top_k"](m.expert_top_k), _SHORT["balance_loss"](m.balance_loss)]
+    if m.dropout:
+        parts.append(_SHORT["dropout"](m.dropout))
+    parts += [f"block {m.block_size}", f"lr {t.learning_rate:g}", f"batch {t.batch_size}", f"{t.max_steps:,} steps",
+              f"seed {t.seed}", request.label]
+    return " · ".join(parts)
+
+
 def run_summary(number: int, name: str, history: History, parameters: int) -> dict:
     """One row of the comparison table."""
     last = history.checkpoints[-1] if history.checkpoints else None
@@ -173,7 +189,7 @@ def run_summary(number: int, name: str, history: History, parameters: int) -> di
     m = req.model if req else None
     return {
         "Run": name,
-        "Layers × heads × dims": f"{m.n_layer} × {m.n_head} × {m.n_embd}" if m else "",
+        "Settings": settings_text(req) if req else "",
         "Parameters": parameters,
         "Steps": history.step,
         "Train loss": round(last.train_loss, 3) if last else None,

@@ -15,7 +15,7 @@ import streamlit as st
 from llmbreaker.charts import RUN_COLORS, comparison_chart
 from llmbreaker.corpus import BUNDLED, bundled_text
 from llmbreaker.lab import (EXPERIMENTS, LAB_TRAIN, MAX_LAB_RUNS, POSITION_LABELS, SIZES, SWITCHES, DEFAULT_SIZE,
-                            experiment_requests, run_name, run_summary)
+                            experiment_requests, run_name, run_summary, settings_text)
 from llmbreaker.model import MicroGPT, ModelConfig, active_parameters, parameter_table
 from llmbreaker.session import SPEEDS, History, State, TrainingRequest, TrainingSession
 from llmbreaker.textview import real_word_share, sample_html
@@ -249,15 +249,16 @@ def _draw(session: TrainingSession) -> None:
         if h is not None:
             row = run_summary(0, name, h, h.parameters or _budget(req.model)[0][-1]["params"])
         else:
-            row = {"Run": name, "Layers × heads × dims": f"{req.model.n_layer} × {req.model.n_head} × {req.model.n_embd}",
-                   "Parameters": _budget(req.model)[0][-1]["params"], "Steps": 0}
+            row = {"Run": name, "Settings": settings_text(req), "Parameters": _budget(req.model)[0][-1]["params"],
+                   "Steps": 0}
         row["Status"] = status if not (h and h.ended == "error") else "failed"
         rows.append(row)
     st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", key="lab_table",
                  column_order=["Run", "Val loss", "Train loss", "Best val", "Parameters", "Time (s)", "Steps",
-                               "Status", "Layers × heads × dims", "Sample"],
+                               "Status", "Settings", "Sample"],
                  column_config={"Parameters": st.column_config.NumberColumn(format="localized"),
                                 "Run": st.column_config.TextColumn(width="medium"),
+                                "Settings": st.column_config.TextColumn(width="large"),
                                 "Sample": st.column_config.TextColumn(width="large")})
 
 
