@@ -8,7 +8,7 @@ from llmbreaker.ui.common import PAGES, get_manager
 from llmbreaker.ui.explain import EXPLAIN
 
 from conftest import fresh_app
-TRAINING_PAGES = ["watch", "cinema", "style", "inside"]
+TRAINING_PAGES = [key for key in PAGES if key != "landing"]  # every page but the landing page
 
 
 @pytest.fixture

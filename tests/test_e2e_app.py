@@ -14,7 +14,17 @@ PAGES = [  # (link in the sidebar, words of the page's own subtitle, file name)
     ("Watch It Learn to Spell", "A tiny GPT reads a text one character at a time", "watch"),
     ("Attention Evolution Cinema", "Each head of the model decides", "cinema"),
     ("Style Transfer Speed Run", "Paste a few hundred words of your own writing", "style"),
+    ("Architecture Lab", "Switch parts of the transformer off or swap them", "lab"),
+    ("The learning journey", "six stations, each one a page", "journey"),
+    ("Data and tokens", "Before a model can learn, its text becomes numbers", "tokens"),
+    ("Component microscope", "open one layer of the model", "microscope"),
+    ("Follow one character", "trip through the model, chapter by chapter", "follow"),
+    ("Sampling lab", "Turn the dials and see", "sampling"),
     ("Inside the model", "Where the numbers live", "inside"),
+    ("Compare architectures", "side by side: parameters, KV cache and compute", "compare"),
+    ("Rotary positions (RoPE)", "by turning pairs of numbers", "rope"),
+    ("Scaling laws", "Bigger model or more data?", "scaling"),
+    ("Mixture of experts, live", "Each block gets a team of feed-forward experts", "moe"),
 ]
 
 

@@ -129,8 +129,11 @@ def sessions_indicator() -> None:
             if path:
                 st.page_link(path, label=title, icon=icon, help=f"Go to {title}")
             h = s.history
+            budget = h.request.train.time_budget if h.request else 0
+            # A run with a time budget ends on time, not at its step ceiling.
+            progress = f"step {h.step:,} · {budget:g} s budget" if budget else f"step {h.step:,} / {h.total_steps:,}"
             st.html(f'<div style="margin:-0.4rem 0 0.6rem 2rem; font-size:0.8rem; color:#94A3B8">'
-                    f'{state_badge(s.state)} step {h.step:,} / {h.total_steps:,}</div>')
+                    f'{state_badge(s.state)} {progress}</div>')
 
     _indicator()
 

@@ -77,7 +77,8 @@ def _live(session: TrainingSession) -> None:
             best = se.best_size(fit, points)
             if fit is not None:
                 a, b, c = fit
-                st.latex(rf"L \approx {a:.3f}\,x^2 {b:+.3f}\,x {c:+.3f},\quad x = \log_{{10}} N")
+                st.latex(rf"L \approx {a:.3f}\,x^2 {b:+.3f}\,x {c:+.3f}")
+                st.caption("with x = log₁₀ N, fitted to the points by least squares.")
             if best:
                 st.success(f"For this budget the fitted curve bottoms out near **{best:,.0f} parameters**: smaller "
                            "models run out of capacity, bigger ones out of steps.", icon=":material/insights:")
@@ -101,7 +102,8 @@ def _live(session: TrainingSession) -> None:
 def _chart(points: list[se.Point], fit, scale: float) -> alt.Chart:
     frame = pd.DataFrame([{"model": p.name, "params": p.parameters, "loss": round(p.val_loss, 3), "steps": p.steps}
                           for p in points])
-    x = alt.X("params:Q", title="Parameters N (log scale)", scale=alt.Scale(type="log"))
+    x = alt.X("params:Q", title="Parameters N (log scale)", scale=alt.Scale(type="log"),
+              axis=alt.Axis(values=[1e3, 3e3, 1e4, 3e4, 1e5, 3e5, 1e6], format="~s", grid=True))
     y = alt.Y("loss:Q", title="Validation loss after the budget", scale=alt.Scale(zero=False))
     dots = alt.Chart(frame).mark_point(filled=True, size=160 * scale, color=RUN_COLORS[0]).encode(
         x=x, y=y, tooltip=[alt.Tooltip("model:N", title="Model"), alt.Tooltip("params:Q", title="Parameters", format=","),
