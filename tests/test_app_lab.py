@@ -112,3 +112,11 @@ def test_two_runs_train_one_after_another_and_are_compared_by_name(app):
     # A run removed from the comparison is gone from the table.
     app.button(key="lab_remove_0").click().run()
     assert list(comparison_table(app)["Run"]) == ["#1 · baseline"]
+
+
+def test_workshop_mode_gives_the_comparison_the_width_and_keeps_the_setup_in_an_expander(app):
+    app.query_params["workshop"] = "1"
+    app.run()
+    assert not app.exception
+    assert "Set up your own run" in [e.label for e in app.expander]
+    assert app.button(key="lab_add") is not None  # still there, one click away

@@ -19,7 +19,7 @@ from llmbreaker.lab import (EXPERIMENTS, LAB_TRAIN, MAX_LAB_RUNS, POSITION_LABEL
 from llmbreaker.model import MicroGPT, ModelConfig, active_parameters, parameter_table
 from llmbreaker.session import SPEEDS, History, State, TrainingRequest, TrainingSession
 from llmbreaker.textview import real_word_share, sample_html
-from llmbreaker.ui.common import font_scale, page_session
+from llmbreaker.ui.common import font_scale, page_session, workshop_on
 from llmbreaker.ui.controls import follow_run
 
 PAGE = "lab"
@@ -42,6 +42,12 @@ def lab_page() -> None:
                             help="All runs of a comparison train on the same text with the same seed, so only "
                                  "the architecture differs.")
     _experiments(session, text_key)
+    if workshop_on():
+        # On a projector the comparison gets the whole width; the set-up waits in an expander.
+        _comparison(session)
+        with st.expander("Set up your own run", icon=":material/tune:"):
+            _add_button(session, _setup_panel(text_key))
+        return
     left, right = st.columns([1.2, 1.7], gap="large")
     with left:
         with st.container(border=True, key="lab_setup"):
@@ -303,7 +309,8 @@ def _run_cards(session: TrainingSession, runs, names) -> None:
                     state = "training" if status == "training" else ("stopped" if h.ended == "stopped" else "done")
                     st.caption(f"Step {h.step:,} / {h.total_steps:,} · {state} · validation loss {last.val_loss:.2f} · "
                                f"{words:.0%} real words" + (f" · {h.seconds:.0f} s" if h.seconds else ""))
-                    st.html(sample_html(last.sample, h.words))
+                    # A run that writes one long "word" (SSSS…) must wrap inside its card.
+                    st.html(f'<div style="overflow-wrap:anywhere">{sample_html(last.sample, h.words)}</div>')
                 if status != "training":
                     st.button("Remove", key=f"lab_remove_{i}", icon=":material/delete:",
                               on_click=_remove, args=(session, h), help="Take this run off the comparison.")
