@@ -7,6 +7,7 @@ balancing loss; "balancing on vs off" queues both runs so their experts can be c
 """
 from __future__ import annotations
 
+import functools
 import html
 from dataclasses import replace
 
@@ -87,12 +88,11 @@ def _draw(session: TrainingSession) -> None:
     last = h.checkpoints[-1]
     cfg = h.request.model
     n_layer = cfg.n_layer
-    model = MicroGPT(replace(cfg, vocab_size=max(2, len(h.vocab))))
+    total, active = _counts(replace(cfg, vocab_size=max(2, len(h.vocab))))
     share = last.experts["share"]
     m1, m2, m3, m4 = st.columns(4)
-    m1.metric("Total parameters", f"{sum(p.numel() for p in model.parameters()):,}",
-              help="Every weight, all experts included.")
-    m2.metric("Active per character", f"{active_parameters(model):,}",
+    m1.metric("Total parameters", f"{total:,}", help="Every weight, all experts included.")
+    m2.metric("Active per character", f"{active:,}",
               help=f"Each character goes through only its top-{cfg.expert_top_k} of {cfg.n_expert} experts per block.")
     m3.metric("Balancing loss", f"{last.experts['balance'] / n_layer:.2f}",
               help="Per layer: 1.00 when every expert gets the same share of characters; up to the number of "
@@ -145,6 +145,13 @@ def _draw(session: TrainingSession) -> None:
                 idle = int((final.experts["share"] < 0.02).sum())
                 st.caption(f"Validation loss {final.val_loss:.2f} · busiest expert {final.experts['share'].max():.0%} "
                            f"of the characters · {idle} expert slot{'s' * (idle != 1)} under 2 %")
+
+
+@functools.lru_cache(maxsize=16)
+def _counts(cfg) -> tuple[int, int]:
+    """Total and active parameters (built once per config: the view redraws twice a second)."""
+    model = MicroGPT(cfg)
+    return sum(p.numel() for p in model.parameters()), active_parameters(model)
 
 
 def _probe_html(tokens: list[str], experts, n_expert: int) -> str:
