@@ -27,12 +27,12 @@ BALANCE_WEIGHT = 0.01  # the Switch Transformer's coefficient (Fedus et al. 2021
 
 def expert_settings() -> dict:
     """The experts' settings (drawn beside the model settings); ModelConfig overrides."""
-    c1, c2, c3 = st.columns(3)
+    c1, c2 = st.columns(2)
     n_expert = c1.segmented_control("Experts", [2, 4, 8], default=8, key="moe_experts", required=True,
                                     help="Feed-forward networks per block. Mixtral 8x7B has 8.")
     top_k = c2.segmented_control("Experts per character", [1, 2], default=1, key="moe_topk", required=True,
                                  help="How many experts the router sends each character to (Mixtral: 2; Switch: 1).")
-    balance = c3.toggle("Balancing loss", True, key="moe_balance",
+    balance = st.toggle("Balancing loss", True, key="moe_balance",
                         help="An extra loss that rewards spreading the characters evenly over the experts. "
                              "Switch it off to see a few experts take all the work.")
     return {"n_expert": int(n_expert), "expert_top_k": int(top_k), "balance_loss": BALANCE_WEIGHT if balance else 0.0}
