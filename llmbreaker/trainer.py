@@ -81,6 +81,7 @@ BOUNDS = {
     "time_budget": (0, 600),
 }
 MAX_CHECKPOINTS = 201  # bounds the history of one run, whatever its length
+WARMUP_BUDGET_SHARE = 0.05  # with a time budget, warm-up also ends after this share of the time
 
 
 def validate(cfg: TrainConfig) -> TrainConfig:
@@ -201,7 +202,11 @@ class Trainer:
         """Linear warm-up, then cosine decay to min_lr_ratio x peak at max_steps."""
         cfg = self.config
         if step < cfg.warmup_steps:
-            return cfg.learning_rate * (step + 1) / cfg.warmup_steps
+            warm = (step + 1) / cfg.warmup_steps
+            if cfg.time_budget > 0:  # a big model may take few steps in its time: warm up by time too
+                warm = max(warm, self.train_seconds / (WARMUP_BUDGET_SHARE * cfg.time_budget))
+            if warm < 1.0 or cfg.time_budget <= 0:
+                return cfg.learning_rate * min(1.0, warm)
         if cfg.time_budget > 0:
             progress = min(1.0, self.train_seconds / cfg.time_budget)
         else:

@@ -101,3 +101,13 @@ def test_a_time_budget_ends_the_run_with_a_checkpoint_and_a_finished_schedule(po
     assert t.out_of_time and 0 < t.step_count < 10_000
     assert checkpoints >= 1  # the step that ran out of time is measured
     assert t.lr_at(t.step_count) == pytest.approx(t.config.learning_rate * t.config.min_lr_ratio, rel=1e-6)
+
+
+def test_with_a_time_budget_warm_up_ends_on_time_even_if_few_steps_were_taken(poems):
+    from llmbreaker.trainer import TrainConfig, Trainer
+    from llmbreaker.model import ModelConfig
+    t = Trainer(poems, ModelConfig(n_embd=16, n_layer=1, n_head=2, block_size=32),
+                TrainConfig(max_steps=10_000, warmup_steps=100, time_budget=10.0))
+    assert t.lr_at(0) == pytest.approx(t.config.learning_rate / 100)
+    t.train_seconds = 1.0  # 10 % of the budget spent, still at step 3
+    assert t.lr_at(3) > 0.95 * t.config.learning_rate  # past warm-up, early in the cosine decay
