@@ -272,6 +272,14 @@ class TrainingSession:
                 h = self.history = History(run_id=run_id, total_steps=request.train.max_steps, request=request)
         return n
 
+    def clear_runs(self) -> None:
+        """Stop, and forget every run of this session, finished ones included: a page starting a
+        new comparison (script thread only)."""
+        self.stop()
+        self.drain()
+        self.finished = []
+        self.history = History()
+
     def forget_finished(self, run_id: int | None = None) -> None:
         """Drop one finished run of the queue (by run id), or all of them. Script thread only."""
         self.finished = [h for h in self.finished if run_id is not None and h.run_id != run_id]

@@ -120,3 +120,15 @@ def test_workshop_mode_gives_the_comparison_the_width_and_keeps_the_setup_in_an_
     assert not app.exception
     assert "Set up your own run" in [e.label for e in app.expander]
     assert app.button(key="lab_add") is not None  # still there, one click away
+
+
+def test_a_second_experiment_replaces_the_first_ones_finished_runs(app):
+    app.run()
+    app.select_slider(key="lab_steps").set_value(300).run()
+    app.segmented_control(key="lab_size").set_value("tiny").run()
+    app.button(key="lab_add").click().run()
+    s = lab_session()
+    wait_until(lambda: s.state == State.COMPLETED, app)
+    app.button(key="lab_exp_heads").click().run()
+    assert s.finished == [] and [r.model.n_head for r in [s.history.request] + s.pending] == [1, 4]
+    app.button(key="lab_stop").click().run()

@@ -261,3 +261,16 @@ def test_a_failed_run_in_the_queue_does_not_cancel_the_runs_after_it(manager, ti
              what="the second run to complete")
     assert s.finished[0].ended == "error" and "checkpoints" in s.finished[0].message
     assert s.history.ended == "completed"
+
+
+def test_a_new_comparison_forgets_every_earlier_run_finished_ones_included(manager, tiny_request):
+    s = manager.session_for("owner", "lab")
+    s.set_speed("max")
+    s.enqueue(tiny_request(max_steps=20))
+    wait_for(lambda: s.state == State.COMPLETED, what="the first run")
+    s.clear_runs()
+    s.enqueue(tiny_request(seed=2, max_steps=20))
+    s.enqueue(tiny_request(seed=3, max_steps=20))
+    wait_for(lambda: s.drain() is not None and len(s.finished) == 1 and s.state == State.COMPLETED,
+             what="the new comparison's runs")
+    assert [h.request.train.seed for h in s.finished + [s.history]] == [2, 3]

@@ -71,8 +71,7 @@ def _experiments(session: TrainingSession, text_key: str) -> None:
 
 
 def _start_experiment(session: TrainingSession, exp, text_key: str) -> None:
-    session.stop()
-    session.forget_finished()
+    session.clear_runs()  # the new comparison replaces the runs on the page
     session.set_speed(st.session_state.get("lab_speed") or "max")
     for request in experiment_requests(exp, bundled_text(text_key), BUNDLED[text_key][0]):
         session.enqueue(request)

@@ -44,8 +44,7 @@ def compare_button(session: TrainingSession, make_requests) -> None:
         requests = make_requests()
         if not requests:
             return
-        session.stop()
-        session.forget_finished()
+        session.clear_runs()  # the new comparison replaces the runs on the page
         for r in requests:
             session.enqueue(r)
 

@@ -39,8 +39,7 @@ def experiment_section() -> None:
 
 
 def _start(session: TrainingSession, budget: int) -> None:
-    session.stop()
-    session.forget_finished()
+    session.clear_runs()  # the new comparison replaces the runs on the page
     session.set_speed("max")
     for request in se.experiment_requests(bundled_text("shakespeare"), "Shakespeare", budget):
         session.enqueue(request)
