@@ -2,7 +2,7 @@
 import pandas as pd
 import streamlit as st
 
-from llmbreaker.model import MicroGPT, parameter_table
+from llmbreaker.model import parameter_budget
 from llmbreaker.presets import DEFAULT_MODEL_SIZE, MODEL_SIZE_CAPTIONS, MODEL_SIZE_LABELS, MODEL_SIZES
 from llmbreaker.ui.common import page_header
 from dataclasses import replace
@@ -14,8 +14,7 @@ size = st.radio("Model size", list(MODEL_SIZES), index=list(MODEL_SIZES).index(D
                 help="The same sizes as in the training settings of the other pages.")
 vocab = st.number_input("Vocabulary (distinct characters of the text)", 10, 200, 65, key="inside_vocab",
                         help="Shakespeare has about 65 distinct characters; each is one token.")
-model = MicroGPT(replace(MODEL_SIZES[size], vocab_size=int(vocab)))
-rows = parameter_table(model)
+rows, _ = parameter_budget(replace(MODEL_SIZES[size], vocab_size=int(vocab)))
 st.dataframe(pd.DataFrame(rows).rename(columns={"component": "Component", "calculation": "Calculation", "params": "Parameters"}),
              hide_index=True, width="stretch", height=min(800, 36 * (len(rows) + 1)),
              column_config={"Parameters": st.column_config.NumberColumn(format="localized")})

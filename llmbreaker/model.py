@@ -16,6 +16,7 @@ model, its weights' names and its forward are exactly the spec's.
 """
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import asdict, dataclass
 
@@ -396,3 +397,13 @@ def active_parameters(model: MicroGPT) -> int:
         return total
     per_layer_experts = sum(_count(b.ffn) - b.ffn.router.weight.numel() for b in model.blocks)
     return total - per_layer_experts * (cfg.n_expert - cfg.expert_top_k) // cfg.n_expert
+
+
+@functools.lru_cache(maxsize=64)
+def parameter_budget(cfg: ModelConfig) -> tuple[list[dict], int]:
+    """`parameter_table` and `active_parameters` of a configuration, for pages that show them as
+    settings change. Built on the meta device: shapes only, no memory, and no draws from torch's
+    global random generator, which training threads seed for reproducible models."""
+    with torch.device("meta"):
+        model = MicroGPT(cfg)
+    return parameter_table(model), active_parameters(model)

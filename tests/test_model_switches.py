@@ -190,3 +190,15 @@ def test_switched_models_save_and_load(switches):
 def test_impossible_switch_combinations_are_refused_with_a_reason(bad, words):
     with pytest.raises(ValueError, match=words):
         ModelConfig(**{**BASE, **bad})
+
+
+def test_the_pages_parameter_budget_is_the_real_models_and_draws_no_random_numbers():
+    from llmbreaker.model import parameter_budget
+    cfg = ModelConfig(**{**BASE, "n_expert": 4, "position": "rope"})
+    torch.manual_seed(7)
+    expected_next = torch.rand(1)
+    torch.manual_seed(7)
+    rows, active = parameter_budget(cfg)
+    assert torch.equal(torch.rand(1), expected_next)  # a training thread's seeded init is undisturbed
+    model = make(n_expert=4, position="rope")
+    assert rows == parameter_table(model) and active == active_parameters(model)

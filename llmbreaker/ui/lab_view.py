@@ -5,7 +5,6 @@ All runs of the page train in one session's queue, one after another, on the sam
 """
 from __future__ import annotations
 
-import functools
 import html
 from dataclasses import replace
 
@@ -16,7 +15,7 @@ from llmbreaker.charts import RUN_COLORS, comparison_chart
 from llmbreaker.corpus import BUNDLED, bundled_text
 from llmbreaker.lab import (EXPERIMENTS, LAB_TRAIN, MAX_LAB_RUNS, POSITION_LABELS, SIZES, SWITCHES, DEFAULT_SIZE,
                             experiment_requests, run_name, run_summary, settings_text)
-from llmbreaker.model import MicroGPT, ModelConfig, active_parameters, parameter_table
+from llmbreaker.model import ModelConfig, parameter_budget
 from llmbreaker.session import SPEEDS, History, State, TrainingRequest, TrainingSession
 from llmbreaker.textview import real_word_share, sample_html
 from llmbreaker.ui.common import font_scale, page_session, workshop_on
@@ -147,20 +146,14 @@ def _setup_panel(text_key: str) -> TrainingRequest | None:
     except ValueError as e:
         st.warning(f"This combination cannot be built: {e}. Change the heads or dimensions.", icon=":material/warning:")
         return None
-    _parameter_budget(model)
+    _show_parameter_budget(model)
     train = replace(LAB_TRAIN, max_steps=steps, learning_rate=lr, batch_size=batch, seed=int(seed),
                     eval_interval=max(10, steps // 15))
     return TrainingRequest(text, model, train, label=BUNDLED[text_key][0])
 
 
-@functools.lru_cache(maxsize=64)
-def _budget(model: ModelConfig) -> tuple[list[dict], int]:
-    m = MicroGPT(model)
-    return parameter_table(m), active_parameters(m)
-
-
-def _parameter_budget(model: ModelConfig) -> None:
-    rows, active = _budget(model)
+def _show_parameter_budget(model: ModelConfig) -> None:
+    rows, active = parameter_budget(model)
     total = rows[-1]["params"]
     a, b = st.columns(2)
     a.metric("Parameters", f"{total:,}", help="Every weight of this model, biases included (spec 4.2).")
@@ -252,9 +245,9 @@ def _draw(session: TrainingSession) -> None:
     rows = []
     for name, (status, h, req) in zip(names, runs):
         if h is not None:
-            row = run_summary(0, name, h, h.parameters or _budget(req.model)[0][-1]["params"])
+            row = run_summary(0, name, h, h.parameters or parameter_budget(req.model)[0][-1]["params"])
         else:
-            row = {"Run": name, "Settings": settings_text(req), "Parameters": _budget(req.model)[0][-1]["params"],
+            row = {"Run": name, "Settings": settings_text(req), "Parameters": parameter_budget(req.model)[0][-1]["params"],
                    "Steps": 0}
         row["Status"] = status if not (h and h.ended == "error") else "failed"
         rows.append(row)

@@ -7,7 +7,6 @@ balancing loss; "balancing on vs off" queues both runs so their experts can be c
 """
 from __future__ import annotations
 
-import functools
 import html
 from dataclasses import replace
 
@@ -15,7 +14,7 @@ import streamlit as st
 
 from llmbreaker.charts import (EXPERT_COLORS, balance_chart, expert_share_chart, expert_share_over_time_chart,
                                loss_chart, visible_char)
-from llmbreaker.model import MicroGPT, active_parameters
+from llmbreaker.model import parameter_budget
 from llmbreaker.session import History, TrainingSession
 from llmbreaker.ui.common import font_scale
 from llmbreaker.ui.controls import follow_run, progress_line
@@ -87,7 +86,8 @@ def _draw(session: TrainingSession) -> None:
     last = h.checkpoints[-1]
     cfg = h.request.model
     n_layer = cfg.n_layer
-    total, active = _counts(replace(cfg, vocab_size=max(2, len(h.vocab))))
+    rows, active = parameter_budget(replace(cfg, vocab_size=max(2, len(h.vocab))))
+    total = rows[-1]["params"]
     share = last.experts["share"]
     m1, m2, m3, m4 = st.columns(4)
     m1.metric("Total parameters", f"{total:,}", help="Every weight, all experts included.")
@@ -144,13 +144,6 @@ def _draw(session: TrainingSession) -> None:
                 idle = int((final.experts["share"] < 0.02).sum())
                 st.caption(f"Validation loss {final.val_loss:.2f} · busiest expert {final.experts['share'].max():.0%} "
                            f"of the characters · {idle} expert slot{'s' * (idle != 1)} under 2 %")
-
-
-@functools.lru_cache(maxsize=16)
-def _counts(cfg) -> tuple[int, int]:
-    """Total and active parameters (built once per config: the view redraws twice a second)."""
-    model = MicroGPT(cfg)
-    return sum(p.numel() for p in model.parameters()), active_parameters(model)
 
 
 def _probe_html(tokens: list[str], experts, n_expert: int) -> str:
