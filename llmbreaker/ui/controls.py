@@ -94,3 +94,16 @@ def follow_run(session: TrainingSession, page: str, extra: tuple = ()) -> tuple 
     seen = st.session_state.get(f"{page}_seen")
     st.session_state[f"{page}_seen"] = now
     return seen if seen is not None and seen != now else None
+
+
+def live_fragment(session: TrainingSession, page: str, draw: Callable[[], None], poll_seconds: float) -> None:
+    """A page's live part: a fragment that polls while the session is active. Each tick drains the
+    session's events, reruns the whole page when the run, its state, or the queue's current run
+    changed (so the controls above follow), and draws from the history."""
+    @st.fragment(run_every=poll_seconds if session.active else None)
+    def _live() -> None:
+        if follow_run(session, page):
+            st.rerun()
+        draw()
+
+    _live()

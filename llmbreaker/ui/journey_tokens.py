@@ -92,7 +92,7 @@ def view() -> None:
     st.caption(f"{sp.train_chars:,} characters to train on, {sp.val_chars:,} ({sp.val_chars / max(1, total):.0%}) held "
                "out. The validation part starts: " + repr(sp.val_start[:50]))
 
-    st.markdown(f"#### 5 · One training batch: predict the next character",
+    st.markdown("#### 5 · One training batch: predict the next character",
                 help="The trainer draws random windows of the training part; the target is the same window "
                      "shifted by one character.")
     st.caption(f"A batch of {len(x)} windows of {block} characters, drawn as the trainer draws them (the real "

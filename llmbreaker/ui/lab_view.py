@@ -19,7 +19,7 @@ from llmbreaker.model import ModelConfig, parameter_budget
 from llmbreaker.session import SPEEDS, History, State, TrainingRequest, TrainingSession
 from llmbreaker.textview import real_word_share, sample_html
 from llmbreaker.ui.common import font_scale, page_session, workshop_on
-from llmbreaker.ui.controls import follow_run
+from llmbreaker.ui.controls import live_fragment
 
 PAGE = "lab"
 POLL_SECONDS = 1.0
@@ -196,13 +196,7 @@ def _all_runs(session: TrainingSession) -> list[tuple[str, History | None, Train
 
 
 def _comparison(session: TrainingSession) -> None:
-    @st.fragment(run_every=POLL_SECONDS if session.active else None)
-    def _live() -> None:
-        if follow_run(session, PAGE, extra=(len(session.finished), len(session.pending))):
-            st.rerun()
-        _draw(session)
-
-    _live()
+    live_fragment(session, PAGE, lambda: _draw(session), POLL_SECONDS)
 
 
 def _controls(session: TrainingSession) -> None:

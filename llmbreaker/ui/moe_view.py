@@ -17,7 +17,7 @@ from llmbreaker.charts import (EXPERT_COLORS, balance_chart, expert_share_chart,
 from llmbreaker.model import parameter_budget
 from llmbreaker.session import History, TrainingSession
 from llmbreaker.ui.common import font_scale
-from llmbreaker.ui.controls import follow_run, progress_line
+from llmbreaker.ui.controls import live_fragment, progress_line
 
 PAGE = "moe"
 POLL_SECONDS = 0.5
@@ -60,13 +60,7 @@ def run_label(history: History) -> str:
 
 
 def live_view(session: TrainingSession) -> None:
-    @st.fragment(run_every=POLL_SECONDS if session.active else None)
-    def _live() -> None:
-        if follow_run(session, PAGE, extra=(len(session.finished),)):
-            st.rerun()
-        _draw(session)
-
-    _live()
+    live_fragment(session, PAGE, lambda: _draw(session), POLL_SECONDS)
 
 
 def _draw(session: TrainingSession) -> None:

@@ -10,9 +10,9 @@ import streamlit as st
 from llmbreaker import scaling_experiment as se
 from llmbreaker.charts import RUN_COLORS
 from llmbreaker.corpus import bundled_text
-from llmbreaker.session import State, TrainingSession
+from llmbreaker.session import TrainingSession
 from llmbreaker.ui.common import font_scale, page_session
-from llmbreaker.ui.controls import follow_run
+from llmbreaker.ui.controls import live_fragment
 
 PAGE = "scaling"
 POLL_SECONDS = 1.0
@@ -46,10 +46,7 @@ def _start(session: TrainingSession, budget: int) -> None:
 
 
 def _live(session: TrainingSession) -> None:
-    @st.fragment(run_every=POLL_SECONDS if session.active else None)
     def _draw() -> None:
-        if follow_run(session, PAGE, extra=(len(session.finished),)):
-            st.rerun()
         histories = [h for h in session.finished if h.request is not None and h.request.train.time_budget > 0]
         current = session.history
         if current.request is not None and current.request.train.time_budget > 0:
@@ -95,7 +92,7 @@ def _live(session: TrainingSession) -> None:
                      column_config={c: st.column_config.NumberColumn(format="localized")
                                     for c in ("Parameters N", "Steps", "Characters seen D")})
 
-    _draw()
+    live_fragment(session, PAGE, _draw, POLL_SECONDS)
 
 
 def _chart(points: list[se.Point], fit, scale: float) -> alt.Chart:

@@ -16,7 +16,7 @@ from llmbreaker.model_io import load_model
 from llmbreaker.session import TrainingSession
 from llmbreaker.trainer import TrainConfig
 from llmbreaker.ui.common import font_scale
-from llmbreaker.ui.controls import follow_run, progress_line
+from llmbreaker.ui.controls import live_fragment, progress_line
 
 # A model for 150-1,000 words (measured on a 200-word email, see README): the Small model with
 # a little dropout, stopped when its samples begin to recite, keeping the checkpoint whose sample
@@ -98,10 +98,7 @@ def confirm_new_text(session: TrainingSession, check: style.TextCheck | None, pa
 
 
 def live_view(session: TrainingSession, page: str) -> None:
-    @st.fragment(run_every=0.5 if session.active else None)
-    def _live() -> None:
-        if follow_run(session, page):
-            st.rerun()
+    def _draw() -> None:
         h = session.history
         st.html(CSS)  # the live sample below uses the same boxes as the results
         progress_line(session)
@@ -115,7 +112,7 @@ def live_view(session: TrainingSession, page: str) -> None:
                 latest = h.checkpoints[-1]
                 st.caption(f"Step {latest.step:,}: the model writes")
                 st.html(f'<div class="lb-side" style="max-height:8rem">{html.escape(latest.sample[:200])}</div>')
-    _live()
+    live_fragment(session, page, _draw, 0.5)
 
 
 @st.cache_resource(max_entries=32, show_spinner=False)

@@ -13,7 +13,7 @@ from llmbreaker.charts import loss_chart, next_token_chart
 from llmbreaker.session import TrainingSession
 from llmbreaker.textview import progression_html
 from llmbreaker.ui.common import font_scale
-from llmbreaker.ui.controls import follow_run, progress_line
+from llmbreaker.ui.controls import live_fragment, progress_line
 
 POLL_SECONDS = 0.5
 
@@ -32,13 +32,7 @@ def _selected_step(page: str, steps: list[int]) -> int | None:
 
 
 def live_view(session: TrainingSession, page: str) -> None:
-    @st.fragment(run_every=POLL_SECONDS if session.active else None)
-    def _live() -> None:
-        if follow_run(session, page):
-            st.rerun()  # the controls above (Pause/Replay, enabled buttons) follow the new state
-        _draw(session, page)
-
-    _live()
+    live_fragment(session, page, lambda: _draw(session, page), POLL_SECONDS)
 
 
 def _draw(session: TrainingSession, page: str) -> None:
