@@ -124,7 +124,7 @@ class Experiment:
     key: str
     title: str
     explain: str  # two sentences: what to look for
-    variants: tuple[tuple[ModelConfig, dict], ...]  # (model, TrainConfig overrides); the first is the baseline
+    variants: tuple[ModelConfig, ...]  # the models compared; the first is the baseline
 
 
 _SMALL = SIZES["small"][1]
@@ -134,36 +134,35 @@ EXPERIMENTS = (
         "positions", "No positional embeddings",
         "Without positions the model sees the characters before it as a bag: it knows which letters came "
         "before, not in what order. Watch the pink curves part and the samples lose their spelling.",
-        ((_SMALL, {}), (replace(_SMALL, position="none"), {})),
+        (_SMALL, replace(_SMALL, position="none")),
     ),
     Experiment(
         "residuals", "No residual connections in a deeper model",
         "Four blocks stacked without the shortcut that lets information skip a block: the signal and its "
         "corrections must squeeze through every layer. Watch the run without residuals barely get past "
         "letter frequencies while the baseline spells.",
-        ((_DEEP, {}), (replace(_DEEP, residual=False), {})),
+        (_DEEP, replace(_DEEP, residual=False)),
     ),
     Experiment(
         "heads", "One head vs four heads",
         "The same 32 numbers per character, read by one attention head of size 32 or by four heads of size 8 "
         "that can each look for something different. Same parameter count: at this size the curves stay close, "
         "with four heads a little ahead.",
-        ((replace(_SMALL, n_head=1), {}), (replace(_SMALL, n_head=4), {})),
+        (replace(_SMALL, n_head=1), replace(_SMALL, n_head=4)),
     ),
     Experiment(
         "causal", "Causal mask off",
         "Without the mask each character can see the next one, so predicting it is easy: the loss drops "
         "towards zero. But the loss lies: when the model writes there is no future to peek at, and the "
         "samples are gibberish.",
-        ((_SMALL, {}), (replace(_SMALL, causal=False), {})),
+        (_SMALL, replace(_SMALL, causal=False)),
     ),
 )
 
 
 def experiment_requests(experiment: Experiment, text: str, label: str,
                         train: TrainConfig = LAB_TRAIN) -> list[TrainingRequest]:
-    return [TrainingRequest(text, model, replace(train, **overrides), label=label)
-            for model, overrides in experiment.variants]
+    return [TrainingRequest(text, model, train, label=label) for model in experiment.variants]
 
 
 def settings_text(request: TrainingRequest) -> str:
@@ -182,11 +181,10 @@ def settings_text(request: TrainingRequest) -> str:
     return " · ".join(parts)
 
 
-def run_summary(number: int, name: str, history: History, parameters: int) -> dict:
+def run_summary(name: str, history: History, parameters: int) -> dict:
     """One row of the comparison table."""
     last = history.checkpoints[-1] if history.checkpoints else None
     req = history.request
-    m = req.model if req else None
     return {
         "Run": name,
         "Settings": settings_text(req) if req else "",

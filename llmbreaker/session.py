@@ -156,8 +156,7 @@ class TrainingSession:
                 return
         self.drain()
         if self.history.request is not None:  # the last run of the queue stays with the earlier ones
-            self.finished.append(self.history)
-            del self.finished[:-MAX_FINISHED_RUNS]
+            self._keep_finished(self.history)
         self.play(request)
 
     @property
@@ -267,8 +266,7 @@ class TrainingSession:
                 h.ended = "error"
             elif kind == "next_run":  # the queue's next run starts: keep this one's history
                 run_id, request = payload
-                self.finished.append(h)
-                del self.finished[:-MAX_FINISHED_RUNS]
+                self._keep_finished(h)
                 h = self.history = History(run_id=run_id, total_steps=request.train.max_steps, request=request)
         return n
 
@@ -280,9 +278,13 @@ class TrainingSession:
         self.finished = []
         self.history = History()
 
-    def forget_finished(self, run_id: int | None = None) -> None:
-        """Drop one finished run of the queue (by run id), or all of them. Script thread only."""
-        self.finished = [h for h in self.finished if run_id is not None and h.run_id != run_id]
+    def _keep_finished(self, history: History) -> None:
+        self.finished.append(history)
+        del self.finished[:-MAX_FINISHED_RUNS]
+
+    def forget_finished(self, run_id: int) -> None:
+        """Drop one finished run of the queue. Script thread only."""
+        self.finished = [h for h in self.finished if h.run_id != run_id]
 
     # -- the training thread --------------------------------------------------------------
     def _set_state(self, state: State) -> None:

@@ -189,7 +189,7 @@ def _all_runs(session: TrainingSession) -> list[tuple[str, History | None, Train
     runs = [("finished", h, h.request) for h in session.finished if h.request is not None]
     h = session.history
     if h.request is not None:
-        status = "finished" if h.ended else ("training" if session.active else "finished")
+        status = "training" if session.active and not h.ended else "finished"
         runs.append((status, h, h.request))
     runs += [("queued", None, r) for r in session.pending]
     return runs
@@ -239,7 +239,7 @@ def _draw(session: TrainingSession) -> None:
     rows = []
     for name, (status, h, req) in zip(names, runs):
         if h is not None:
-            row = run_summary(0, name, h, h.parameters or parameter_budget(req.model)[0][-1]["params"])
+            row = run_summary(name, h, h.parameters or parameter_budget(req.model)[0][-1]["params"])
         else:
             row = {"Run": name, "Settings": settings_text(req), "Parameters": parameter_budget(req.model)[0][-1]["params"],
                    "Steps": 0}
