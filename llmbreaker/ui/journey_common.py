@@ -9,6 +9,7 @@ import streamlit as st
 from llmbreaker.charts import visible_char
 from llmbreaker.errors import UserInputError
 from llmbreaker.journey import QUIZZES, ModelSource, check_answer, model_sources
+from llmbreaker.microscope import unsupported_reason
 from llmbreaker.model_io import load_model
 from llmbreaker.ui.common import PAGES, browser_session_id, get_manager
 
@@ -54,6 +55,18 @@ def model_picker(page: str):
     except UserInputError as e:
         st.error(f"This model could not be read: {e.message}", icon=":material/warning:")
         st.stop()
+    return source, model, tokenizer
+
+
+def standard_model_picker(page: str):
+    """`model_picker` for the pages that follow the standard architecture step by step (microscope,
+    follow one character): (source, model, tokenizer), or None after saying why the chosen model
+    cannot be shown."""
+    source, model, tokenizer = model_picker(page)
+    reason = unsupported_reason(model)
+    if reason:
+        st.warning(reason, icon=":material/construction:")
+        return None
     return source, model, tokenizer
 
 

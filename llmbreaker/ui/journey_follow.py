@@ -9,11 +9,11 @@ import numpy as np
 import streamlit as st
 
 from llmbreaker.charts import visible_char
-from llmbreaker.microscope import trace, unsupported_reason
+from llmbreaker.microscope import trace
 from llmbreaker.sampling import generate
 from llmbreaker.ui.common import font_scale
 from llmbreaker.ui.journey_charts import bars, heatmap, vector_bars
-from llmbreaker.ui.journey_common import chars_html, model_picker, prompt_box, quiz, text_html
+from llmbreaker.ui.journey_common import chars_html, prompt_box, quiz, standard_model_picker, text_html
 
 PAGE = "follow"
 CHAPTER = f"{PAGE}_chapter"
@@ -47,11 +47,10 @@ def _go(delta: int, last: int) -> None:
 
 
 def view() -> None:
-    source, model, tokenizer = model_picker(PAGE)
-    reason = unsupported_reason(model)
-    if reason:
-        st.warning(reason, icon=":material/construction:")
+    picked = standard_model_picker(PAGE)
+    if picked is None:
         return
+    source, model, tokenizer = picked
     cfg = model.config
     left, right = st.columns([2, 1], gap="large")
     with left:

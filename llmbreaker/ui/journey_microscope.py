@@ -5,10 +5,10 @@ import numpy as np
 import streamlit as st
 
 from llmbreaker.charts import visible_char
-from llmbreaker.microscope import STEPS, model_logits, shape_with_numbers, trace, unsupported_reason
+from llmbreaker.microscope import STEPS, model_logits, shape_with_numbers, trace
 from llmbreaker.ui.common import font_scale
 from llmbreaker.ui.journey_charts import bars, heatmap, position_labels
-from llmbreaker.ui.journey_common import chars_html, model_picker, prompt_box, quiz
+from llmbreaker.ui.journey_common import chars_html, prompt_box, quiz, standard_model_picker
 
 PAGE = "microscope"
 MAX_PROMPT = 32  # rows stay readable on a projector
@@ -31,11 +31,10 @@ def _step(n: int, key: str, cfg, T: int, charts: list[dict], widths=None, note: 
 
 
 def view() -> None:
-    source, model, tokenizer = model_picker(PAGE)
-    reason = unsupported_reason(model)
-    if reason:
-        st.warning(reason, icon=":material/construction:")
+    picked = standard_model_picker(PAGE)
+    if picked is None:
         return
+    source, model, tokenizer = picked
     cfg = model.config
     c1, c2, c3 = st.columns([2.2, 1, 1], gap="medium")
     with c1:
