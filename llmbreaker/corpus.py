@@ -52,7 +52,9 @@ def bundled_stats(name: str) -> TextStats:
 
 
 class CharTokenizer:
-    """One token per distinct character of the training text, in sorted order."""
+    """One token per distinct character. Built from a text, the characters are numbered in sorted
+    order; a fine-tuned model keeps its base model's numbering and appends the characters the base
+    never saw (`extended`), so `chars` is the order of the token ids, whatever it is."""
 
     def __init__(self, alphabet: str):
         self.chars = sorted(set(alphabet))
@@ -61,6 +63,22 @@ class CharTokenizer:
     @classmethod
     def from_text(cls, text: str) -> "CharTokenizer":
         return cls("".join(set(text)))
+
+    @classmethod
+    def from_chars(cls, chars) -> "CharTokenizer":
+        """Exactly these characters, in this order (token id = position). They must be distinct."""
+        chars = list(chars)
+        if len(set(chars)) != len(chars):
+            raise ValueError("a tokenizer's characters must be distinct")
+        tok = cls.__new__(cls)
+        tok.chars = chars
+        tok.stoi = {c: i for i, c in enumerate(chars)}
+        return tok
+
+    def extended(self, text: str) -> "CharTokenizer":
+        """This vocabulary, then the characters of `text` it lacks (sorted), as new ids at the end."""
+        new = sorted(set(text) - set(self.stoi))
+        return CharTokenizer.from_chars(self.chars + new) if new else self
 
     @property
     def vocab_size(self) -> int:
