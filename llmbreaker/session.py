@@ -6,14 +6,21 @@ the session's queue. The page drains that queue into `history` and draws from th
 reload or a page switch redraws the same picture.
 
 The `SessionManager` is one per server process (pages hold it with `st.cache_resource`). It caps
-how many trainers run at once (the rest wait in order, shown as waiting), shares the CPU cores
-between the running trainers (one torch thread each), and ends sessions whose page has been gone for an hour.
+how many trainers run at once (one per available core; the rest wait in order, shown as waiting),
+shares the CPU cores between the running trainers (one torch thread each), and follows whether each
+run's browser session is still there (through a plain `presence(owner) -> bool | None` function the
+UI gives it, so the engine never asks Streamlit itself): a run whose page has been gone for
+`away_grace` seconds is paused and gives its trainer slot and its thread back, kept so that its
+person can pick it up again; after `away_end` seconds of absence the session is ended and its runs
+freed. Sessions whose page is connected but has not been seen for an hour are ended too.
 """
 from __future__ import annotations
 
 import atexit
 import collections
 import itertools
+import math
+import os
 import queue
 import threading
 import time
@@ -35,6 +42,7 @@ from .trainer import Checkpoint, TrainConfig, Trainer
 class State(str, Enum):
     IDLE = "idle"
     WAITING = "waiting"
+    PREPARING = "preparing"  # holds a trainer slot and builds the model, before the first step
     RUNNING = "running"
     PAUSED = "paused"
     STOPPED = "stopped"
@@ -42,7 +50,7 @@ class State(str, Enum):
     ERROR = "error"
 
 
-ACTIVE_STATES = (State.WAITING, State.RUNNING, State.PAUSED)
+ACTIVE_STATES = (State.WAITING, State.PREPARING, State.RUNNING, State.PAUSED)
 ENDED_STATES = (State.IDLE, State.STOPPED, State.COMPLETED, State.ERROR)
 
 # Label -> multiplier of the 1x pace; None is unpaced ("as fast as the machine allows").
@@ -53,6 +61,46 @@ LOSS_EVENT_SECONDS = 0.1  # per-step losses are sent in chunks at most this ofte
 # page; the cap guards the shared process against anything that would create sessions in a loop.
 MAX_SESSIONS_PER_OWNER = 8
 MAX_FINISHED_RUNS = 16  # finished runs a queue keeps (the Lab shows at most 8 of them)
+# A run whose browser session has gone (closed tab, reload, lost connection) keeps training this
+# long, so that a dropped connection that comes straight back loses nothing; then it is paused and
+# gives its slot back. After AWAY_END_SECONDS it is ended and its memory freed: Streamlit itself keeps
+# a disconnected session for reconnection for two minutes, and nothing but that session can find
+# the run again until the run store exists.
+AWAY_GRACE_SECONDS = 20.0
+AWAY_END_SECONDS = 90.0
+PRESENCE_INTERVAL = 1.0  # how often the manager asks whether the sessions' pages are there
+_PARKED = "parked"  # what a run returns when it stopped for its absent person, kept to go on
+
+
+def available_cores() -> int:
+    """The cores this process may really use: its CPU affinity, and a container's CPU quota (a
+    cgroup limit, as on hosted platforms, where the affinity shows every core of the host)."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cores = os.cpu_count() or 1
+    quota = _cgroup_cpu_quota()
+    if quota is not None:
+        cores = min(cores, max(1, math.floor(quota)))  # a trainer wants a whole core
+    return max(1, cores)
+
+
+def _cgroup_cpu_quota() -> float | None:
+    """Cores allowed by the cgroup (v2 `cpu.max`, v1 `cpu.cfs_quota_us`), None when unlimited."""
+    try:
+        with open("/sys/fs/cgroup/cpu.max") as f:
+            quota, period = f.read().split()[:2]
+        return None if quota == "max" else int(quota) / int(period)
+    except (OSError, ValueError):
+        pass
+    try:
+        with open("/sys/fs/cgroup/cpu/cpu.cfs_quota_us") as f:
+            quota = int(f.read())
+        with open("/sys/fs/cgroup/cpu/cpu.cfs_period_us") as f:
+            period = int(f.read())
+        return None if quota <= 0 or period <= 0 else quota / period
+    except (OSError, ValueError):
+        return None
 
 
 @dataclass(frozen=True)
@@ -113,8 +161,16 @@ class TrainingSession:
         self._steps_allowed = 0  # step-once credits while paused
         self._pace_anchor: tuple[float, int] | None = None  # (time, step) pacing is measured from
         self._paused_seconds = 0.0
+        self._started = 0.0  # when the current run first held a trainer slot
         self.trainer: Trainer | None = None
         self.run_id = 0
+        # Absence: the manager asks the run to leave (_leave) when its page has been gone a while;
+        # the thread then pauses, gives its slot back and ends, keeping the trainer (model,
+        # optimizer, step) here: `parked`. Resume starts a new thread that goes on from there.
+        self._leave_requested = False
+        self._parked = False
+        self._parked_at = 0.0
+        self.away = False  # paused because its page was gone (for the page to say so)
         # Runs queued after the current one (the Lab's comparisons): the same thread trains them
         # one after another, so a queue goes on while its person looks at another page.
         self._pending: list[TrainingRequest] = []
@@ -129,6 +185,7 @@ class TrainingSession:
                 return
             if self.state in ACTIVE_STATES:
                 return  # already going: pressing Play twice does not start a second thread
+            self._leave_requested = False
         self._join_thread()
         request = request or self.request
         if request is None:
@@ -144,9 +201,12 @@ class TrainingSession:
             self._stop = False
             self._steps_allowed = 0
             self._set_state(State.WAITING)
-            self._thread = threading.Thread(target=self._run, args=(request,),
-                                            name=f"trainer-{self.page}-{self.id[:6]}", daemon=True)
-            self._thread.start()
+            self._start_thread(request, resume=False)
+
+    def _start_thread(self, request: TrainingRequest, resume: bool) -> None:
+        self._thread = threading.Thread(target=self._run, args=(request, resume),
+                                        name=f"trainer-{self.page}-{self.id[:6]}", daemon=True)
+        self._thread.start()
 
     def enqueue(self, request: TrainingRequest) -> None:
         """Train `request` after the runs already going or queued; at once if nothing is."""
@@ -186,7 +246,7 @@ class TrainingSession:
 
     def pause(self) -> None:
         with self._cond:
-            if self.state in (State.RUNNING, State.WAITING):
+            if self.state in (State.RUNNING, State.WAITING, State.PREPARING):
                 self._paused = True
                 self._cond.notify_all()
 
@@ -199,6 +259,7 @@ class TrainingSession:
             self._paused = False
             self._pace_anchor = None
             self._cond.notify_all()
+        self._unpark_locked()
 
     def step_once(self) -> None:
         """While paused: exactly one optimizer step, then paused again."""
@@ -206,6 +267,36 @@ class TrainingSession:
             if self.state == State.PAUSED:
                 self._steps_allowed += 1
                 self._cond.notify_all()
+                self._unpark_locked()  # a parked run needs its thread (and a slot) for that step
+
+    def _leave(self) -> None:
+        """The manager's call when this session's page has been gone for the grace period: pause
+        and give the trainer slot and the thread back, keeping the run (see `parked`)."""
+        with self._cond:
+            if self.state in ACTIVE_STATES and not self._parked:
+                self._leave_requested = True
+                self._cond.notify_all()
+        self.manager._wake_waiters()  # a run waiting in line leaves the line
+
+    def _unpark_locked(self) -> None:
+        """Go on with a parked run: a new thread waits for a slot, then trains from where it was."""
+        if not self._parked:
+            return
+        old = self._thread
+        if old is not None:
+            # It set _parked in its last locked section and needs no lock after it, so this join
+            # under the lock is quick and cannot deadlock.
+            old.join(5.0)
+        self._parked = False
+        self._leave_requested = False
+        self.away = False
+        self._set_state(State.WAITING)
+        self._start_thread(self.request, resume=True)
+
+    @property
+    def parked(self) -> bool:
+        """Paused for an absent person, with no thread and no trainer slot; Resume goes on."""
+        return self._parked
 
     def set_speed(self, label: str) -> None:
         if label not in SPEEDS:
@@ -220,6 +311,12 @@ class TrainingSession:
             self._stop = True
             self._pending.clear()  # Stop ends the whole queue, not only the run on screen
             self._cond.notify_all()
+            if self._parked:  # no thread to notice: end the run here
+                self._parked = False
+                self.away = False
+                self.trainer = None
+                self.events.put(("stopped", None))
+                self._set_state(State.STOPPED)
         self.manager._wake_waiters()
         if wait:
             self._join_thread()
@@ -300,37 +397,68 @@ class TrainingSession:
             if self._thread is t:
                 self._thread = None
 
-    def _run(self, request: TrainingRequest) -> None:
+    def _run(self, request: TrainingRequest, resume: bool = False) -> None:
         """Train the request, then each queued one. Stop ends the queue; a run that fails does
-        not (the next variant of a comparison may well train)."""
+        not (the next variant of a comparison may well train). With `resume`, go on with the
+        parked run's trainer. A run parked for its absent person ends the thread, queue kept."""
         while request is not None:
-            if self._run_one(request) == State.STOPPED:
+            end = self._run_one(request, resume)
+            resume = False
+            if end == _PARKED:
+                return
+            if end == State.STOPPED:
                 with self._cond:
                     self._pending.clear()
                 return
             request = self._next_pending()
 
-    def _run_one(self, request: TrainingRequest) -> State:
+    def _run_one(self, request: TrainingRequest, resume: bool = False) -> State | str:
         slot = False
+        parked = False
         try:
-            slot = self.manager._acquire_slot(self)
-            if not slot:  # stopped while waiting
+            turn = self.manager._acquire_slot(self)
+            if turn == "stop":  # stopped while waiting
                 self._finish(State.STOPPED, "stopped", None)
                 return self.state
+            if turn == "leave":  # its page went away while it waited in line
+                parked = True
+                return self._park()
+            slot = True
             self.manager._apply_thread_share()
-            started = time.monotonic()
-            self._paused_seconds = 0.0
-            trainer = self._make_trainer(request)
-            self.trainer = trainer
-            self.events.put(("started", (trainer.probe_tokens, trainer.next_prompt, trainer.tokenizer.chars,
-                                         word_set(request.text), sum(p.numel() for p in trainer.model.parameters()))))
-            with self._cond:
-                self._set_state(State.PAUSED if self._paused else State.RUNNING)
-            self.events.put(("checkpoint", trainer.checkpoint()))
+            trainer = self.trainer if resume else None
+            if trainer is None:
+                with self._cond:
+                    if not self._paused:
+                        # An honest state while the model is built (a large text takes a moment):
+                        # it holds a slot, so it is no longer waiting for one.
+                        self._set_state(State.PREPARING)
+                self._started = time.monotonic()
+                self._paused_seconds = 0.0
+                trainer = self._make_trainer(request)
+                self.trainer = trainer
+                self.events.put(("started", (trainer.probe_tokens, trainer.next_prompt, trainer.tokenizer.chars,
+                                             word_set(request.text), sum(p.numel() for p in trainer.model.parameters()))))
+                with self._cond:
+                    self._set_state(State.PAUSED if self._paused else State.RUNNING)
+                self.events.put(("checkpoint", trainer.checkpoint()))
+            else:
+                # The time it was parked and waited for a slot again counts as paused.
+                self._paused_seconds += time.monotonic() - self._parked_at
+                with self._cond:
+                    self._set_state(State.PAUSED if self._paused else State.RUNNING)
+            started = self._started
             pending_steps, pending_losses, last_flush = [], [], time.monotonic()
             while not trainer.done:
-                if not self._wait_for_turn(trainer):
+                turn = self._wait_for_turn(trainer)
+                if turn != "step":
                     self._flush(pending_steps, pending_losses)
+                    if turn == "leave":
+                        # The slot goes back before the run counts as parked, so that a resumed
+                        # thread never holds it at the same time as this one.
+                        self.manager._release_slot(self)
+                        slot = False
+                        parked = True
+                        return self._park()
                     self._finish(State.STOPPED, "stopped", None)
                     return self.state
                 loss = trainer.step()
@@ -353,10 +481,27 @@ class TrainingSession:
             detail = f"({type(e).__name__}: {e})" if str(e) else f"({type(e).__name__})"
             self._finish(State.ERROR, "error", f"{MESSAGES['training_failed']} {detail}")
         finally:
-            self.trainer = None  # frees the model and optimizer
+            if not parked:
+                self.trainer = None  # frees the model and optimizer
             if slot:
                 self.manager._release_slot(self)
         return self.state
+
+    def _park(self) -> str:
+        """Paused for an absent person: this thread ends, the trainer stays for a later Resume."""
+        with self._cond:
+            if self._stop:  # Stop came while it left: it ends instead
+                self.trainer = None
+                self.events.put(("stopped", None))
+                self._set_state(State.STOPPED)
+                return State.STOPPED
+            self._paused = True
+            self._leave_requested = False
+            self._parked_at = time.monotonic()
+            self.away = True
+            self._set_state(State.PAUSED)
+            self._parked = True  # last: from here on the thread touches nothing shared
+            return _PARKED
 
     def _flush(self, steps: list, losses: list):
         if steps:
@@ -368,19 +513,22 @@ class TrainingSession:
         with self._cond:
             self._set_state(state)
 
-    def _wait_for_turn(self, trainer: Trainer) -> bool:
+    def _wait_for_turn(self, trainer: Trainer) -> str:
         """Block until the next step may run: not paused (or a step-once credit), and the pace of
-        the chosen speed allows it. Returns False when the run must stop."""
+        the chosen speed allows it. Returns "step", "stop" (the run must end) or "leave" (its page
+        is gone: park it)."""
         with self._cond:
             while True:
                 if self._stop or self.manager._is_abandoned(self):
-                    return False
+                    return "stop"
+                if self._leave_requested:
+                    return "leave"
                 if self._paused:
                     if self.state != State.PAUSED:
                         self._set_state(State.PAUSED)
                     if self._steps_allowed > 0:
                         self._steps_allowed -= 1
-                        return True
+                        return "step"
                     t0 = time.monotonic()
                     self._cond.wait(timeout=1.0)
                     self._paused_seconds += time.monotonic() - t0
@@ -389,7 +537,7 @@ class TrainingSession:
                     self._set_state(State.RUNNING)
                 delay = self._pace_delay(trainer.step_count, trainer.config.max_steps)
                 if delay <= 0:
-                    return True
+                    return "step"
                 self._cond.wait(timeout=delay)
 
     def _pace_delay(self, step: int, max_steps: int) -> float:
@@ -414,15 +562,29 @@ class TrainingSession:
 class SessionManager:
     """One per server process: all sessions of all browser sessions, and the limits they share."""
 
-    def __init__(self, max_running: int = 2, idle_timeout: float = 3600.0,
-                 max_sessions_per_owner: int = MAX_SESSIONS_PER_OWNER):
-        self.max_running = max_running
+    def __init__(self, max_running: int | None = None, idle_timeout: float = 3600.0,
+                 max_sessions_per_owner: int = MAX_SESSIONS_PER_OWNER,
+                 presence: Callable[[str], bool | None] | None = None,
+                 away_grace: float = AWAY_GRACE_SECONDS, away_end: float = AWAY_END_SECONDS,
+                 presence_interval: float = PRESENCE_INTERVAL):
+        """`max_running` defaults to the available cores (one torch thread per trainer).
+        `presence(owner)` says whether the owner's browser session is connected (True), gone
+        (False) or unknown (None: then only the idle timeout ends its sessions)."""
+        self.max_running = max_running or available_cores()
         self.idle_timeout = idle_timeout
         self.max_sessions_per_owner = max_sessions_per_owner
+        self.presence = presence
+        self.away_grace = away_grace
+        self.away_end = away_end
+        self.presence_interval = presence_interval
         self._lock = threading.Condition()
         self._sessions: dict[str, TrainingSession] = {}
         self._running: set[str] = set()
         self._waiting: collections.deque[str] = collections.deque()
+        self._away_since: dict[str, float] = {}  # owner -> when its browser session was first seen gone
+        self._watcher: threading.Thread | None = None
+        self._watch_wake = threading.Event()
+        self._closing = False
         _LIVE_MANAGERS.add(self)
 
     # -- sessions ----------------------------------------------------------------------------
@@ -440,6 +602,7 @@ class SessionManager:
                                      "stop one or close this tab and open the app again.")
             s = TrainingSession(self, owner, page, **kwargs)
             self._sessions[s.id] = s
+            self._ensure_watcher_locked()
             return s
 
     def sessions_of(self, owner: str) -> list[TrainingSession]:
@@ -467,7 +630,77 @@ class SessionManager:
     def _is_abandoned(self, session: TrainingSession) -> bool:
         return time.monotonic() - session.last_seen > self.idle_timeout
 
+    # -- presence: a run belongs to a present page ------------------------------------------
+    def away_for(self, owner: str, now: float | None = None) -> float | None:
+        """Seconds since the owner's browser session was first seen gone; None while it is there."""
+        now = time.monotonic() if now is None else now
+        with self._lock:
+            since = self._away_since.get(owner)
+        return None if since is None else now - since
+
+    def check_presence(self, now: float | None = None) -> None:
+        """Ask `presence` about every owner: runs of an owner gone for away_grace seconds are
+        parked (slot and thread given back), sessions of one gone for away_end are ended. Called
+        by the watcher thread every presence_interval seconds; callable directly (tests)."""
+        if self.presence is None:
+            return
+        now = time.monotonic() if now is None else now
+        with self._lock:
+            owners = {s.owner for s in self._sessions.values()}
+        seen = {}
+        for owner in owners:  # outside the lock: the UI's function may take its own locks
+            try:
+                seen[owner] = self.presence(owner)
+            except Exception:  # an unknown answer must never end a run
+                seen[owner] = None
+        with self._lock:
+            for owner, present in seen.items():
+                if present is False:
+                    self._away_since.setdefault(owner, now)
+                else:
+                    self._away_since.pop(owner, None)  # back (a reconnection): nothing more happens
+            for owner in set(self._away_since) - owners:
+                del self._away_since[owner]
+            away = {o: now - t for o, t in self._away_since.items()}
+            leaving = [s for s in self._sessions.values() if away.get(s.owner, -1) >= self.away_grace]
+        for s in leaving:
+            if away[s.owner] >= self.away_end:
+                self.remove(s)  # stops the run and drops its histories and model
+            else:
+                s._leave()
+        with self._lock:
+            for owner in {s.owner for s in leaving if away[s.owner] >= self.away_end}:
+                self._away_since.pop(owner, None)
+
+    def _ensure_watcher_locked(self) -> None:
+        if self.presence is None or self._closing or (self._watcher is not None and self._watcher.is_alive()):
+            return
+        self._watcher = threading.Thread(target=self._watch, name="presence-watcher", daemon=True)
+        self._watcher.start()
+
+    def _watch(self) -> None:
+        """The watcher thread: lives while the manager holds sessions, so a server nobody uses
+        keeps no thread of ours."""
+        while True:
+            with self._lock:
+                if self._closing or not self._sessions:
+                    self._watcher = None
+                    return
+            self._watch_wake.wait(self.presence_interval)
+            if self._closing:
+                continue
+            try:
+                self.check_presence()
+            except Exception:  # the watcher must outlive any one bad session
+                pass
+
     def shutdown(self) -> None:
+        with self._lock:
+            self._closing = True
+            watcher = self._watcher
+        self._watch_wake.set()
+        if watcher is not None and watcher is not threading.current_thread():
+            watcher.join(10.0)
         for s in self.all_sessions():
             s.stop(wait=False)
         for s in self.all_sessions():
@@ -480,6 +713,10 @@ class SessionManager:
         with self._lock:
             return len(self._running)
 
+    def waiting_count(self) -> int:
+        with self._lock:
+            return len(self._waiting)
+
     def queue_position(self, session: TrainingSession) -> int | None:
         """1 for the next session to start, None when not waiting."""
         with self._lock:
@@ -488,18 +725,21 @@ class SessionManager:
             except ValueError:
                 return None
 
-    def _acquire_slot(self, session: TrainingSession) -> bool:
-        """Wait, first come first served, until fewer than max_running trainers run. False if the
-        session was stopped (or abandoned) while waiting."""
+    def _acquire_slot(self, session: TrainingSession) -> str:
+        """Wait, first come first served, until fewer than max_running trainers run. Returns
+        "slot" (it holds one now), "stop" (stopped or abandoned while waiting) or "leave" (its
+        page went away: it leaves the line)."""
         with self._lock:
             self._waiting.append(session.id)
             try:
                 while True:
                     if session._stop or self._is_abandoned(session):
-                        return False
+                        return "stop"
+                    if session._leave_requested:
+                        return "leave"
                     if self._waiting[0] == session.id and len(self._running) < self.max_running:
                         self._running.add(session.id)
-                        return True
+                        return "slot"
                     self._lock.wait(timeout=0.5)
             finally:
                 self._waiting.remove(session.id)

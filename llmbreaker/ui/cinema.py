@@ -15,7 +15,7 @@ import streamlit as st
 from llmbreaker import attention as attn
 from llmbreaker.charts import attention_deck, entropy_chart, heat_legend_html, heatmap, heatmap_svg, visible_char
 from llmbreaker.session import TrainingSession
-from llmbreaker.ui.controls import follow_run, progress_line
+from llmbreaker.ui.controls import follow_run, progress_line, starting_note
 from llmbreaker.ui.webgl import webgl_available
 
 PACES = {"slow": 1.0, "normal": 0.5, "fast": 0.25}  # seconds per frame of the auto-play
@@ -121,7 +121,7 @@ def _draw(session: TrainingSession, page: str, film: dict, font_scale: float, id
         n_layer, n_head = session.request.model.n_layer, session.request.model.n_head
     if not h.checkpoints:
         if session.active:
-            st.info("Taking the first snapshot of attention (step 0)…", icon=":material/hourglass_top:")
+            starting_note(session, "Taking the first snapshot of attention (step 0)…")
         else:
             st.info("Press **Play**: at step 0 every head looks almost evenly at everything before it (a pale, "
                     "washed-out triangle). Watch patterns appear as the model learns.", icon=":material/lightbulb:")

@@ -1,7 +1,10 @@
 """What every page shares: the session manager, who the browser session is, the look."""
 from __future__ import annotations
 
+import os
+
 import streamlit as st
+from streamlit import runtime
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from llmbreaker.errors import UserInputError
@@ -9,14 +12,33 @@ from llmbreaker.session import SessionManager, TrainingSession
 from llmbreaker.ui.controls import state_badge
 from llmbreaker.ui.explain import EXPLAIN
 
-# Two trainers at once on a 2-core machine: each gets a core; more wait in line (shown as waiting).
-MAX_RUNNING_TRAINERS = 2
+NO_BROWSER_SESSION = "no-browser-session"
+
+
+def max_running_trainers() -> int | None:
+    """The cap on trainers running at once: one per core this server may use (the manager's
+    default, None here), unless a deployer sets LLMBREAKER_MAX_TRAINERS (the browser test that a
+    closed tab frees its slot sets 1)."""
+    try:
+        return max(1, int(os.environ["LLMBREAKER_MAX_TRAINERS"]))
+    except (KeyError, ValueError):
+        return None
+
+
+def browser_present(owner: str) -> bool | None:
+    """Whether the browser session `owner` is still connected. Streamlit's runtime drops a session
+    from its active ones when its websocket closes (closed tab, reload, lost connection); a session
+    that reconnects keeps its id and is active again. None where no runtime answers (AppTest, or
+    a script run outside a browser session), so that the manager leaves such sessions alone."""
+    if owner == NO_BROWSER_SESSION or not runtime.exists():
+        return None
+    return runtime.get_instance().is_active_session(owner)
 
 
 @st.cache_resource(show_spinner=False)
 def get_manager() -> SessionManager:
     """One manager for the whole server, shared by every browser tab."""
-    return SessionManager(max_running=MAX_RUNNING_TRAINERS)
+    return SessionManager(max_running=max_running_trainers(), presence=browser_present)
 
 
 # The pages, in navigation order: session key -> (title, file, icon, url path).
@@ -51,7 +73,7 @@ PAGE_SECTIONS = {
 def browser_session_id() -> str:
     """Streamlit's id of this browser tab's session: two tabs are two people."""
     ctx = get_script_run_ctx()
-    return ctx.session_id if ctx else "no-browser-session"
+    return ctx.session_id if ctx else NO_BROWSER_SESSION
 
 
 def page_session(page: str) -> TrainingSession:
@@ -123,7 +145,12 @@ def sessions_indicator() -> None:
             s.touch()
         active = sum(s.active for s in sessions)
         st.markdown(f"**{active} active session{'s' * (active != 1)}**",
-                    help="Each page keeps its own training run; runs go on while you look at another page.")
+                    help="Each page keeps its own training run; runs go on while you look at another page. "
+                         "A run whose tab is closed or reloaded is paused after a few seconds and ended soon after.")
+        # The whole server, so that a wait in line is explained: everyone's runs share these trainers.
+        running, waiting = manager.running_count(), manager.waiting_count()
+        st.caption(f"This server: {running} of {manager.max_running} trainer{'s' * (manager.max_running != 1)} "
+                   f"busy · {waiting} waiting")
         for s in sorted(sessions, key=lambda s: list(PAGES).index(s.page) if s.page in PAGES else 99):
             title, path, icon, _ = PAGES.get(s.page, (s.page, None, None, None))
             if path:

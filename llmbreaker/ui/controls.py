@@ -10,9 +10,19 @@ from llmbreaker.errors import UserInputError
 from llmbreaker.session import SPEEDS, State, TrainingRequest, TrainingSession
 
 STATE_WORDS = {
-    State.IDLE: "ready", State.WAITING: "waiting for a free trainer", State.RUNNING: "training",
-    State.PAUSED: "paused", State.STOPPED: "stopped", State.COMPLETED: "completed", State.ERROR: "error",
+    State.IDLE: "ready", State.WAITING: "waiting for a free trainer", State.PREPARING: "preparing the model",
+    State.RUNNING: "training", State.PAUSED: "paused", State.STOPPED: "stopped", State.COMPLETED: "completed",
+    State.ERROR: "error",
 }
+AWAY_WORDS = "paused while this page was away · press Resume to go on"
+
+
+def starting_note(session: TrainingSession, text: str) -> None:
+    """The note a page shows before its run's first checkpoint, but not while the run waits in
+    line: then the progress line's "waiting for a free trainer (N in line)" is the whole truth, and
+    a note that the model is being prepared would contradict it."""
+    if session.state != State.WAITING:
+        st.info(text, icon=":material/hourglass_top:")
 
 
 def _start(session: TrainingSession, make_request: Callable[[], TrainingRequest], page: str) -> None:
@@ -31,7 +41,7 @@ def training_controls(session: TrainingSession, make_request: Callable[[], Train
     state = session.state
     c_play, c_step, c_stop = st.columns(3, vertical_alignment="bottom")
     with c_play:
-        if state in (State.RUNNING, State.WAITING):
+        if state in (State.RUNNING, State.WAITING, State.PREPARING):
             st.button("Pause", icon=":material/pause:", key=f"{page}_pause", on_click=session.pause, width="stretch",
                       help="Pause training. While paused, Step runs one update at a time.")
         elif state == State.PAUSED:
@@ -67,7 +77,7 @@ def progress_line(session: TrainingSession) -> None:
         st.progress(0.0, text="Ready · press Play to start training")
         return
     total = max(1, h.total_steps)
-    words = STATE_WORDS[state]
+    words = AWAY_WORDS if state == State.PAUSED and session.away else STATE_WORDS[state]
     if state == State.WAITING:
         pos = session.manager.queue_position(session)
         if pos:

@@ -17,7 +17,7 @@ from llmbreaker.charts import (EXPERT_COLORS, balance_chart, expert_share_chart,
 from llmbreaker.model import parameter_budget
 from llmbreaker.session import History, TrainingSession
 from llmbreaker.ui.common import font_scale
-from llmbreaker.ui.controls import live_fragment, progress_line
+from llmbreaker.ui.controls import live_fragment, progress_line, starting_note
 
 PAGE = "moe"
 POLL_SECONDS = 0.5
@@ -70,7 +70,7 @@ def _draw(session: TrainingSession) -> None:
         st.error(f"{h.message} Your settings are kept: press Replay to try again.", icon=":material/warning:")
     if not h.checkpoints or h.checkpoints[-1].experts is None:
         if session.active:
-            st.info("Preparing the experts and taking the first checkpoint…", icon=":material/hourglass_top:")
+            starting_note(session, "Preparing the experts and taking the first checkpoint…")
         else:
             st.info("Press **Play** to train a GPT whose feed-forward layers are a team of experts. A router "
                     "picks, for every character, which expert handles it. Watch how the work gets shared.",

@@ -13,7 +13,7 @@ from llmbreaker.charts import loss_chart, next_token_chart
 from llmbreaker.session import TrainingSession
 from llmbreaker.textview import progression_html
 from llmbreaker.ui.common import font_scale
-from llmbreaker.ui.controls import live_fragment, progress_line
+from llmbreaker.ui.controls import live_fragment, progress_line, starting_note
 
 POLL_SECONDS = 0.5
 
@@ -42,7 +42,7 @@ def _draw(session: TrainingSession, page: str) -> None:
         st.error(f"{h.message} Your text and settings are kept: press Replay to try again.", icon=":material/warning:")
     if not h.checkpoints:
         if session.active:
-            st.info("Preparing the model and taking the first checkpoint…", icon=":material/hourglass_top:")
+            starting_note(session, "Preparing the model and taking the first checkpoint…")
         else:
             st.info("Press **Play** to train a tiny GPT on this text. Watch the loss fall and the "
                     "samples turn from gibberish into words.", icon=":material/lightbulb:")
