@@ -23,6 +23,16 @@ BUNDLED = {
 
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024  # spec 9.1, also server.maxUploadSize in .streamlit/config.toml
 MIN_TRAIN_CHARS = 100  # spec 9.1: fewer characters cannot fill even one training window
+# Distinct characters a model may have: one cap for dataset uploads, the Style page's text (with its
+# base model's characters) and model files. The output layer scores every character at every
+# position, so a step grows with it: 1.7x the Small model's step at 1,024, 3.4x at 2,048 and 49x at
+# 30,000 (bench/vocab_cost.py). A few hundred words of Chinese use 300-500 distinct characters,
+# Greek or Vietnamese fewer than 150, so with a ~130-character base they stay well under it.
+MAX_VOCAB = 1024
+# Characters of a dataset upload that are trained on: the token ids of a text are held as int64
+# (8 bytes a character) for the whole run, so a 10 MB file would hold ~80 MB per run. Shakespeare
+# has 1.1 M. A longer upload is cut (with a note), not refused.
+MAX_TRAIN_CHARS = 2_000_000
 
 
 @functools.lru_cache(maxsize=None)
@@ -99,8 +109,25 @@ def normalise_newlines(text: str) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
+def _decode_mixed(data: bytes) -> str:
+    """Bytes that are not all UTF-8: each line as UTF-8 if it is, else as Windows-1252. A file
+    pasted together from two editors (one line "Café" in UTF-8, another in Windows-1252) keeps both
+    right, where decoding the whole file as Windows-1252 turned the UTF-8 ones into "CafÃ©"."""
+    if data.startswith(codecs.BOM_UTF8):
+        data = data[len(codecs.BOM_UTF8):]
+    lines = data.split(b"\n")
+    out = []
+    for line in lines:
+        try:
+            out.append(line.decode("utf-8"))
+        except UnicodeDecodeError:
+            out.append(line.decode("cp1252", errors="replace"))
+    return "\n".join(out)
+
+
 def decode_text_file(data: bytes) -> str:
-    """Bytes of a .txt upload -> text. UTF-8 (with or without BOM), UTF-16 with BOM, else Windows-1252.
+    """Bytes of a .txt upload -> text. UTF-8 (with or without BOM), UTF-16 with BOM, else line by line
+    UTF-8 or Windows-1252.
 
     Raises UserInputError for files that are not text at all (NUL bytes or many control characters
     outside a UTF-16 file: a binary renamed .txt).
@@ -118,7 +145,7 @@ def decode_text_file(data: bytes) -> str:
         try:
             text = data.decode("utf-8-sig")
         except UnicodeDecodeError:
-            text = data.decode("cp1252", errors="replace")
+            text = _decode_mixed(data)
     controls = sum(1 for c in text[:100_000] if ord(c) < 32 and c not in "\n\r\t\f")
     if controls > max(8, len(text[:100_000]) // 100):
         raise UserInputError("file_unreadable", "It looks like a binary file, not text. Choose a plain .txt file.")
@@ -149,14 +176,35 @@ def read_upload(filename: str, data: bytes) -> str:
     return text
 
 
+def check_vocab(text: str, known=()) -> int:
+    """The distinct characters of `text` together with `known` (a base model's vocabulary), or
+    UserInputError("too_many_characters") over MAX_VOCAB. Counting is a set of the text: no model
+    is built before this passes."""
+    n = len(set(text).union(known))
+    if n > MAX_VOCAB:
+        raise UserInputError(
+            "too_many_characters",
+            f"It uses {n:,} different characters{' with the model it starts from' if known else ''}; a model here "
+            f"can learn at most {MAX_VOCAB:,} (each one costs every training step). Choose a text in one or two "
+            f"scripts, or a shorter part of this one.",
+        )
+    return n
+
+
 def check_trainable(text: str, block_size: int) -> None:
-    """A text must hold more than a training window in both its train and validation parts."""
+    """A text must hold more than a training window in both its train and validation parts, at most
+    MAX_TRAIN_CHARS characters and at most MAX_VOCAB distinct ones (checked before any model or
+    token tensor is made)."""
     needed = max(MIN_TRAIN_CHARS, 10 * (block_size + 1))
     if len(text) < needed:
         raise UserInputError(
             "text_too_short",
             f"This text has {len(text):,} characters; training needs at least {needed:,}.",
         )
+    if len(text) > MAX_TRAIN_CHARS:
+        raise UserInputError("text_too_long", f"This text has {len(text):,} characters; training takes at most "
+                                              f"{MAX_TRAIN_CHARS:,}.")
+    check_vocab(text)
 
 
 WORD = re.compile(r"[A-Za-z]+(?:'[A-Za-z]+)?")

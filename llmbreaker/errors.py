@@ -17,6 +17,10 @@ MESSAGES = {
     "training_failed": "Training crashed. Please try again.",
     "invalid_setting": "That setting is out of range.",
     "too_many_sessions": "Too many training sessions open in this browser tab.",
+    # Not in the spec's table. A model file is not text, so its refusals never say "read as text";
+    # the detail names the real reason and what to do next.
+    "model_invalid": "This model file cannot be used.",
+    "too_many_characters": "This text uses too many different characters.",
 }
 
 

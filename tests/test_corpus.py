@@ -125,3 +125,59 @@ def test_uploads_are_read_in_memory_and_never_touch_the_disk(monkeypatch):
         monkeypatch.setattr(target, name, no_disk)
     assert read_upload("../../etc/passwd.txt", b"plain words") == "plain words"
     assert read_upload("/tmp/x.docx", docx_bytes) == "A paragraph read from memory."
+
+
+# -- bounds of issue 21: distinct characters, length, mixed encodings ----------------------------
+
+import hostile_files as hf  # noqa: E402
+from llmbreaker.corpus import MAX_TRAIN_CHARS, MAX_VOCAB, check_trainable, check_vocab, decode_text_file  # noqa: E402
+
+
+def test_a_text_of_30000_distinct_characters_is_refused_before_training():
+    text = decode_text_file(hf.many_characters_txt(30_000))
+    with pytest.raises(UserInputError) as err:
+        check_trainable(text, 64)
+    assert err.value.code == "too_many_characters"
+    assert "30,001 different characters" in err.value.message  # with the new line and f"{MAX_VOCAB:,}" in err.value.message
+
+
+def test_the_trainer_refuses_it_before_building_a_model(monkeypatch):
+    from llmbreaker import trainer as trainer_mod
+    from llmbreaker.model import ModelConfig
+    monkeypatch.setattr(trainer_mod, "MicroGPT", lambda *a, **k: pytest.fail("a model was built"))
+    with pytest.raises(UserInputError):
+        trainer_mod.Trainer(decode_text_file(hf.many_characters_txt(5_000)), ModelConfig(),
+                            trainer_mod.TrainConfig(max_steps=10, eval_interval=5))
+
+
+def test_chinese_greek_and_vietnamese_texts_of_a_few_hundred_words_are_under_the_cap():
+    """A person's own writing in other scripts must not be refused: a Style base model of ~130
+    characters plus 600 distinct hanzi (far more than 300 words of Chinese use) stays under the cap."""
+    base = [chr(c) for c in range(32, 127)] + list("\nàáâãèéêìíòóôõùúýăđĩũơưạảấầẩẫậắằẳẵặẹẻẽếềểễệ")
+    hanzi = "".join(chr(0x4E00 + (i * 7919) % 600) for i in range(1500))
+    greek = "Η γλώσσα μας είναι παλιά και όμορφη, με λέξεις που ταξιδεύουν στον χρόνο. " * 30
+    assert check_vocab(hanzi, base) <= MAX_VOCAB
+    assert check_vocab(greek, base) <= MAX_VOCAB
+
+
+def test_a_text_longer_than_training_takes_is_refused_by_the_engine():
+    with pytest.raises(UserInputError) as err:
+        check_trainable("ab " * (MAX_TRAIN_CHARS // 3 + 1), 64)
+    assert err.value.code == "text_too_long"
+
+
+def test_a_file_mixing_utf8_and_windows_1252_keeps_both_right():
+    text = decode_text_file(hf.mixed_encoding_txt())
+    assert text.splitlines() == ["Café au lait, naïve résumé.", "Crème brûlée – “quoted”.", "Déjà vu again."]
+    assert "Ã" not in text
+
+
+def test_dataset_upload_longer_than_training_is_cut_at_a_line_end_with_a_note():
+    from llmbreaker.ui.inputs import dataset_cut
+    text = ("a line of text\n" * (MAX_TRAIN_CHARS // 15 + 1000))
+    head, note = dataset_cut(text)
+    assert len(head) <= MAX_TRAIN_CHARS and head.endswith("a line of text") and text.startswith(head)
+    assert note and f"{len(text):,}" in note
+    assert dataset_cut("short text") == ("short text", None)
+    one_line = "x" * (MAX_TRAIN_CHARS + 10)
+    assert dataset_cut(one_line)[0] == "x" * MAX_TRAIN_CHARS  # no line end: cut at the limit

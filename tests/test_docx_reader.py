@@ -169,3 +169,53 @@ def test_empty_docx_is_too_short_as_an_upload():
     with pytest.raises(UserInputError) as err:
         read_upload("empty.docx", _bytes(docx.Document()))
     assert err.value.code == "text_too_short"
+
+
+# -- hostile .docx (issues 20 and 21) ------------------------------------------------------------
+
+import hostile_files as hf  # noqa: E402
+
+
+def test_200000_paragraphs_are_read_streamed_in_order():
+    """Issue 21 point 3's file: read in full (the Style page then offers to cut it), one block in
+    memory at a time (bench/hostile_uploads.py measures the server's memory)."""
+    text = read_docx(hf.many_paragraphs_docx(200_000))
+    lines = text.split("\n")
+    assert len(lines) == 200_000 and lines[0] == "Line 0 of a long list." and lines[-1] == "Line 199999 of a long list."
+
+
+@pytest.mark.parametrize("depth, why", [(2_000, "damaged"), (100_000, "zip bombs")])
+def test_deeply_nested_xml_is_refused(depth, why):
+    """Past libxml2's depth limit (256) the parser stops: "damaged"; 100,000 levels also compress
+    like a bomb and are refused from the directory."""
+    with pytest.raises(UserInputError) as err:
+        read_docx(hf.deeply_nested_docx(depth))
+    assert err.value.code == "file_unreadable" and why in err.value.message
+
+
+def test_a_few_levels_of_content_controls_are_still_read():
+    assert read_docx(hf.deeply_nested_docx(20)) == "deep"
+
+
+def test_a_10000_entry_docx_is_refused_before_its_entries_are_listed(monkeypatch):
+    data = hf.many_entries_docx(10_000)
+    monkeypatch.setattr(zipfile, "ZipFile", lambda *a, **k: pytest.fail("listed"))
+    with pytest.raises(UserInputError) as err:
+        read_docx(data)
+    assert "10,001 parts" in err.value.message and "Word document" in err.value.message
+
+
+def test_entities_are_not_expanded():
+    body = "<w:p><w:r><w:t>&lol;</w:t></w:r></w:p>"
+    # a DOCTYPE that defines an entity: it must not be resolved
+    xml = ('<?xml version="1.0"?><!DOCTYPE d [<!ENTITY lol "lollollol">]>'
+           f'<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body>{body}'
+           '</w:body></w:document>')
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("word/document.xml", xml)
+    try:
+        text = read_docx(buf.getvalue())
+    except UserInputError:
+        return  # refused: fine too
+    assert "lollollol" not in text

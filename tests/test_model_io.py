@@ -32,12 +32,14 @@ def _torch_bytes(obj) -> bytes:
     return buf.getvalue()
 
 
-def _refused(data: bytes, code: str = "file_unreadable") -> UserInputError:
+def _refused(data: bytes, code: str = "model_invalid", ours: bool = False) -> UserInputError:
     with pytest.raises(UserInputError) as err:
         load_model(data)
     assert err.value.code == code
-    if code == "file_unreadable":
-        assert "not a model file saved by LLMBreaker" in err.value.message
+    assert "read as text" not in err.value.message  # a model file is not meant to be text (issue 20)
+    if code == "model_invalid":
+        assert ("not a model file saved by LLMBreaker" in err.value.message) != ours
+        assert "Download the trained model" in err.value.message  # what to do next
     return err.value
 
 
@@ -96,11 +98,9 @@ def test_a_file_over_10_mb_is_refused_before_reading():
     lambda p: p["state_dict"].update(extra=torch.zeros(2)),  # an extra tensor
     lambda p: p["state_dict"].pop("ln_f.bias"),
     lambda p: p["state_dict"].update({"tok_emb.weight": torch.zeros(3, 16)}),  # wrong shape
-    lambda p: p["state_dict"].update({"ln_f.bias": torch.zeros(16, dtype=torch.float64)}),  # wrong dtype
     lambda p: p["state_dict"].update({"ln_f.bias": torch.full((16,), float("nan"))}),
     lambda p: p["state_dict"].update({"ln_f.weight": torch.full((16,), float("inf"))}),
     lambda p: p["state_dict"].update({"ln_f.bias": [0.0] * 16}),  # not a tensor
-    lambda p: p.update(vocab=p["vocab"][::-1]),  # ids would not match
     lambda p: p.update(vocab=p["vocab"][:-1] + ["ab"]),  # not one character
     lambda p: p.update(vocab=p["vocab"][:-1] + [p["vocab"][0]]),  # a repeat
     lambda p: p.update(vocab="".join(p["vocab"])),  # not a list
@@ -160,3 +160,78 @@ def test_save_model_checks_its_inputs():
     with pytest.raises(ValueError):
         save_model(model, tok.chars[:-1])  # vocabulary of another size
     assert load_model(save_model(model, "".join(tok.chars)))[1].chars == tok.chars  # a string works too
+
+
+# -- hostile files (issues 20 and 21): refused before torch allocates anything -------------------
+
+import hostile_files as hf  # noqa: E402
+from llmbreaker.model_io import MAX_PARAMS, ModelRefused, parameter_count  # noqa: E402
+
+
+def _never_loaded(monkeypatch):
+    """torch.load must not even start on these: it would allocate what the file claims."""
+    def fail(*a, **k):
+        raise AssertionError("torch.load was called")
+    monkeypatch.setattr(torch, "load", fail)
+
+
+@pytest.mark.parametrize("gib", [1, 4])
+def test_a_record_that_inflates_to_gigabytes_is_refused_before_torch_reads_it(monkeypatch, gib):
+    data = hf.zip_bomb_model_file(gib)
+    assert len(data) < gib * 1.1e6  # about 1 MB per GiB on disk
+    _never_loaded(monkeypatch)
+    assert "compressed" in _refused(data).message
+
+
+@pytest.mark.parametrize("gib", [1, 4])
+def test_a_record_that_claims_more_than_the_file_holds_is_refused(monkeypatch, gib):
+    data = hf.declared_size_model_file(gib)
+    _never_loaded(monkeypatch)
+    assert "more than the file holds" in _refused(data).message
+
+
+def test_a_10000_entry_archive_is_refused_from_its_end_record(monkeypatch):
+    data = hf.many_entries_model_file(10_000)
+    _never_loaded(monkeypatch)
+    # zipfile would build 10,000 entry objects; the count is read from the end record instead
+    monkeypatch.setattr("zipfile.ZipFile", lambda *a, **k: (_ for _ in ()).throw(AssertionError("listed")))
+    assert "10,010 parts" in _refused(data).message or "parts" in _refused(data).message
+
+
+def test_stride0_tensors_of_a_huge_model_are_refused_by_the_parameter_budget():
+    data = hf.stride0_model_file()
+    assert len(data) < 64_000  # tiny on disk
+    err = _refused(data, ours=True)
+    assert "69.6 million parameters" in err.message and f"{MAX_PARAMS / 1e6:.1f} million" in err.message
+
+
+@pytest.mark.parametrize("make", [hf.stride0_small_model_file, hf.big_storage_model_file])
+def test_a_tensor_whose_storage_is_not_exactly_its_numbers_is_refused(make):
+    assert "plain block of its own numbers" in _refused(make()).message
+
+
+def test_a_float64_model_says_its_numbers_have_another_precision():
+    err = _refused(hf.float64_model_file(), ours=True)
+    assert "stored in a different precision" in err.message and "64-bit" in err.message
+    assert "has shape" not in err.message
+
+
+def test_the_style_base_model_size_fits_the_budget_with_a_fine_tuned_vocabulary():
+    """The lead's base model (up to ~2 M parameters, 192 dims, block 128) with its ~130 characters
+    plus a person's new ones loads; one of 69.6 M parameters does not."""
+    from llmbreaker.corpus import MAX_VOCAB
+    cfg = ModelConfig(vocab_size=MAX_VOCAB, n_embd=192, n_layer=4, n_head=6, block_size=128)
+    assert parameter_count(cfg) <= MAX_PARAMS
+    model = MicroGPT(cfg)
+    chars = [chr(32 + i) for i in range(95)] + [chr(0x4E00 + i) for i in range(MAX_VOCAB - 95)]
+    loaded, tok = load_model(save_model(model, chars))
+    assert tok.vocab_size == MAX_VOCAB and loaded.config.block_size == 128
+
+
+def test_a_vocabulary_over_the_cap_is_named_in_plain_words():
+    cfg = ModelConfig(vocab_size=1500)
+    model = MicroGPT(cfg)
+    data = save_model(model, [chr(0x4E00 + i) for i in range(1500)])
+    with pytest.raises(ModelRefused) as err:
+        load_model(data)
+    assert "vocabulary has 1,500 characters" in err.value.reason and "file" not in err.value.reason

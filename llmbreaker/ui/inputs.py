@@ -6,7 +6,8 @@ from dataclasses import dataclass, replace
 
 import streamlit as st
 
-from llmbreaker.corpus import BUNDLED, bundled_stats, bundled_text, display_name, read_upload, text_stats
+from llmbreaker.corpus import (BUNDLED, MAX_TRAIN_CHARS, bundled_stats, bundled_text, check_vocab, display_name,
+                               read_upload, text_stats)
 from llmbreaker.errors import UserInputError
 from llmbreaker.model import ModelConfig
 from llmbreaker.presets import DEFAULT_MODEL_SIZE, MODEL_SIZE_CAPTIONS, MODEL_SIZE_LABELS, MODEL_SIZES, next_token_prompt
@@ -68,7 +69,8 @@ def _upload(page: str) -> ChosenText | None:
             st.session_state[f"{page}_upload_seen"] = seen
             try:
                 text = read_upload(file.name, file.getvalue())
-                st.session_state[good_key] = (display_name(file.name), text)
+                check_vocab(text)  # before anything is sized by it (the model's output layer)
+                st.session_state[good_key] = (display_name(file.name), *dataset_cut(text))
                 st.session_state.pop(f"{page}_upload_error", None)
             except UserInputError as e:
                 st.session_state[f"{page}_upload_error"] = e.message
@@ -79,8 +81,21 @@ def _upload(page: str) -> ChosenText | None:
     if good is None:
         st.info("Upload a plain-text file (at least a few hundred characters) to train on your own writing.")
         return None
-    name, text = good
+    name, text, note = good
+    if note:
+        st.info(note, icon=":material/content_cut:")
     return ChosenText(UPLOAD, f"your file {name}", text)
+
+
+def dataset_cut(text: str) -> tuple[str, str | None]:
+    """An upload longer than training takes is cut at its last line end before the limit (or at
+    the limit, if there is none), with a note saying so."""
+    if len(text) <= MAX_TRAIN_CHARS:
+        return text, None
+    end = text.rfind("\n", 0, MAX_TRAIN_CHARS)
+    head = text[:end] if end > MAX_TRAIN_CHARS // 2 else text[:MAX_TRAIN_CHARS]
+    return head, (f"This file has {len(text):,} characters; training uses the first {len(head):,} "
+                  f"(at most {MAX_TRAIN_CHARS:,} are trained on).")
 
 
 def training_settings(page: str, defaults: TrainConfig = TrainConfig()) -> tuple[ModelConfig, TrainConfig]:
