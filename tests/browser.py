@@ -24,14 +24,15 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def streamlit_server():
-    """Start the app as a newcomer would (`streamlit run streamlit_app.py`); yield its URL."""
+def streamlit_server(env: dict | None = None):
+    """Start the app as a newcomer would (`streamlit run streamlit_app.py`); yield its URL. `env`
+    adds environment variables (a deployer's settings, such as LLMBREAKER_MAX_TRAINERS)."""
     port = free_port()
     log = open(ARTIFACTS / f"streamlit-{port}.log", "w")
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.port", str(port),
          "--server.address", "127.0.0.1", "--server.headless", "true"],
-        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
     )
     url = f"http://127.0.0.1:{port}"
     try:
