@@ -4,6 +4,7 @@ import streamlit as st
 from llmbreaker.session import TrainingRequest
 from llmbreaker.ui.common import page_header, page_session
 from llmbreaker.ui.controls import training_controls
+from llmbreaker.ui.inputs import link_notes
 from llmbreaker.ui.style_view import (STYLE_MODEL, STYLE_TRAIN, confirm_new_text, live_view, model_loader, results,
                                       text_input)
 
@@ -12,6 +13,7 @@ PAGE = "style"
 page_header("Style Transfer Speed Run", "Paste a few hundred words of your own writing. A tiny model learns it "
             "from scratch in about 20 seconds, then writes something new in your style.", page=PAGE)
 session = page_session(PAGE)
+link_notes(PAGE, ("speed",))  # before the speed control is made: a bad ?style_speed= gets a note
 
 left, right = st.columns([1.3, 1], gap="large")
 with left:

@@ -198,10 +198,22 @@ def workshop_toggle() -> None:
     raw = st.query_params.get("workshop", "").strip().lower()
     if "workshop" not in st.session_state and raw in ("1", "yes", "on"):
         st.session_state["workshop"] = True
+    if raw and raw not in ("1", "yes", "on", "true", "0", "no", "off", "false"):
+        # The same note as every other bad link value (inputs.link_notes), kept for this tab.
+        from llmbreaker.ui.inputs import drop_link_value
+
+        shown = f"'{raw}'" if raw.isalnum() and len(raw) <= 24 else "a value"
+        st.session_state["workshop_link_note"] = (
+            f"This link sets workshop mode to {shown}, which is not allowed: it must be 1 or 0 (true or "
+            f"false). Using the default instead.")
+        drop_link_value("workshop")
     st.toggle("Workshop mode", key="workshop", bind="query-params",
+              on_change=lambda: st.session_state.pop("workshop_link_note", None),
               help="Large text, charts and lines for a projector, and fewer controls: the training settings, "
                    "downloads and model loading are hidden (a shared link can still set them). Stays on for "
                    "this browser tab; a link with ?workshop=1 turns it on.")
+    if st.session_state.get("workshop_link_note"):
+        st.warning(st.session_state["workshop_link_note"], icon=":material/link_off:")
     if workshop_on():
         st.html(WORKSHOP_CSS)
 

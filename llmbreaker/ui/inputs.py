@@ -139,9 +139,10 @@ LR_OPTIONS = [1e-3, 3e-3, 5e-3, 1e-2, 1.5e-2, 2e-2, 3e-2, 5e-2]
 def _number_in(lo, hi, kind=int):
     def check(raw: str) -> bool:
         try:
-            return lo <= kind(raw) <= hi
-        except ValueError:
+            value = kind(raw)  # int("inf") and int("1e400") raise; float("inf") and "nan" fail below
+        except (ValueError, OverflowError):
             return False
+        return lo <= value <= hi
     return check
 
 
@@ -160,16 +161,46 @@ LINK_SETTINGS = {
 }
 
 
-def link_notes(page: str) -> None:
-    """A visible note for every setting in the page's link that is not valid (spec 9.1 bounds);
-    the setting keeps its default. Values are only echoed when they are short and plain."""
-    for name, (label, valid, rule) in LINK_SETTINGS.items():
-        raw = st.query_params.get(f"{page}_{name}")
-        if raw is None or valid(raw):
+def drop_link_value(name: str) -> None:
+    """Forget a query parameter before its widget is made, so the widget takes its default.
+
+    Removing it from `st.query_params` alone is not enough: a bound widget is seeded from the
+    address the page was *opened* with, and Streamlit 1.67 lets the OverflowError of an infinite
+    number (`?watch_steps=inf`, `1e400`) escape while parsing it, which replaced the page below the
+    settings with a traceback. So the value is also taken out of that first address (a private
+    attribute of the pinned Streamlit; if it is ever missing, only the URL is cleaned).
+    """
+    st.query_params.pop(name, None)
+    try:
+        from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
+
+        get_script_run_ctx().session_state._state.query_params._initial_query_params.pop(name, None)
+    except Exception:  # noqa: BLE001 - a newer Streamlit: nothing more to clean
+        pass
+
+
+def link_notes(page: str, names=None) -> None:
+    """A visible note for every setting in the page's link that is not valid (spec 9.1 bounds):
+    checked before the widgets are made, infinities and NaN included; the setting keeps its default
+    and the value leaves the address. A note stays on the page until that setting is set again.
+    Values are only echoed when they are short and plain. `names`: the settings this page has (all
+    of LINK_SETTINGS by default)."""
+    notes = st.session_state.setdefault(f"{page}_link_notes", {})
+    for name in names or LINK_SETTINGS:
+        label, valid, rule = LINK_SETTINGS[name]
+        param = f"{page}_{name}"
+        raw = st.query_params.get(param)
+        if raw is None:
+            continue
+        if valid(raw):
+            notes.pop(name, None)  # set again, validly (by the person or a new link)
             continue
         shown = f"'{raw}'" if re.fullmatch(r"[\w.\-]{1,24}", raw) else "a value"
-        st.warning(f"This link sets the {label} to {shown}, which is not allowed: it must be {rule}. "
-                   f"Using the default instead.", icon=":material/link_off:")
+        notes[name] = (f"This link sets the {label} to {shown}, which is not allowed: it must be {rule}. "
+                       f"Using the default instead.")
+        drop_link_value(param)
+    for note in notes.values():
+        st.warning(note, icon=":material/link_off:")
 
 
 def dataset_run_setup(page: str, session: TrainingSession, extra_settings=None, model_switches=None,
