@@ -148,8 +148,9 @@ _SENTENCE_END = re.compile(r"[.!?][\"')\]]*(?=\s)|\n[ \t]*\n")
 
 def truncate(text: str, limits: TextLimits = USER_TEXT_LIMITS) -> str:
     """The start of a text that fits both upper limits, cut after the last sentence end (. ! ? or a
-    blank line) if one is in the last fifth of what fits, else at the last space. A text that
-    already fits comes back unchanged. Meant for `TextCheck.text` (already normalised)."""
+    blank line) if one is in the last fifth of what fits, else at the last space, else (no space in
+    the second half of what fits) at the limit itself: never empty. A text that already fits comes
+    back unchanged. Meant for `TextCheck.text` (already normalised)."""
     if len(text) <= limits.max_chars and len(text.split()) <= limits.max_words:
         return text
     cut = min(len(text), limits.max_chars)
@@ -158,11 +159,16 @@ def truncate(text: str, limits: TextLimits = USER_TEXT_LIMITS) -> str:
         cut = words[limits.max_words - 1].end()
     elif words and words[-1].end() > cut:  # the limit falls inside a word: leave it out
         cut = words[-1].start()
+    limit = min(len(text), limits.max_chars)
+    if cut < limit // 2:
+        # The last word boundary keeps less than half of what fits (a text with no space in its
+        # first 50,000 characters was cut to nothing): cut at the limit itself instead.
+        cut = limit
     head = text[:cut]
     ends = [m.end() for m in _SENTENCE_END.finditer(head + " ")]
     if ends and ends[-1] >= 0.8 * cut:
         head = head[: ends[-1]]
-    return head.rstrip()
+    return head.rstrip() or text[:limit]
 
 
 # -- words ----------------------------------------------------------------------------------------

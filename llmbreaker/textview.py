@@ -89,3 +89,16 @@ def progression_html(rows: list[dict], words: frozenset[str], selected_step: int
         )
     parts.append("</div>")
     return "".join(parts)
+
+
+# Every ASCII punctuation character may be backslash-escaped in CommonMark, and an escaped one is
+# always literal: no link, image, emphasis, code, heading, list, table or HTML. `$` (Streamlit's
+# LaTeX), `:` (its :material/...: icons, :red[...] colours and "http:" autolinks) and `~` are
+# among them. New lines become spaces: a caption is one line, and a blank line would end it.
+_MD_SPECIAL = re.compile(r"([!-/:-@\[-`{-~])")
+
+
+def markdown_literal(text: str) -> str:
+    """Text that a person or a model wrote, made safe to put inside Markdown (st.caption,
+    st.markdown, labels): it shows exactly as written and renders nothing."""
+    return _MD_SPECIAL.sub(r"\\\1", text.replace("\r", " ").replace("\n", " "))

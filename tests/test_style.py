@@ -268,3 +268,15 @@ def test_spans_fit_texts_with_curly_apostrophes():
     in_orig, in_gen = phrase_spans(original, generated)
     assert [original[s:e] for s, e in in_orig] == ["It’s my cat’s"]
     assert highlight_html(generated, in_gen) == '<mark class="lb-match">it&#x27;s my cat&#x27;s</mark> dog'
+
+
+@pytest.mark.parametrize("text", [
+    "x" * 60_000,  # no space at all in the first 50,000 characters (issue 21 point 6)
+    "   " + "y" * 60_000,
+    "hi " + "z" * 60_000,
+    "\n\n" + "w" * 55_000 + " end.",
+])
+def test_a_cut_never_empties_the_text_and_keeps_its_start(text):
+    cut = truncate(text)
+    assert 25_000 <= len(cut) <= 50_000 and text.startswith(cut)
+    assert check_user_text(cut).error is None or check_user_text(cut).error.code != "text_too_long"

@@ -237,3 +237,33 @@ def dataset_run_setup(page: str, session: TrainingSession, extra_settings=None, 
         if more_controls:
             more_controls(make_request)
     return model_cfg, right
+
+
+def cut_controls(page: str, key: str, check) -> None:
+    """The "Cut the text to the limit" button for a text box (`key`) whose `check` (a
+    style.TextCheck) is too long, and after a cut an "Undo the cut" button that puts the original
+    back: the original is kept until the person edits the cut text or trains on it (issue 21 point 6).
+    Call it after the text box, every run."""
+    from llmbreaker import style
+
+    before = f"{key}_before_cut"
+
+    def cut() -> None:
+        st.session_state[before] = (st.session_state.get(key, ""), style.truncate(check.text))
+        st.session_state[key] = st.session_state[before][1]
+
+    def undo() -> None:
+        st.session_state[key] = st.session_state.pop(before)[0]
+
+    if check is not None and check.can_truncate:
+        st.button("Cut the text to the limit", key=f"{page}_truncate", icon=":material/content_cut:", on_click=cut,
+                  help="Keep the start of your text, up to the limit, ending at a sentence or a word "
+                       "(or at the limit, if there is neither). You can undo it.")
+    kept = st.session_state.get(before)
+    if kept is not None:
+        if st.session_state.get(key) != kept[1]:  # edited since: the cut is the person's text now
+            st.session_state.pop(before, None)
+            return
+        st.info(f"Cut to {len(kept[1]):,} characters (from {len(kept[0]):,}).", icon=":material/content_cut:")
+        st.button("Undo the cut", key=f"{page}_undo_cut", icon=":material/undo:", on_click=undo,
+                  help="Put the whole text back as it was before the cut.")

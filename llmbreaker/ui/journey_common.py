@@ -6,19 +6,48 @@ import html
 
 import streamlit as st
 
+from llmbreaker.textview import markdown_literal
+
 from llmbreaker.charts import visible_char
 from llmbreaker.errors import UserInputError
 from llmbreaker.journey import QUIZZES, ModelSource, check_answer, model_sources
 from llmbreaker.microscope import unsupported_reason
-from llmbreaker.model_io import load_model
+from llmbreaker.model_io import ModelRefused, load_model
 from llmbreaker.ui.common import PAGES, browser_session_id, get_manager
 
 CHOICE = "journey_model_choice"  # the chosen source's key, shared by the journey pages
 
 
-@st.cache_resource(show_spinner=False, max_entries=8)
-def _load(data: bytes):
+def per_session_cache(name: str, owner, make, keep: int, extra=()):
+    """What `make()` returns, kept in this browser session's state under `name` for `owner` (a bytes
+    object or a model) and `extra`: released with the person's session, and only the `keep` most
+    recent. `owner` is held and compared (bytes by value, models by identity), so an id or hash
+    that comes back for another object never serves the wrong entry."""
+    cache = st.session_state.setdefault(name, {})
+    key = (hash(owner) if isinstance(owner, bytes) else id(owner), extra)
+    entry = cache.get(key)
+    if entry is not None and (entry[0] == owner if isinstance(owner, bytes) else entry[0] is owner):
+        cache[key] = cache.pop(key)  # most recent last
+        return entry[1]
+    value = make()
+    cache[key] = (owner, value)
+    while len(cache) > keep:
+        cache.pop(next(iter(cache)))
+    return value
+
+
+@st.cache_resource(show_spinner=False, max_entries=1)
+def _load_default(data: bytes):
+    """The bundled default model: one for the whole server, as everyone shares it."""
     return load_model(data)
+
+
+def _load(source: ModelSource):
+    """A model of this tab's runs is kept with the person's session (two at most); the default
+    is shared."""
+    if source.is_default:
+        return _load_default(source.data)
+    return per_session_cache("_journey_models", source.data, lambda: load_model(source.data), keep=2)
 
 
 def model_picker(page: str):
@@ -44,16 +73,20 @@ def model_picker(page: str):
             st.caption("Showing the **default model**: trained on Shakespeare with the app's defaults (Small, "
                        "2,200 steps). Train your own on **Watch It Learn to Spell** and it appears here.")
         else:
-            st.caption(f"Showing **your model** from {html.escape(source.label)}, trained on "
-                       f"{html.escape(source.text_label)}.")
+            st.caption(f"Showing **your model** from {markdown_literal(source.label)}, trained on "
+                       f"{markdown_literal(source.text_label)}.")
         running = [s for s in sessions if s.active]
         if running:
             names = ", ".join(PAGES[s.page][0] if s.page in PAGES else s.page for s in running)
             st.caption(f"Still training on {names}: that model appears here when its run finishes.")
     try:
-        model, tokenizer = _load(source.data)
+        model, tokenizer = _load(source)
+    except ModelRefused as e:  # a run of this tab: no file to choose, so no word about files
+        st.warning(f"This model cannot be shown on this page: {e.reason}. Choose another model above, or train "
+                   f"one on a text with fewer different characters.", icon=":material/info:")
+        st.stop()
     except UserInputError as e:
-        st.error(f"This model could not be read: {e.message}", icon=":material/warning:")
+        st.error(f"This model cannot be shown on this page: {e.message}", icon=":material/warning:")
         st.stop()
     return source, model, tokenizer
 
@@ -83,7 +116,7 @@ def prompt_box(page: str, source: ModelSource, tokenizer, block_size: int, limit
     kept = tokenizer.filter(text)
     dropped = sorted(set(text) - set(kept))
     if dropped:
-        st.caption("Left out (not in this model's vocabulary): " + " ".join(html.escape(visible_char(c)) for c in dropped))
+        st.caption("Left out (not in this model's vocabulary): " + " ".join(markdown_literal(visible_char(c)) for c in dropped))
     if not kept:
         st.warning("None of these characters is in the model's vocabulary; using the default prompt.",
                    icon=":material/info:")

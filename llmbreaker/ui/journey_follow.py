@@ -8,6 +8,8 @@ import time
 import numpy as np
 import streamlit as st
 
+from llmbreaker.textview import markdown_literal
+
 from llmbreaker.charts import visible_char
 from llmbreaker.microscope import trace
 from llmbreaker.sampling import generate
@@ -28,7 +30,8 @@ def chapter_names(n_layer: int) -> list[str]:
 
 
 def _q(c: str) -> str:
-    return f"'{visible_char(c)}'"
+    """A character of the person's text, quoted for Markdown (a '*' or '$' shows as itself)."""
+    return f"'{markdown_literal(visible_char(c))}'"
 
 
 def _timeline(names: list[str], current: int) -> str:

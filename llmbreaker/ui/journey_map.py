@@ -8,6 +8,8 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
+from llmbreaker.textview import markdown_literal
+
 from llmbreaker.journey import FIRST_STATION, PATHS, STATIONS, model_sources
 from llmbreaker.ui.common import PAGES, browser_session_id, font_scale, get_manager
 
@@ -112,7 +114,7 @@ def view() -> None:
     st.markdown("#### From a text to the next character",
                 help="Hover a station for a preview. The cards below link to the pages that show each station.")
     st.vega_lite_chart(metro_chart(font_scale()), width="stretch", key=f"{PAGE}_map")
-    st.caption(f"Every number on the stations' pages comes from a real model: now **{source.label}**"
+    st.caption(f"Every number on the stations' pages comes from a real model: now **{markdown_literal(source.label)}**"
                + (" (the default, until you train your own)." if source.is_default else ", the one you trained last."))
     main, side = st.columns([2.1, 1], gap="large")
     with main:

@@ -4,6 +4,8 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
+from llmbreaker.textview import markdown_literal
+
 from llmbreaker.charts import visible_char
 from llmbreaker.microscope import STEPS, model_logits, shape_with_numbers, trace
 from llmbreaker.ui.common import font_scale
@@ -67,7 +69,7 @@ def view() -> None:
     hm = lambda m, title, kind="signed", cols=None, xt="": heatmap(  # noqa: E731
         m, labels, cols, title=title, query=query, kind=kind, height=h, font_scale=s, x_title=xt)
 
-    st.markdown(f"#### Layer {layer + 1}, head {head + 1}, following **{visible_char(chars[query])}** (position {query})")
+    st.markdown(f"#### Layer {layer + 1}, head {head + 1}, following **{markdown_literal(visible_char(chars[query]))}** (position {query})")
     n = 1
     if layer == 0:
         _step(n, "embed", cfg, T, [hm(t.tok, "token rows"), hm(t.pos, "position rows"), hm(t.x0, "sum = x₀")])
@@ -82,8 +84,8 @@ def view() -> None:
     _step(n, "mask", cfg, T, [hm(L.masked[head], "masked scores", cols=labels, xt="key")]); n += 1
     top = int(np.argmax(L.weights[head][query]))
     _step(n, "softmax", cfg, T, [hm(L.weights[head], "attention weights", kind="prob", cols=labels, xt="key")],
-          note=f"Row {query} ('{visible_char(chars[query])}') looks most at position {top} "
-               f"('{visible_char(chars[top])}'): {L.weights[head][query][top]:.0%}."); n += 1
+          note=f"Row {query} ('{markdown_literal(visible_char(chars[query]))}') looks most at position {top} "
+               f"('{markdown_literal(visible_char(chars[top]))}'): {L.weights[head][query][top]:.0%}."); n += 1
     _step(n, "weighted", cfg, T, [hm(L.v[head], "V", cols=d_cols), hm(L.heads[head], f"A·V · head {head + 1}", cols=d_cols)]); n += 1
     _step(n, "concat", cfg, T, [hm(L.concat, f"{cfg.n_head} heads side by side", cols=c_cols)],
           note=f"Columns {head * hs}–{head * hs + hs - 1} are head {head + 1}."); n += 1
@@ -94,7 +96,7 @@ def view() -> None:
     _step(n, "up", cfg, T, [hm(L.ffn_up, f"{4 * cfg.n_embd} numbers per character", cols=four)]); n += 1
     off = float((L.ffn_relu[query] == 0).mean())
     _step(n, "relu", cfg, T, [hm(L.ffn_relu, "after ReLU", cols=four)],
-          note=f"For '{visible_char(chars[query])}', {off:.0%} of the {4 * cfg.n_embd} numbers are now 0."); n += 1
+          note=f"For '{markdown_literal(visible_char(chars[query]))}', {off:.0%} of the {4 * cfg.n_embd} numbers are now 0."); n += 1
     _step(n, "down", cfg, T, [hm(L.ffn_out, "f")]); n += 1
     _step(n, "resid2", cfg, T, [hm(L.x_mid, "x′"), hm(L.ffn_out, "+ f"), hm(L.x_out, f"= output of layer {layer + 1}")]); n += 1
     if layer == cfg.n_layer - 1:

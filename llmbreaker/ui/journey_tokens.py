@@ -6,6 +6,8 @@ import html
 import pandas as pd
 import streamlit as st
 
+from llmbreaker.textview import markdown_literal
+
 from llmbreaker.charts import visible_char
 from llmbreaker.token_data import cleaning, ids_from_text, one_batch, split, vocabulary
 from llmbreaker.ui.common import font_scale
@@ -33,7 +35,7 @@ def view() -> None:
     with st.spinner("Counting characters…"):
         notes, rows, sp, (x, y) = _measure(text, source.text_label, tuple(tokenizer.chars), block)
 
-    st.markdown(f"#### 1 · The text: {html.escape(source.text_label)}")
+    st.markdown(f"#### 1 · The text: {markdown_literal(source.text_label)}")
     for line in notes:
         st.markdown(f"- {line}")
     with st.expander("Read the start of the text", icon=":material/menu_book:"):
@@ -67,7 +69,7 @@ def view() -> None:
         missing = sorted(set(typed) - set(known))
         st.html(chars_html(list(known), ids=tokenizer.encode(known)))
         if missing:
-            st.caption("No token for: " + " ".join(html.escape(visible_char(c)) for c in missing)
+            st.caption("No token for: " + " ".join(markdown_literal(visible_char(c)) for c in missing)
                        + " (the model never saw these characters).")
         st.code(", ".join(str(i) for i in tokenizer.encode(known)) or "(nothing)", language=None)
     with b:
@@ -77,7 +79,7 @@ def view() -> None:
                                                     "commas or spaces.")
         ids, bad = ids_from_text(raw, tokenizer.vocab_size)
         if bad:
-            st.warning("Not ids of this vocabulary: " + ", ".join(html.escape(p[:12]) for p in bad[:6]),
+            st.warning("Not ids of this vocabulary: " + ", ".join(markdown_literal(p[:12]) for p in bad[:6]),
                        icon=":material/info:")
         decoded = tokenizer.decode(ids)
         st.html(chars_html(list(decoded), ids=ids))
@@ -90,7 +92,7 @@ def view() -> None:
                             horizontal=True, height=int(110 * s), font_scale=s, fmt=",d", y_title="characters",
                             colors=["#3B82F6", "#EC4899"]), width="stretch", key=f"{PAGE}_split")
     st.caption(f"{sp.train_chars:,} characters to train on, {sp.val_chars:,} ({sp.val_chars / max(1, total):.0%}) held "
-               "out. The validation part starts: " + repr(sp.val_start[:50]))
+               "out. The validation part starts: " + markdown_literal(repr(sp.val_start[:50])))
 
     st.markdown("#### 5 · One training batch: predict the next character",
                 help="The trainer draws random windows of the training part; the target is the same window "

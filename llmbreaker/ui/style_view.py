@@ -14,8 +14,10 @@ from llmbreaker.errors import UserInputError
 from llmbreaker.model import ModelConfig
 from llmbreaker.model_io import load_model
 from llmbreaker.session import TrainingSession
+from llmbreaker.textview import markdown_literal
 from llmbreaker.trainer import TrainConfig
 from llmbreaker.ui.common import font_scale
+from llmbreaker.ui.journey_common import per_session_cache
 from llmbreaker.ui.controls import live_fragment, progress_line
 
 # A model for 150-1,000 words (measured on a 200-word email, see README): the Small model with
@@ -115,10 +117,12 @@ def live_view(session: TrainingSession, page: str) -> None:
     live_fragment(session, page, _draw, 0.5)
 
 
-@st.cache_resource(max_entries=32, show_spinner=False)
 def _loaded(model_file: bytes):
-    """The trained model, loaded (and validated) once per file."""
-    return load_model(model_file)
+    """The trained model, loaded (and validated) once per file, kept per person: in this browser
+    session's state, so it is released with the session, and at most two of them. (A process-wide
+    cache of 32 kept any model anyone loaded for the life of the server: 270 MB each, at the old
+    bounds.)"""
+    return per_session_cache("_style_models", model_file, lambda: load_model(model_file), keep=2)
 
 
 def results(page: str, session: TrainingSession, original: str) -> None:
@@ -180,7 +184,7 @@ def results(page: str, session: TrainingSession, original: str) -> None:
                   help="The longest stretch of the model's text found, word for word, in yours. Short means it "
                        "recombines your words rather than reciting them.")
         if run:
-            st.caption(f"Longest copied run: “{run}”")
+            st.caption(f"Longest copied run: “{markdown_literal(run)}”")  # generated text: no Markdown
         _style_table(reference, generated)
     _confidence(session, probs, origin, n)
     _downloads(page, generated, model_file)
@@ -203,6 +207,14 @@ def _picked_words(session: TrainingSession) -> str:
 
 
 def _generate(model, tokenizer, prompt: str, temperature: float, draw: int) -> tuple[str, list[float]]:
+    """Generated once per model and settings, kept per person: a rerun (any widget) shows the same
+    text again instead of generating it again."""
+    key = (prompt, float(temperature), int(draw))
+    return per_session_cache("_style_generated", model, lambda: _generate_now(model, tokenizer, *key), keep=8,
+                             extra=key)
+
+
+def _generate_now(model, tokenizer, prompt: str, temperature: float, draw: int) -> tuple[str, list[float]]:
     ids = tokenizer.encode(tokenizer.filter(style.normalise(prompt))) or [tokenizer.stoi.get("\n", 0)]
     gen = torch.Generator().manual_seed(1000 + draw)
     new_ids, probs = model.generate(torch.tensor(ids, dtype=torch.long), GENERATE_CHARS, temperature, generator=gen)
