@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import torch
 
 from .errors import UserInputError
@@ -176,11 +177,22 @@ def read_upload(filename: str, data: bytes) -> str:
     return text
 
 
+def distinct_count(text: str, known=()) -> int:
+    """How many different characters `text` and `known` have together, in bounded memory: code
+    points are counted with numpy, a million at a time. (`len(set(text))` makes one Python object
+    per distinct character: for a file of 1.1 million distinct code points, ~200 MB at once.)"""
+    seen = np.array([ord(c) for c in set(known)], dtype=np.uint32)
+    step = 1 << 20
+    for i in range(0, len(text), step):
+        chunk = np.frombuffer(text[i:i + step].encode("utf-32-le"), dtype=np.uint32)
+        seen = np.union1d(seen, chunk)
+    return int(seen.size)
+
+
 def check_vocab(text: str, known=()) -> int:
     """The distinct characters of `text` together with `known` (a base model's vocabulary), or
-    UserInputError("too_many_characters") over MAX_VOCAB. Counting is a set of the text: no model
-    is built before this passes."""
-    n = len(set(text).union(known))
+    UserInputError("too_many_characters") over MAX_VOCAB. Checked before any model is built."""
+    n = distinct_count(text, known)
     if n > MAX_VOCAB:
         raise UserInputError(
             "too_many_characters",

@@ -117,14 +117,23 @@ class TextCheck:
         return self.error is not None and self.error.code == "text_too_long"
 
 
-def check_user_text(text: str, limits: TextLimits = USER_TEXT_LIMITS) -> TextCheck:
+def check_user_text(text: str, limits: TextLimits = USER_TEXT_LIMITS, known=()) -> TextCheck:
     """Filter a pasted or uploaded text and say whether it can be trained on. Counts are of the
-    filtered text. `error` is set for too little or too much text, `warning` for less than the
-    recommended amount."""
+    filtered text. `error` is set for too little or too much text, or for more distinct characters
+    (with `known`, the vocabulary of a model it starts from) than corpus.MAX_VOCAB; `warning` for
+    less than the recommended amount."""
+    from .corpus import MAX_VOCAB, check_vocab, distinct_count
+
     filtered, removed = filter_text(text or "")
     chars, words = len(filtered), len(filtered.split())
     error = warning = None
-    if words < limits.min_words or chars < limits.min_chars:
+    distinct = distinct_count(filtered)
+    if (distinct_count(filtered, known) if known else distinct) > MAX_VOCAB:
+        try:
+            check_vocab(filtered, known)
+        except UserInputError as e:
+            error = e
+    elif words < limits.min_words or chars < limits.min_chars:
         error = UserInputError(
             "text_too_short",
             f"This text has {words:,} word{'s' * (words != 1)} and {chars:,} character{'s' * (chars != 1)}; "
@@ -140,7 +149,7 @@ def check_user_text(text: str, limits: TextLimits = USER_TEXT_LIMITS) -> TextChe
     elif words < limits.recommended_words:
         warning = (f"Results improve with more text: this has {words:,} words, and {limits.recommended_words}+ "
                    f"words give the model more of your style to learn.")
-    return TextCheck(filtered, removed, chars, words, len(set(filtered)), error, warning)
+    return TextCheck(filtered, removed, chars, words, distinct, error, warning)
 
 
 _SENTENCE_END = re.compile(r"[.!?][\"')\]]*(?=\s)|\n[ \t]*\n")

@@ -280,3 +280,14 @@ def test_a_cut_never_empties_the_text_and_keeps_its_start(text):
     cut = truncate(text)
     assert 25_000 <= len(cut) <= 50_000 and text.startswith(cut)
     assert check_user_text(cut).error is None or check_user_text(cut).error.code != "text_too_long"
+
+
+def test_a_text_with_more_characters_than_a_model_can_learn_is_refused_with_the_counts():
+    """With a base model's vocabulary (`known`), the person's new characters count on top of it."""
+    from llmbreaker.corpus import MAX_VOCAB
+    base = [chr(c) for c in range(32, 127)]
+    text = " ".join(["word"] * 60) + " " + "".join(chr(0xC0 + i % 64) for i in range(200))
+    assert getattr(check_user_text(text, known=base).error, "code", None) != "too_many_characters"
+    many = [chr(0x3000 + i) for i in range(MAX_VOCAB)]
+    check = check_user_text(text, known=base + many)
+    assert check.error.code == "too_many_characters" and f"at most {MAX_VOCAB:,}" in check.error.message
