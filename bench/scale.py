@@ -38,7 +38,7 @@ from llmbreaker.presets import DEFAULT_MODEL_SIZE, MODEL_SIZES, next_token_promp
 from llmbreaker.session import SessionManager, State, TrainingRequest  # noqa: E402
 from llmbreaker.trainer import TrainConfig  # noqa: E402
 
-APP_MAX_RUNNING = 2  # llmbreaker/ui/common.py: MAX_RUNNING_TRAINERS
+APP_MAX_RUNNING = 2  # the app's cap on the 2-core machine measured: one trainer per core (session.available_cores)
 
 
 def run_group(n: int, speed: str, request: TrainingRequest, max_running: int = APP_MAX_RUNNING) -> dict:

@@ -614,7 +614,15 @@ class SessionManager:
             return list(self._sessions.values())
 
     def remove(self, session: TrainingSession) -> None:
+        """End a session and free what its runs hold. The histories are dropped here and not
+        left to the garbage collector: Streamlit keeps a disconnected browser session (and the
+        page fragments that refer to this object) until its session storage next expires entries,
+        which may be long after."""
         session.stop()
+        session.events = queue.Queue()
+        session.history = History()
+        session.finished = []
+        session.request = None
         with self._lock:
             self._sessions.pop(session.id, None)
 

@@ -149,6 +149,8 @@ def test_after_the_longer_absence_the_session_is_ended_and_its_runs_freed(browse
     done.set_speed("max")
     done.play(tiny_request(max_steps=20))
     wait_for(lambda: done.state == State.COMPLETED and not done.thread_alive, what="a finished run")
+    done.drain()
+    assert done.history.model_file and done.history.checkpoints
     s.play(tiny_request(**LONG))
     wait_for(lambda: s.state == State.RUNNING, what="running")
     t0 = time.monotonic()
@@ -160,6 +162,8 @@ def test_after_the_longer_absence_the_session_is_ended_and_its_runs_freed(browse
     m.check_presence(now=t0 + 90.0)
     assert m.all_sessions() == [other], "the absent tab's sessions (the finished one too) are still held"
     assert s.state == State.STOPPED and s.trainer is None and not s.thread_alive
+    # Freed, even while Streamlit still holds the disconnected session's page fragments.
+    assert done.history.model_file is None and done.history.checkpoints == [] and done.finished == []
     assert m.away_for("gone") is None
 
 
