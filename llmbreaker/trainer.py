@@ -17,10 +17,10 @@ from dataclasses import asdict, dataclass, field, replace
 import numpy as np
 import torch
 
-from .corpus import Batches, CharTokenizer, check_trainable, split_train_val
+from .corpus import Batches, CharTokenizer, check_trainable, check_vocab, split_train_val
 from .errors import UserInputError
 from .model import MicroGPT, ModelConfig
-from .style import longest_copied_run, real_word_share
+from .style import author_word_share, longest_copied_run
 
 
 @dataclass(frozen=True)
@@ -49,7 +49,7 @@ class TrainConfig:
     patience: int = 0
     keep_best: bool = False
     # What "best" means. "val_loss": the lowest validation loss. "author_words": the checkpoint
-    # whose sample has the largest share of the text's own words while copying at most
+    # whose sample has the largest share of the text's own words (of 3+ letters) while copying at most
     # `max_copied_words` words in a row from it. On a 200-word text the validation loss (on
     # 20 words) turns up at about step 150, while samples are still gibberish; by the time
     # they hold the author's words the model is close to reciting. This picks the moment between.
@@ -121,16 +121,27 @@ class Checkpoint:
 
 @dataclass
 class Trainer:
+    """With `base` (a pretrained model, see base_model.py) the run fine-tunes a copy of it: its
+    shape and vocabulary are the base's (`model_config` only gives the dropout), the characters of
+    the text it lacks are appended to the vocabulary with fresh rows, and its weights start as the
+    base's. Without, a new model of `model_config` starts from random weights."""
     text: str
     model_config: ModelConfig = field(default_factory=ModelConfig)
     config: TrainConfig = field(default_factory=TrainConfig)
+    base: object = None  # base_model.BaseModel
 
     def __post_init__(self):
         validate(self.config)
-        check_trainable(self.text, self.model_config.block_size)
         cfg = self.config
-        self.tokenizer = CharTokenizer.from_text(self.text)
-        self.model_config = replace(self.model_config, vocab_size=self.tokenizer.vocab_size)
+        if self.base is not None:
+            check_vocab(self.text, known=self.base.tokenizer.chars)  # before the model is sized by it
+            self.tokenizer = self.base.tokenizer.extended(self.text)
+            self.model_config = replace(self.base.model.config, vocab_size=self.tokenizer.vocab_size,
+                                        dropout=self.model_config.dropout)
+        else:
+            self.tokenizer = CharTokenizer.from_text(self.text)
+            self.model_config = replace(self.model_config, vocab_size=self.tokenizer.vocab_size)
+        check_trainable(self.text, self.model_config.block_size)
         ids = torch.tensor(self.tokenizer.encode(self.text), dtype=torch.long)
         self.train_ids, self.val_ids = split_train_val(ids)
         bs = self.model_config.block_size
@@ -141,6 +152,8 @@ class Trainer:
         with _INIT_LOCK, torch.random.fork_rng(devices=[]):
             torch.manual_seed(cfg.seed)
             self.model = MicroGPT(self.model_config)
+        if self.base is not None:
+            self._copy_base_weights()
         self.model.train()
         self.optimizer = self._make_optimizer()
         self.train_batches = Batches(self.train_ids, bs, cfg.batch_size, self.gen)
@@ -165,6 +178,18 @@ class Trainer:
         self.stopped_early = False
 
     # -- set-up -----------------------------------------------------------------------------
+    @torch.no_grad()
+    def _copy_base_weights(self) -> None:
+        """Every weight from the base; the token embedding's first rows too (the base's ids come
+        first), and the rows of characters the base never saw keep their fresh initialisation."""
+        base_state = self.base.model.state_dict()
+        for name, p in self.model.state_dict().items():
+            src = base_state[name]
+            if src.shape == p.shape:
+                p.copy_(src)
+            else:  # tok_emb (and an untied head): (vocab, n_embd), the base's rows first
+                p[: src.shape[0]].copy_(src)
+
     def _make_optimizer(self) -> torch.optim.Optimizer:
         cfg = self.config
         decay = [p for n, p in self.model.named_parameters() if p.dim() >= 2 and "emb" not in n]
@@ -226,7 +251,7 @@ class Trainer:
     def _score(self, val_loss: float, sample: str) -> float:
         if self.config.select_by == "author_words":
             _, copied = longest_copied_run(sample, self.text)
-            return real_word_share(sample, self.text) if copied <= self.config.max_copied_words else -1.0
+            return author_word_share(sample, self.text) if copied <= self.config.max_copied_words else -1.0
         return -val_loss
 
     def _track_best(self, val_loss: float, sample: str) -> None:
