@@ -399,6 +399,22 @@ def real_word_share(generated: str, original: str) -> float:
     return sum(w in vocab for w in words) / len(words) if words else 0.0
 
 
+def author_word_share(generated: str, original: str, min_letters: int = 3) -> float:
+    """Share of the generated words of `min_letters` or more letters that are words of the original
+    (0.0 if there are none). Short words (a, to, the) are in every English text, so they say
+    nothing about whose words these are."""
+    vocab = {w for w in words_of(original) if len(w) >= min_letters}
+    words = [w for w in words_of(generated) if len(w) >= min_letters]
+    return sum(w in vocab for w in words) / len(words) if words else 0.0
+
+
+def known_word_share(generated: str, known: frozenset[str] | set[str], min_letters: int = 3) -> float:
+    """Share of the generated words of `min_letters` or more letters found in `known` (lower-case
+    words: the author's and those the base model read). Misspelt or made-up words are not."""
+    words = [w for w in words_of(generated) if len(w) >= min_letters]
+    return sum(w in known for w in words) / len(words) if words else 0.0
+
+
 def longest_copied_run(generated: str, original: str) -> tuple[str, int]:
     """The longest run of consecutive generated words that appears word for word in the original:
     (the run as written in the generated text, its length in words). ("", 0) if no word matches;
