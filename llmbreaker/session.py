@@ -72,6 +72,28 @@ PRESENCE_INTERVAL = 1.0  # how often the manager asks whether the sessions' page
 _PARKED = "parked"  # what a run returns when it stopped for its absent person, kept to go on
 
 
+def _name_native_thread(name: str) -> None:
+    """Give the calling thread its Python name at the system level too (Linux: 15 characters),
+    so that `top -H`, /proc/<pid>/task/*/comm and bench/tabs.py can tell the app's threads from
+    the web server's. Python 3.11 does not do it itself."""
+    try:
+        import ctypes
+        ctypes.CDLL(None).prctl(15, name.encode()[:15], 0, 0, 0)  # 15: PR_SET_NAME
+    except (OSError, AttributeError):
+        pass
+
+
+def _return_freed_memory() -> None:
+    """Ask glibc to give freed heap pages back to the system. Ended sessions free many small
+    objects (histories, checkpoints, samples) that glibc would otherwise keep, so the server's RSS
+    would stay at its peak after a class has gone, which is what a host's memory limit counts."""
+    try:
+        import ctypes
+        ctypes.CDLL(None).malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
+
+
 def available_cores() -> int:
     """The cores this process may really use: its CPU affinity, and a container's CPU quota (a
     cgroup limit, as on hosted platforms, where the affinity shows every core of the host)."""
@@ -110,6 +132,7 @@ class TrainingRequest:
     model: ModelConfig = field(default_factory=ModelConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
     label: str = ""  # what is being trained on, for people ("Shakespeare", "your file notes.txt")
+    base: str = ""  # "english": fine-tune the pretrained base model (base_model.py); "": from scratch
 
 
 @dataclass
@@ -136,6 +159,14 @@ class History:
     ended: str = ""  # how it ended: "completed", "stopped" or "error" ("" while it goes on)
 
 
+def _default_trainer(request: TrainingRequest) -> Trainer:
+    if request.base:
+        from .base_model import load_base
+
+        return Trainer(request.text, request.model, request.train, base=load_base())
+    return Trainer(request.text, request.model, request.train)
+
+
 class TrainingSession:
     """One page's training run in a background thread. Thread-safe commands; one thread at most."""
 
@@ -147,7 +178,7 @@ class TrainingSession:
         self.owner = owner
         self.page = page
         self.manager = manager
-        self._make_trainer = trainer_factory or (lambda r: Trainer(r.text, r.model, r.train))
+        self._make_trainer = trainer_factory or _default_trainer
         self.request: TrainingRequest | None = None
         self.state = State.IDLE
         self.speed = "1x"
@@ -401,6 +432,7 @@ class TrainingSession:
         """Train the request, then each queued one. Stop ends the queue; a run that fails does
         not (the next variant of a comparison may well train). With `resume`, go on with the
         parked run's trainer. A run parked for its absent person ends the thread, queue kept."""
+        _name_native_thread(threading.current_thread().name)
         while request is not None:
             end = self._run_one(request, resume)
             resume = False
@@ -671,14 +703,18 @@ class SessionManager:
                 del self._away_since[owner]
             away = {o: now - t for o, t in self._away_since.items()}
             leaving = [s for s in self._sessions.values() if away.get(s.owner, -1) >= self.away_grace]
+        ended = False
         for s in leaving:
             if away[s.owner] >= self.away_end:
                 self.remove(s)  # stops the run and drops its histories and model
+                ended = True
             else:
                 s._leave()
         with self._lock:
             for owner in {s.owner for s in leaving if away[s.owner] >= self.away_end}:
                 self._away_since.pop(owner, None)
+        if ended:
+            _return_freed_memory()
 
     def _ensure_watcher_locked(self) -> None:
         if self.presence is None or self._closing or (self._watcher is not None and self._watcher.is_alive()):
@@ -689,6 +725,7 @@ class SessionManager:
     def _watch(self) -> None:
         """The watcher thread: lives while the manager holds sessions, so a server nobody uses
         keeps no thread of ours."""
+        _name_native_thread("presence-watch")
         while True:
             with self._lock:
                 if self._closing or not self._sessions:
