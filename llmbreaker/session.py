@@ -637,6 +637,12 @@ class SessionManager:
             self._ensure_watcher_locked()
             return s
 
+    def session_by_id(self, session_id: str) -> TrainingSession | None:
+        """A session by its id, whoever owns it: how a run parked for its absent person stays
+        addressable (a later rejoin, from a reloaded tab, finds it by this id)."""
+        with self._lock:
+            return self._sessions.get(session_id)
+
     def sessions_of(self, owner: str) -> list[TrainingSession]:
         with self._lock:
             return [s for s in self._sessions.values() if s.owner == owner]

@@ -69,7 +69,7 @@ def test_a_closed_tabs_run_trains_through_the_grace_then_parks_and_frees_its_slo
     wait_for(lambda: not s.thread_alive, timeout=5, what="its thread to end")
     step = s.trainer.step_count
     assert step > 0  # kept: the model, optimizer and step are all there to go on with
-    assert m.all_sessions() == [s]
+    assert m.all_sessions() == [s] and m.session_by_id(s.id) is s  # addressable for a rejoin
 
 
 def test_a_parked_run_goes_on_from_where_it_was_when_its_person_resumes(browsers, managers, tiny_request):
