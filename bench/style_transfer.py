@@ -35,14 +35,13 @@ import torch  # noqa: E402
 from llmbreaker import style  # noqa: E402
 from llmbreaker.base_model import BASE_MODEL_FILE, BaseModel, clean_text  # noqa: E402
 from llmbreaker.model_io import load_model  # noqa: E402
-from llmbreaker.style_recipes import (FINETUNE_MODEL, FINETUNE_TRAIN, SCRATCH_MODEL, SCRATCH_TRAIN,  # noqa: E402
-                                      base_corpus_words)
+from llmbreaker.style_recipes import base_corpus_words, opening_words, recipe  # noqa: E402
 from llmbreaker.style_generation import generate_from  # noqa: E402
 from llmbreaker.trainer import Trainer  # noqa: E402
 
 
 def run(text: str, start: str, base: BaseModel | None, overrides: dict) -> dict:
-    model_cfg, train_cfg = (FINETUNE_MODEL, FINETUNE_TRAIN) if start == "finetune" else (SCRATCH_MODEL, SCRATCH_TRAIN)
+    model_cfg, train_cfg = recipe(text, start)
     train_cfg = dataclasses.replace(train_cfg, **{k: v for k, v in overrides.items() if v is not None})
     t0 = time.perf_counter()
     trainer = Trainer(text, model_cfg, train_cfg, base=base if start == "finetune" else None)
@@ -53,7 +52,7 @@ def run(text: str, start: str, base: BaseModel | None, overrides: dict) -> dict:
             trainer.checkpoint()
     trainer.restore_best()
     wall = time.perf_counter() - t0
-    generated, _ = generate_from(trainer.model, trainer.tokenizer, " ".join(text.split()[:2]), 0.8, 400, seed=1000)
+    generated, _ = generate_from(trainer.model, trainer.tokenizer, opening_words(text), 0.8, 400, seed=1000)
     known = base_corpus_words() | set(style.words_of(text))
     run_text, copied = style.longest_copied_run(generated, text)
     return {"author": style.author_word_share(generated, text), "real": style.known_word_share(generated, known),
@@ -71,10 +70,12 @@ def main() -> None:
     ap.add_argument("--patience", type=int)
     ap.add_argument("--steps", dest="max_steps", type=int)
     ap.add_argument("--seconds", dest="time_budget", type=float)
+    ap.add_argument("--select-copied", dest="max_copied_words", type=int)
     ap.add_argument("--quiet", action="store_true", help="no samples")
     args = ap.parse_args()
     torch.set_num_threads(1)
-    overrides = {k: getattr(args, k) for k in ("learning_rate", "eval_interval", "patience", "max_steps", "time_budget")}
+    overrides = {k: getattr(args, k) for k in ("learning_rate", "eval_interval", "patience", "max_steps", "time_budget",
+                                                   "max_copied_words")}
     model, tokenizer = load_model(Path(args.base).read_bytes())
     base = BaseModel(model=model, tokenizer=tokenizer, card={})
     starts = ("finetune", "scratch") if args.start == "both" else (args.start,)

@@ -70,7 +70,7 @@ def load_base() -> BaseModel:
 
 def unseen_share(text: str, tokenizer: CharTokenizer | None = None) -> tuple[float, list[str]]:
     """The share of a text's characters the base model never read, and those characters (most
-    frequent first). Greek or Chinese text is nearly all new to an English base."""
+    frequent first, ties in the text's order). Greek or Chinese text is nearly all new to an English base."""
     tokenizer = tokenizer or base_tokenizer()
     if not text:
         return 0.0, []
@@ -78,5 +78,5 @@ def unseen_share(text: str, tokenizer: CharTokenizer | None = None) -> tuple[flo
     for c in text:
         if c not in tokenizer.stoi:
             counts[c] = counts.get(c, 0) + 1
-    new = sorted(counts, key=lambda c: (-counts[c], c))
+    new = sorted(counts, key=lambda c: -counts[c])  # most frequent first; ties in order of appearance
     return sum(counts.values()) / len(text), new

@@ -50,15 +50,6 @@ _REPLACE = {
     "\u2028": "\n", "\u2029": "\n",
 }
 _REPLACE_TABLE = str.maketrans(_REPLACE)
-# Kept: printable ASCII, newline, and the Latin-1 letters À-ÿ except × and ÷.
-_LATIN1_LETTERS = "".join(chr(c) for c in range(0xC0, 0x100) if chr(c) not in "\u00d7\u00f7")
-ALLOWED_CHARS = frozenset("\n" + "".join(chr(c) for c in range(32, 127)) + _LATIN1_LETTERS)
-_DISALLOWED = re.compile("[^\n -~" + re.escape(_LATIN1_LETTERS) + "]")
-# Code points that only modify the character before them (emoji presentation, skin tones, combining
-# marks left over): removed with it, but not counted as one more removed character.
-_MODIFIERS = re.compile("[\ufe00-\ufe0f\U0001f3fb-\U0001f3ff\u20e3\U000e0020-\U000e007f]")
-
-
 def normalise(text: str) -> str:
     """CRLF/CR -> LF, Unicode NFC (e + combining accent -> é), curly quotes -> straight quotes,
     dashes -> '-', '…' -> '...', tabs and special spaces -> space, invisible characters dropped."""
@@ -66,34 +57,20 @@ def normalise(text: str) -> str:
     return unicodedata.normalize("NFC", text).translate(_REPLACE_TABLE)
 
 
-def _transliterate(ch: str) -> str:
-    """A letter outside the alphabet as its accent-free base if it has one (ő -> o, ł has none -> '')."""
-    if not unicodedata.category(ch).startswith("L"):
-        return ""
-    base = "".join(c for c in unicodedata.normalize("NFKD", ch) if not unicodedata.combining(c))
-    return base if base and all(c in ALLOWED_CHARS for c in base) else ""
-
-
 def filter_text(text: str) -> tuple[str, int]:
-    """(normalised text with only allowed characters, how many characters were removed).
+    """(the text as the model reads it, how many characters were dropped).
 
-    Letters outside Latin-1 that have an accent-free form are kept as that form (Polish ś -> s,
-    Hungarian ő -> o) and not counted as removed. Emoji, symbols, control characters and other
-    scripts are removed and counted, one per visible character (a skin-tone modifier or variation
-    selector does not count again).
+    Every visible character is kept, whatever its script (a Greek, Vietnamese or Chinese text trains
+    with all its letters; curly quotes, dashes and emoji stay as typed): a model from scratch has one
+    token per distinct character, and a fine-tuned one appends the characters its base never read.
+    Only control characters are dropped and counted; line ends, tabs, special spaces and invisible
+    characters are normalised (text_clean.clean_text), which is not counted as removal.
     """
-    text = normalise(text)
-    removed = 0
+    from .text_clean import clean_text
 
-    def repl(m: re.Match) -> str:
-        nonlocal removed
-        ch = m.group()
-        kept = _transliterate(ch)
-        if not kept and not _MODIFIERS.match(ch) and not unicodedata.combining(ch):
-            removed += 1
-        return kept
-
-    return _DISALLOWED.sub(repl, text), removed
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    removed = sum(1 for c in text if unicodedata.category(c) == "Cc" and c not in "\n\t")
+    return clean_text(text), removed
 
 
 # -- checking a person's text ---------------------------------------------------------------------
@@ -101,7 +78,7 @@ def filter_text(text: str) -> tuple[str, int]:
 @dataclass(frozen=True)
 class TextCheck:
     text: str  # normalised and filtered: what the model trains on
-    removed: int  # characters dropped by the filter (emoji, symbols, other scripts)
+    removed: int  # control characters dropped by the filter
     chars: int
     words: int  # whitespace-separated, as a word processor counts
     distinct_chars: int  # the model's vocabulary size
@@ -182,11 +159,12 @@ def truncate(text: str, limits: TextLimits = USER_TEXT_LIMITS) -> str:
 
 # -- words ----------------------------------------------------------------------------------------
 
-# A word: letters (ASCII and Latin-1) and digits, with inner apostrophes (don't, o'clock).
-# Punctuation is never part of a word, so matching is punctuation-insensitive. Unlike
-# corpus.WORD (ASCII letters only), accented words such as "café" stay whole.
-_L = "A-Za-z0-9" + _LATIN1_LETTERS
-WORD = re.compile(f"[{_L}]+(?:'[{_L}]+)*")
+# A word: letters of any script and digits, with inner apostrophes (don't, o'clock), and the
+# combining marks of scripts that write accents apart. Punctuation is never part of a word, so
+# matching is punctuation-insensitive. Unlike corpus.WORD (ASCII letters only), "café", "Αθήνα"
+# and "Việt" stay whole. (A text without spaces, such as Chinese, is one "word" per run of letters.)
+_L = r"[^\W_]"
+WORD = re.compile(f"{_L}[\u0300-\u036f]*(?:{_L}[\u0300-\u036f]*)*(?:'{_L}+)*")
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'"})  # same length, so spans stay valid
 
 

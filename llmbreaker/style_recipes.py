@@ -5,6 +5,7 @@ from nothing, for the same seconds. The figures behind each number are printed b
 from __future__ import annotations
 
 import functools
+from dataclasses import replace
 
 from .model import ModelConfig
 from .trainer import TrainConfig
@@ -18,16 +19,32 @@ STYLE_SECONDS = 20.0
 # sample has the most of the author's words while copying at most MAX_COPIED words in a row, and
 # an early stop once several checkpoints in a row were no better.
 MAX_COPIED = 10
+# The checkpoints' samples are judged a little stricter than the promise: the text the page writes
+# afterwards is another draw, and may copy a few words more than the sample that chose the checkpoint.
+SELECT_COPIED = 7
 FINETUNE_MODEL = ModelConfig(dropout=0.1)  # only the dropout is used: the shape is the base's
-FINETUNE_TRAIN = TrainConfig(max_steps=120, batch_size=16, learning_rate=3e-4, warmup_steps=5, min_lr_ratio=0.3,
-                             eval_interval=5, eval_batches=2, sample_chars=200, patience=5, keep_best=True,
-                             select_by="author_words", max_copied_words=MAX_COPIED, time_budget=STYLE_SECONDS)
+FINETUNE_TRAIN = TrainConfig(max_steps=60, batch_size=16, learning_rate=1.5e-3, warmup_steps=5, min_lr_ratio=0.3,
+                             eval_interval=5, eval_batches=2, sample_chars=300, patience=4, keep_best=True,
+                             select_by="author_words", max_copied_words=SELECT_COPIED, time_budget=STYLE_SECONDS)
 
 # From nothing: the Small model with a little dropout, at a high rate (see README, "Style").
 SCRATCH_MODEL = ModelConfig(n_embd=32, n_layer=2, n_head=2, dropout=0.1)
 SCRATCH_TRAIN = TrainConfig(max_steps=1000, eval_interval=50, learning_rate=1e-2, warmup_steps=30, sample_chars=300,
-                            patience=4, keep_best=True, select_by="author_words", max_copied_words=MAX_COPIED,
+                            patience=0, keep_best=True, select_by="author_words", max_copied_words=SELECT_COPIED,
                             time_budget=STYLE_SECONDS)
+
+
+def opening_words(text: str) -> str:
+    """The text's first two words: where the page's generated text starts by default, and so where
+    the checkpoints' samples start too (a sample judged from another start would not say how much
+    the page's text copies)."""
+    return " ".join(text.split()[:2])
+
+
+def recipe(text: str, start: str) -> tuple[ModelConfig, TrainConfig]:
+    """The model and training settings of a Style run on `text`, for a start "finetune" or "scratch"."""
+    model, train = (FINETUNE_MODEL, FINETUNE_TRAIN) if start == "finetune" else (SCRATCH_MODEL, SCRATCH_TRAIN)
+    return model, replace(train, prompt=opening_words(text) or "\n")
 
 
 @functools.lru_cache(maxsize=1)

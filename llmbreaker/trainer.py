@@ -80,6 +80,7 @@ BOUNDS = {
     "sample_chars": (10, 1000),
     "time_budget": (0, 600),
 }
+MIN_FINETUNE_WINDOW = 32  # characters: shorter windows teach a fine-tuned model too little of a sentence
 MAX_CHECKPOINTS = 201  # bounds the history of one run, whatever its length
 WARMUP_BUDGET_SHARE = 0.05  # with a time budget, warm-up also ends after this share of the time
 
@@ -141,10 +142,16 @@ class Trainer:
         else:
             self.tokenizer = CharTokenizer.from_text(self.text)
             self.model_config = replace(self.model_config, vocab_size=self.tokenizer.vocab_size)
-        check_trainable(self.text, self.model_config.block_size)
+        # Training windows: the model's block, except that a fine-tuned base (block 128) trains on
+        # shorter windows when the text is short, so that a 150-word email (~900 characters, a
+        # 90-character validation part) can be fine-tuned at all. Generation still uses the whole block.
+        self.window = self.model_config.block_size
+        if self.base is not None:
+            self.window = max(MIN_FINETUNE_WINDOW, min(self.window, len(self.text) // 10 - 2))
+        check_trainable(self.text, self.window)
         ids = torch.tensor(self.tokenizer.encode(self.text), dtype=torch.long)
         self.train_ids, self.val_ids = split_train_val(ids)
-        bs = self.model_config.block_size
+        bs = self.window
         if len(self.val_ids) <= bs + 1:
             raise UserInputError("text_too_short", "The validation part (last 10 %) is shorter than one window.")
 

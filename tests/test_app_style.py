@@ -10,6 +10,8 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
+from llmbreaker.base_model import BASE_VOCAB
+from llmbreaker.style import filter_text
 from llmbreaker.model_io import load_model
 from llmbreaker.session import State
 from llmbreaker.ui.common import get_manager
@@ -70,6 +72,10 @@ def the_session(page="style"):
     sessions = [s for s in get_manager().all_sessions() if s.page == page]
     assert len(sessions) == 1
     return sessions[0]
+
+
+def style_text(text: str) -> str:
+    return filter_text(text)[0]
 
 
 def metrics(at) -> dict[str, str]:
@@ -166,12 +172,36 @@ def test_a_short_but_usable_text_warns_and_enables_play(app):
     assert not app.button(key="style_play").disabled
 
 
-def test_emoji_are_counted_as_left_out(app):
+def test_emoji_are_kept_and_named_as_new_to_the_base_model(app):
     app.text_area(key="style_text").input("Hello 😀 " + words(120) + " 🎉 bye 👍").run()
-    infos = [i.value for i in app.info]
-    assert any("3 characters outside the model's alphabet" in i for i in infos), infos
+    captions = " ".join(c.value for c in app.caption)
+    assert "3 characters of your text are new to the base model (😀 🎉 👍)" in captions, captions
     assert not app.error
     assert not app.button(key="style_play").disabled
+
+
+def test_fine_tuning_is_the_default_and_the_page_says_what_it_is(app):
+    assert app.radio(key="style_start").value == "finetune"
+    assert "already read 6.2 million characters of English" in app.radio(key="style_start").options[0]
+    expander = " ".join(m.value for m in app.markdown)
+    assert "Pretraining" in expander and "Fine-tuning" in expander and "million" in expander
+    app.text_area(key="style_text").input(words(200)).run()
+    app.button(key="style_play").click().run()
+    s = the_session()
+    assert s.request.base == "english" and s.request.train.prompt == " ".join(EMAIL.split()[:2])
+    s.stop()
+    app.radio(key="style_start").set_value("scratch").run()
+    app.button(key="style_play").click().run()
+    assert the_session().request.base == ""
+
+
+def test_a_text_in_greek_keeps_every_letter_and_notes_the_base_has_not_read_it(app):
+    greek = (ROOT / "tests" / "data" / "other_scripts" / "greek.txt").read_text(encoding="utf-8")
+    app.text_area(key="style_text").input(greek).run()
+    assert not app.error, [e.value for e in app.error]
+    infos = " ".join(i.value for i in app.info)
+    assert "characters the base model has never read" in infos and "every character is kept" in infos, infos
+    assert metrics(app)["Characters"] == f"{len(greek.strip()) if greek.strip() == greek else len(greek):,}"
 
 
 def test_a_too_long_text_can_be_cut_to_the_limit(app):
@@ -236,7 +266,7 @@ def test_full_run_shows_the_comparison_metrics_and_a_model_that_loads_again(app)
     assert '<mark class="lb-match"' in yours, yours
     assert '<mark class="lb-match"' in model, model
     m = metrics(app)
-    for label in ("Words that are your words", "Longest run copied word for word",
+    for label in ("Words that are your words", "Real words", "Longest run copied word for word",
                   "Average chosen-character probability", "Perplexity on your held-out text"):
         assert label in m, f"missing metric {label!r}: {sorted(m)}"
     assert re.fullmatch(r"\d+%", m["Words that are your words"])
@@ -261,7 +291,8 @@ def test_full_run_shows_the_comparison_metrics_and_a_model_that_loads_again(app)
     model_file = s.history.model_file
     assert model_file
     net, tokenizer = load_model(model_file)
-    assert set(tokenizer.chars) == set(EMAIL)
+    assert set(EMAIL) <= set(tokenizer.chars)  # fine-tuned: the base's alphabet, then any new character
+    assert tokenizer.chars[: len(BASE_VOCAB)] == list(BASE_VOCAB)
 
     # A fresh server and browser: load the file without training.
     get_manager().shutdown()
@@ -311,3 +342,28 @@ def test_html_in_the_text_is_escaped_in_every_html_block(app):
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in plain, plain
     assert "&lt;img src=x onerror=alert(1)&gt;" in plain, plain
     assert SCRIPT in side_text(yours) and IMG in side_text(yours)  # shown as text, as written
+
+
+def test_compare_trains_both_starts_on_the_same_text_and_shows_them_side_by_side(app):
+    app.text_area(key="style_text").input(EMAIL).run()
+    app.segmented_control(key="style_speed").set_value("max").run()
+    app.button(key="style_compare").click().run()
+    tuned, scratch = the_session("style"), the_session("style_scratch")
+    assert tuned.request.base == "english" and scratch.request.base == ""
+    assert tuned.request.text == scratch.request.text == style_text(EMAIL)
+    assert tuned.request.train.time_budget == scratch.request.train.time_budget > 0
+    deadline = time.monotonic() + RUN_TIMEOUT
+    while (tuned.active or scratch.active) and time.monotonic() < deadline:
+        time.sleep(0.3)
+    assert tuned.state == scratch.state == State.COMPLETED, (tuned.history.message, scratch.history.message)
+    app.run()
+    app.run()
+    assert not app.exception, app.exception
+    assert "### Same text, same seconds: one model knew English first" in [m.value for m in app.markdown]
+    titles = " ".join(bodies(app))
+    assert "Fine-tuned from the base model" in titles and "From scratch" in titles
+    assert [m.label for m in app.metric].count("Your words") == 2
+    assert app.get("vega_lite_chart"), "no comparison chart"
+    # The fine-tuned model writes more of the author's words than the one from scratch, the same seconds.
+    values = [m.value for m in app.metric if m.label == "Your words"]
+    assert int(values[0].rstrip("%")) > int(values[1].rstrip("%")), values

@@ -46,7 +46,7 @@ from llmbreaker.model_io import save_model  # noqa: E402
 # Share of batch rows drawn from each source. Modern everyday English gets the most: the texts
 # people paste are emails and notes, and with half the rows from plays a probe's fine-tuned samples
 # still wrote "CASSIUS:" and "thou" (shared/NOTES.md, "Pretraining then fine-tuning").
-MIX = {"modern": 0.55, "plays": 0.25, "stories": 0.12, "poems": 0.08}
+MIX = {"modern": 0.5, "plays": 0.3, "stories": 0.12, "poems": 0.08}
 DESCRIPTIONS = {
     "modern": "everyday modern English written for this project: emails, letters, newsletters, reports, "
               "notices, stories, dialogue, diaries, reviews (datasets/pretrain/)",
@@ -207,7 +207,9 @@ def train(args) -> None:
     (out / "english-base.json").write_text(json.dumps(card, indent=1, ensure_ascii=False), encoding="utf-8")
     print(f"{n_params:,} parameters, {steps_done} steps in {seconds:.0f} s; best modern validation loss {best:.3f} "
           f"at step {best_step}: {best_losses}")
-    ids, _ = cpu_model.generate(torch.tensor(tok.encode("Hi everyone,\n")), 400, 0.8)
+    # Sampled on the training device: on the GPU machine, a CPU generation with its default thread
+    # count took minutes.
+    ids, _ = model.generate(torch.tensor(tok.encode("Hi everyone,\n"), device=device), 300, 0.8)
     print("sample:", repr("Hi everyone,\n" + tok.decode(ids)))
 
 

@@ -151,8 +151,13 @@ def sessions_indicator() -> None:
         running, waiting = manager.running_count(), manager.waiting_count()
         st.caption(f"This server: {running} of {manager.max_running} trainer{'s' * (manager.max_running != 1)} "
                    f"busy · {waiting} waiting")
-        for s in sorted(sessions, key=lambda s: list(PAGES).index(s.page) if s.page in PAGES else 99):
-            title, path, icon, _ = PAGES.get(s.page, (s.page, None, None, None))
+        def page_of(s) -> str:  # "style_scratch", a page's second run (a comparison), belongs to "style"
+            return s.page if s.page in PAGES else s.page.split("_")[0]
+
+        for s in sorted(sessions, key=lambda s: (list(PAGES).index(page_of(s)) if page_of(s) in PAGES else 99, s.page)):
+            title, path, icon, _ = PAGES.get(page_of(s), (s.page, None, None, None))
+            if s.page != page_of(s):
+                title += " (from scratch)"
             if path:
                 st.page_link(path, label=title, icon=icon, help=f"Go to {title}")
             h = s.history

@@ -106,13 +106,20 @@ def follow_run(session: TrainingSession, page: str, extra: tuple = ()) -> tuple 
     return seen if seen is not None and seen != now else None
 
 
-def live_fragment(session: TrainingSession, page: str, draw: Callable[[], None], poll_seconds: float) -> None:
-    """A page's live part: a fragment that polls while the session is active. Each tick drains the
-    session's events, reruns the whole page when the run, its state, or the queue's current run
-    changed (so the controls above follow), and draws from the history."""
-    @st.fragment(run_every=poll_seconds if session.active else None)
+def live_fragment(session: TrainingSession, page: str, draw: Callable[[], None], poll_seconds: float,
+                  also: tuple[TrainingSession, ...] = ()) -> None:
+    """A page's live part: a fragment that polls while the session (or one of `also`, sessions
+    that train beside it, such as the Style page's from-scratch half of a comparison) is active.
+    Each tick drains the session's events, reruns the whole page when the run, its state, or the
+    queue's current run changed (so the controls above follow), and draws from the history."""
+    active = session.active or any(s.active for s in also)
+
+    @st.fragment(run_every=poll_seconds if active else None)
     def _live() -> None:
-        if follow_run(session, page):
+        for other in also:
+            other.touch()
+            other.drain()
+        if follow_run(session, page, tuple((s.run_id, s.state) for s in also)):
             st.rerun()
         draw()
 

@@ -5,27 +5,22 @@ import html
 import math
 
 import streamlit as st
-import torch
 
-from llmbreaker import style
+from llmbreaker import base_model, style
 from llmbreaker.charts import loss_chart
 from llmbreaker.corpus import display_name, read_upload
 from llmbreaker.errors import UserInputError
-from llmbreaker.model import ModelConfig
 from llmbreaker.model_io import load_model
 from llmbreaker.session import TrainingSession
 from llmbreaker.textview import markdown_literal
-from llmbreaker.trainer import TrainConfig
 from llmbreaker.ui.common import font_scale
 from llmbreaker.ui.journey_common import per_session_cache
 from llmbreaker.ui.controls import live_fragment, progress_line
+from llmbreaker.ui.inputs import cut_controls
+from llmbreaker.style_generation import generate_from
+from llmbreaker.style_recipes import base_corpus_words, opening_words
+from llmbreaker.ui.style_start import FINETUNE, comparison, comparison_active
 
-# A model for 150-1,000 words (measured on a 200-word email, see README): the Small model with
-# a little dropout, stopped when its samples begin to recite, keeping the checkpoint whose sample
-# has the most of the author's words while copying at most 8 of them in a row.
-STYLE_MODEL = ModelConfig(n_embd=32, n_layer=2, n_head=2, dropout=0.1)
-STYLE_TRAIN = TrainConfig(max_steps=1000, eval_interval=50, learning_rate=1e-2, warmup_steps=30, sample_chars=300,
-                          patience=4, keep_best=True, select_by="author_words", max_copied_words=8)
 GENERATE_CHARS = 400
 
 CSS = """
@@ -59,23 +54,23 @@ def text_input(page: str) -> style.TextCheck | None:
                         placeholder="Paste your writing here: emails, essays, a diary, tweets. At least 50 words; "
                                     "300 or more work better.",
                         help="Paste your writing (emails, essays, tweets). Min 50 words.")
-    check = style.check_user_text(text)
+    fine_tuning = st.session_state.get(f"{page}_start", FINETUNE) == FINETUNE and base_model.available()
+    # Fine-tuning appends the text's new characters to the base's alphabet: the cap counts both.
+    check = style.check_user_text(text, known=base_model.BASE_VOCAB if fine_tuning else ())
     c1, c2, c3 = st.columns(3)
-    c1.metric("Characters", f"{check.chars:,}", help="After leaving out characters the model cannot learn.")
+    c1.metric("Characters", f"{check.chars:,}", help="Every character of your text is kept, in any script.")
     c2.metric("Words", f"{check.words:,}")
-    c3.metric("Distinct characters", f"{check.distinct_chars}", help="The model's alphabet: one token per character.")
+    c3.metric("Distinct characters", f"{check.distinct_chars}", help="One token per character.")
     if not text.strip():
         return None
     if check.removed:
-        st.info(f"{check.removed:,} character{'s' * (check.removed != 1)} outside the model's alphabet (emoji, "
-                f"symbols, other scripts) will be left out.", icon=":material/filter_alt:")
+        st.info(f"{check.removed:,} invisible control character{'s' * (check.removed != 1)} will be left out.",
+                icon=":material/filter_alt:")
     if check.error:
         st.error(check.error.message, icon=":material/warning:")
-        if check.can_truncate:
-            st.button("Cut the text to the limit", key=f"{page}_truncate", icon=":material/content_cut:",
-                      on_click=lambda: st.session_state.update({key: style.truncate(check.text)}),
-                      help="Keep the start of your text, up to the limit, ending at a sentence.")
+        cut_controls(page, key, check)
         return None
+    cut_controls(page, key, check)
     if check.warning:
         st.warning(check.warning, icon=":material/info:")
     return check
@@ -99,11 +94,13 @@ def confirm_new_text(session: TrainingSession, check: style.TextCheck | None, pa
     return True
 
 
-def live_view(session: TrainingSession, page: str) -> None:
+def live_view(session: TrainingSession, page: str, scratch: TrainingSession | None = None) -> None:
+    """The run's progress, loss curve and latest sample; during a comparison, the from-scratch run's
+    progress and sample below it."""
     def _draw() -> None:
         h = session.history
         st.html(CSS)  # the live sample below uses the same boxes as the results
-        progress_line(session)
+        _time_line(session)
         if h.message:
             st.error(f"{h.message} Your text is kept: press Replay to try again.", icon=":material/warning:")
         if h.checkpoints:
@@ -114,7 +111,22 @@ def live_view(session: TrainingSession, page: str) -> None:
                 latest = h.checkpoints[-1]
                 st.caption(f"Step {latest.step:,}: the model writes")
                 st.html(f'<div class="lb-side" style="max-height:8rem">{html.escape(latest.sample[:200])}</div>')
-    live_fragment(session, page, _draw, 0.5)
+        if scratch is not None and scratch.active:
+            st.caption("At the same time, from scratch:")
+            _time_line(scratch)
+            if scratch.history.checkpoints:
+                st.html(f'<div class="lb-side" style="max-height:6rem">'
+                        f'{html.escape(scratch.history.checkpoints[-1].sample[:160])}</div>')
+    live_fragment(session, page, _draw, 0.5, also=(scratch,) if scratch is not None else ())
+
+
+def _time_line(session: TrainingSession) -> None:
+    """The progress line; a run with a time budget also says its seconds ("step 30 · 8 s of 20")."""
+    progress_line(session)
+    request, trainer = session.request, session.trainer
+    if request is not None and request.train.time_budget and trainer is not None and session.active:
+        st.caption(f"Step {trainer.step_count:,} · {trainer.train_seconds:.0f} s of {request.train.time_budget:.0f} s "
+                   f"of training")
 
 
 def _loaded(model_file: bytes):
@@ -125,8 +137,9 @@ def _loaded(model_file: bytes):
     return per_session_cache("_style_models", model_file, lambda: load_model(model_file), keep=2)
 
 
-def results(page: str, session: TrainingSession, original: str) -> None:
-    """After training (or with a model loaded from a file): generate, compare, measure, download."""
+def results(page: str, session: TrainingSession, original: str, scratch: TrainingSession | None = None) -> None:
+    """After training (or with a model loaded from a file): generate, compare, measure, download.
+    After a comparison (`scratch` trained beside `session`), both texts first, side by side."""
     h = session.history
     source = st.session_state.get(f"{page}_loaded_model")
     if h.model_file is not None and session.state.value == "completed":
@@ -146,7 +159,7 @@ def results(page: str, session: TrainingSession, original: str) -> None:
     c1, c2, c3 = st.columns([1.2, 2, 1], vertical_alignment="bottom")
     temperature = c1.slider("Temperature", 0.2, 1.5, 0.8, 0.1, key=f"{page}_temperature",
                             help="Lower = safer, more like your text; higher = more adventurous (and more typos).")
-    default_prompt = " ".join(original.split()[:2]) if original else ""
+    default_prompt = opening_words(original) if original else ""
     prompt = c2.text_input("Start from your own words", value=default_prompt, key=f"{page}_prompt", max_chars=200,
                            help="The model continues from these words. Characters it never saw are left out.")
     c3.button("Regenerate", icon=":material/autorenew:", key=f"{page}_regen", width="stretch",
@@ -154,6 +167,11 @@ def results(page: str, session: TrainingSession, original: str) -> None:
               help="Sample new text from the same trained model, without training again.")
     draw = st.session_state.get(f"{page}_draw", 0)
     generated, probs = _generate(model, tokenizer, prompt, temperature, draw)
+    if origin == "run" and scratch is not None:
+        comparison(page, session, scratch, lambda mf, p, t, d: _generate(*_loaded(mf), p, t, d)[0],
+                   prompt, temperature, draw)
+        if comparison_active(page, scratch):
+            st.markdown("#### The fine-tuned model's text, beside yours")
 
     reference = original or ""
     left_text = reference[:1500]
@@ -175,12 +193,17 @@ def results(page: str, session: TrainingSession, original: str) -> None:
 
     n = None
     if reference:
-        share = style.real_word_share(generated, reference)
+        share = style.author_word_share(generated, reference)
+        real = style.known_word_share(generated, base_corpus_words() | set(style.words_of(reference)))
         run, n = style.longest_copied_run(generated, reference)
-        m1, m2 = st.columns(2)
+        m1, m2, m3 = st.columns(3)
         m1.metric("Words that are your words", f"{share:.0%}",
-                  help="The share of the model's words that appear somewhere in your text.")
-        m2.metric("Longest run copied word for word", f"{n} word{'s' * (n != 1)}",
+                  help="Of the model's words of 3 or more letters, the share that appear somewhere in your text "
+                       "(short words like 'the' are in every text, so they are not counted).")
+        m2.metric("Real words", f"{real:.0%}",
+                  help="Of the model's words of 3 or more letters, the share that are words of your text or of the "
+                       "English the base model read. Misspelt and made-up words are not.")
+        m3.metric("Longest run copied word for word", f"{n} word{'s' * (n != 1)}",
                   help="The longest stretch of the model's text found, word for word, in yours. Short means it "
                        "recombines your words rather than reciting them.")
         if run:
@@ -192,18 +215,27 @@ def results(page: str, session: TrainingSession, original: str) -> None:
 
 def _picked_words(session: TrainingSession) -> str:
     h = session.history
+    request = session.request
     cps = {c.step: c for c in h.checkpoints}
     best = cps.get(h.best_step)
     lowest = min(h.checkpoints, key=lambda c: c.val_loss)
-    stop = (f"Training stopped at step {h.step:,}: for {session.request.train.patience} checkpoints in a row its "
-            f"samples got no better (they copied your text more and more)." if h.stopped_early
-            else f"Training ran all {h.step:,} steps.")
-    picked = (f"Using the checkpoint at step {best.step:,}: its sample had the most of your words while copying at "
-              f"most {session.request.train.max_copied_words} in a row." if best else "")
+    tuned = bool(request.base)
+    start = ("Fine-tuned from the base model, which already read English: " if tuned
+             else "Trained from scratch on your text alone: ")
+    if h.stopped_early:
+        stop = (f"training stopped at step {h.step:,}: for {request.train.patience} checkpoints in a row its "
+                f"samples got no better (they copied your text more and more).")
+    elif request.train.time_budget and h.step < request.train.max_steps:
+        stop = f"training ran {h.step:,} steps in its {request.train.time_budget:.0f} seconds."
+    else:
+        stop = f"training ran all {h.step:,} steps."
+    picked = (f" Using the checkpoint at step {best.step:,}: its sample had the most of your words while copying at "
+              f"most {request.train.max_copied_words} in a row." if best else "")
     val = (f" The validation loss (on the last 10 % of your text) was lowest at step {lowest.step:,} "
-           f"({lowest.val_loss:.2f}), when samples were still mostly letters: a text this short is too small "
-           f"to judge by it alone.")
-    return f"{stop} {picked}{val}"
+           f"({lowest.val_loss:.2f}).")
+    if not tuned:
+        val += " Samples were still mostly letters then: a text this short is too small to judge by it alone."
+    return start + stop + picked + val
 
 
 def _generate(model, tokenizer, prompt: str, temperature: float, draw: int) -> tuple[str, list[float]]:
@@ -215,10 +247,7 @@ def _generate(model, tokenizer, prompt: str, temperature: float, draw: int) -> t
 
 
 def _generate_now(model, tokenizer, prompt: str, temperature: float, draw: int) -> tuple[str, list[float]]:
-    ids = tokenizer.encode(tokenizer.filter(style.normalise(prompt))) or [tokenizer.stoi.get("\n", 0)]
-    gen = torch.Generator().manual_seed(1000 + draw)
-    new_ids, probs = model.generate(torch.tensor(ids, dtype=torch.long), GENERATE_CHARS, temperature, generator=gen)
-    return tokenizer.decode(ids) + tokenizer.decode(new_ids), probs
+    return generate_from(model, tokenizer, prompt, temperature, GENERATE_CHARS, seed=1000 + draw)
 
 
 def _style_table(original: str, generated: str) -> None:
