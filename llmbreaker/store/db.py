@@ -1,0 +1,563 @@
+"""The run store's database: tables, schema version, a single writer thread, caps.
+
+Why a writer thread: a training step takes a few milliseconds; a database write (and compressing
+attention) can take longer, and SQLite allows one writer at a time. So the training thread only
+puts a small tuple on a queue (`start_run`, `add_losses`, `add_checkpoint`, `finish_run`), and one
+thread per store turns them into rows, several to a transaction. If the database cannot be opened
+or written (a corrupt or locked file, a full disk, a server that is down) the store says so in
+`problem`, drops what it is given and never raises into training: the run just is not kept.
+
+Portable SQL only (SQLAlchemy Core/ORM types, no SQLite-only statements outside the SQLite
+connection set-up), so the same store and tests run on PostgreSQL through LLMBREAKER_DB_URL.
+"""
+from __future__ import annotations
+
+import atexit
+import json
+import os
+import queue
+import re
+import secrets
+import threading
+import time
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from sqlalchemy import (BigInteger, Double, ForeignKey, Integer, LargeBinary, String, Text, create_engine, delete,
+                        event, func, inspect, select)
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+
+CURRENT_SCHEMA = 1
+# Migrations from version v to v + 1, each a function of a connection inside a transaction. Empty:
+# version 1 is the first. A database of a version without a path here is refused, with a message.
+MIGRATIONS: dict[int, object] = {}
+
+ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_URL = f"sqlite:///{ROOT / 'data' / 'llmbreaker.db'}"
+DEFAULT_MAX_MB = 500.0  # ~1,000 default Shakespeare runs (the text is most of a run's bytes)
+DEFAULT_MAX_DAYS = 30.0  # long enough to train before a course and show it weeks later
+QUEUE_LIMIT = 20_000  # pending writes; a store this far behind gives up rather than grow memory
+WRITER_IDLE_SECONDS = 5.0  # the writer thread ends when idle this long (a new write starts it again)
+TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+
+
+def new_token() -> str:
+    """An unguessable run token (the address's ?run=): 128 bits from the system's CSPRNG."""
+    return secrets.token_urlsafe(16)
+
+
+class StoreError(Exception):
+    """The store cannot be used; `str(e)` is a message for a person."""
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class SchemaVersion(Base):
+    __tablename__ = "schema_version"
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
+
+
+class RunRow(Base):
+    __tablename__ = "runs"
+    token: Mapped[str] = mapped_column(String(64), primary_key=True)
+    page: Mapped[str] = mapped_column(String(32))
+    label: Mapped[str] = mapped_column(String(300))
+    settings: Mapped[str] = mapped_column(Text)  # JSON: the request's model and train configs, base
+    text: Mapped[bytes] = mapped_column(LargeBinary)  # zlib of the UTF-8 text
+    info: Mapped[str] = mapped_column(Text, default="{}")  # JSON: vocab, next_prompt, probe_tokens, parameters
+    created: Mapped[float] = mapped_column(Double, index=True)  # seconds since the epoch
+    updated: Mapped[float] = mapped_column(Double)
+    state: Mapped[str] = mapped_column(String(16))  # running, completed, stopped, error, interrupted
+    step: Mapped[int] = mapped_column(Integer, default=0)
+    total_steps: Mapped[int] = mapped_column(Integer, default=0)
+    train_loss: Mapped[float | None] = mapped_column(Double, nullable=True)  # of the last checkpoint
+    val_loss: Mapped[float | None] = mapped_column(Double, nullable=True)
+    seconds: Mapped[float | None] = mapped_column(Double, nullable=True)
+    message: Mapped[str] = mapped_column(Text, default="")
+    losses: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)  # zlib: int32 steps, float32 losses
+    model_file: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    size: Mapped[int] = mapped_column(BigInteger, default=0)  # bytes the run holds, for the size cap
+
+
+class CheckpointRow(Base):
+    __tablename__ = "checkpoints"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    run_token: Mapped[str] = mapped_column(String(64), ForeignKey("runs.token", ondelete="CASCADE"), index=True)
+    step: Mapped[int] = mapped_column(Integer)
+    train_loss: Mapped[float] = mapped_column(Double)
+    val_loss: Mapped[float] = mapped_column(Double)
+    lr: Mapped[float] = mapped_column(Double)
+    elapsed: Mapped[float] = mapped_column(Double)
+    sample: Mapped[str] = mapped_column(Text)
+    next_token: Mapped[str] = mapped_column(Text)  # JSON [[char, probability], ...]
+    attention: Mapped[bytes] = mapped_column(LargeBinary)  # zlib of float16: fine for pictures
+    attention_shape: Mapped[str] = mapped_column(String(64))  # JSON list
+    experts: Mapped[str | None] = mapped_column(Text, nullable=True)  # JSON, arrays tagged
+
+
+@dataclass
+class StoredCheckpoint:
+    """A checkpoint read back: the same attributes as trainer.Checkpoint."""
+    step: int
+    train_loss: float
+    val_loss: float
+    sample: str
+    attention: np.ndarray
+    next_token: list[tuple[str, float]]
+    lr: float
+    elapsed: float
+    experts: dict | None = None
+
+
+@dataclass
+class StoredRun:
+    token: str
+    page: str
+    label: str
+    settings: dict
+    text: str
+    info: dict
+    created: float
+    updated: float
+    state: str
+    step: int
+    total_steps: int
+    train_loss: float | None
+    val_loss: float | None
+    seconds: float | None
+    message: str
+    steps: list[int] = field(default_factory=list)
+    losses: list[float] = field(default_factory=list)
+    model_file: bytes | None = None
+    checkpoints: list[StoredCheckpoint] = field(default_factory=list)
+
+
+# -- encodings ----------------------------------------------------------------------------------------
+def _to_json(value):
+    if isinstance(value, np.ndarray):
+        return {"__array__": value.tolist(), "dtype": str(value.dtype)}
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, dict):
+        return {k: _to_json(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_to_json(v) for v in value]
+    return value
+
+
+def _from_json(value):
+    if isinstance(value, dict):
+        if "__array__" in value:
+            return np.asarray(value["__array__"], dtype=value["dtype"])
+        return {k: _from_json(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_from_json(v) for v in value]
+    return value
+
+
+def _pack_losses(steps: list[int], losses: list[float]) -> bytes:
+    return zlib.compress(np.asarray(steps, np.int32).tobytes() + np.asarray(losses, np.float32).tobytes())
+
+
+def _unpack_losses(blob: bytes | None) -> tuple[list[int], list[float]]:
+    if not blob:
+        return [], []
+    raw = zlib.decompress(blob)
+    n = len(raw) // 8
+    return (np.frombuffer(raw[:4 * n], np.int32).tolist(),
+            [float(x) for x in np.frombuffer(raw[4 * n:], np.float32)])
+
+
+def _describe(exc: BaseException) -> str:
+    """A database failure in words a person (or a deployer) can act on."""
+    text = str(exc).lower()
+    if "not a database" in text or "malformed" in text or "corrupt" in text:
+        return "its database file is damaged (move it away and a new one is made)"
+    if "locked" in text or "busy" in text:
+        return "its database file is locked by another program"
+    if "full" in text or getattr(exc, "errno", None) == 28:
+        return "the disk is full"
+    if "readonly" in text or "read-only" in text or "permission" in text:
+        return "its database file cannot be written (permissions)"
+    if "could not connect" in text or "connection" in text:
+        return "its database server cannot be reached"
+    return f"its database failed ({type(exc).__name__})"
+
+
+def settings_from_env(env=os.environ) -> tuple[str, float, float]:
+    """(database URL, size cap in bytes, age limit in seconds) from LLMBREAKER_DB_URL,
+    LLMBREAKER_STORE_MAX_MB and LLMBREAKER_STORE_MAX_DAYS. A bad number raises StoreError."""
+    url = env.get("LLMBREAKER_DB_URL", "").strip() or DEFAULT_URL
+    numbers = []
+    for name, default, unit in (("LLMBREAKER_STORE_MAX_MB", DEFAULT_MAX_MB, "megabytes"),
+                                ("LLMBREAKER_STORE_MAX_DAYS", DEFAULT_MAX_DAYS, "days")):
+        raw = env.get(name, "").strip()
+        try:
+            value = float(raw) if raw else default
+            if not value > 0:
+                raise ValueError
+        except ValueError:
+            raise StoreError(f"{name} must be a positive number of {unit}; it is '{raw[:20]}'.") from None
+        numbers.append(value)
+    return url, numbers[0] * 1e6, numbers[1] * 86400.0
+
+
+_CLOSE = object()
+
+
+class RunStore:
+    """One database of runs. Writes are queued (any thread) and done by one writer thread; reads
+    (`load_run`) run on the caller's thread. `available` is False, with `problem` saying why, when
+    the database cannot be used: then writes are dropped and `load_run` raises StoreError."""
+
+    def __init__(self, url: str | None = None, max_bytes: float | None = None, max_age: float | None = None,
+                 clock=time.time):
+        self.problem = ""
+        self.clock = clock
+        self._q: queue.Queue = queue.Queue(maxsize=QUEUE_LIMIT)
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._closed = False
+        self._live: dict[str, dict] = {}  # writer thread only: what it holds of each run being written
+        self.engine = None
+        try:
+            env_url, env_bytes, env_age = settings_from_env()
+        except StoreError as e:
+            env_url, env_bytes, env_age = DEFAULT_URL, DEFAULT_MAX_MB * 1e6, DEFAULT_MAX_DAYS * 86400
+            self.problem = str(e)
+        self.url = url or env_url
+        self.max_bytes = max_bytes if max_bytes is not None else env_bytes
+        self.max_age = max_age if max_age is not None else env_age
+        if not self.problem:
+            try:
+                self.engine = self._open()
+                with Session(self.engine) as s, s.begin():
+                    self._enforce_caps(s)
+            except StoreError as e:
+                self.problem = str(e)
+            except Exception as e:  # any driver's error: the app goes on without a store
+                self.problem = f"Runs are not kept: {_describe(e)}."
+        if self.problem and self.engine is not None:
+            self.engine.dispose()
+            self.engine = None
+        _OPEN_STORES.add(self)
+
+    @property
+    def available(self) -> bool:
+        return not self.problem and not self._closed
+
+    @property
+    def where(self) -> str:
+        """The database for people: the SQLite file, or the URL without its password."""
+        u = make_url(self.url)
+        return u.database if u.get_backend_name() == "sqlite" else u.render_as_string(hide_password=True)
+
+    # -- opening: the file, the schema version -----------------------------------------------
+    def _open(self):
+        url = make_url(self.url)
+        kwargs = {}
+        if url.get_backend_name() == "sqlite":
+            if url.database and url.database != ":memory:":
+                Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+            # The writer and the page's reads are different threads; SQLite waits this long for a
+            # lock (another process, a replica's writer) before it reports "locked".
+            kwargs["connect_args"] = {"check_same_thread": False, "timeout": 5.0}
+        engine = create_engine(url, pool_pre_ping=url.get_backend_name() != "sqlite", **kwargs)
+        if url.get_backend_name() == "sqlite":
+            @event.listens_for(engine, "connect")
+            def _sqlite_setup(dbapi_conn, _record):
+                cur = dbapi_conn.cursor()
+                # WAL: the page reads while the writer writes; foreign keys: checkpoints go with their run.
+                cur.execute("PRAGMA journal_mode=WAL")
+                cur.execute("PRAGMA foreign_keys=ON")
+                cur.close()
+        tables = set(inspect(engine).get_table_names())
+        with engine.begin() as conn:
+            if "schema_version" not in tables:
+                if tables:
+                    raise StoreError(f"Runs are not kept: {self.where} holds other tables and no LLMBreaker "
+                                     "schema version. Point LLMBREAKER_DB_URL at a new file or an empty database.")
+                Base.metadata.create_all(conn)
+                conn.execute(SchemaVersion.__table__.insert().values(version=CURRENT_SCHEMA))
+                return engine
+            version = conn.execute(select(func.max(SchemaVersion.version))).scalar()
+            if version is None or version > CURRENT_SCHEMA:
+                raise StoreError(f"Runs are not kept: {self.where} was written by a newer LLMBreaker (schema "
+                                 f"{version}, this one reads {CURRENT_SCHEMA}). Update the app, or point "
+                                 "LLMBREAKER_DB_URL at another database.")
+            while version < CURRENT_SCHEMA:
+                step = MIGRATIONS.get(version)
+                if step is None:
+                    raise StoreError(f"Runs are not kept: {self.where} was written by an older LLMBreaker (schema "
+                                     f"{version}) that this version cannot migrate. Move the file away (a new one "
+                                     "is made) or point LLMBREAKER_DB_URL at another database.")
+                step(conn)
+                version += 1
+                conn.execute(delete(SchemaVersion))
+                conn.execute(SchemaVersion.__table__.insert().values(version=version))
+        return engine
+
+    # -- writes: any thread enqueues, the writer thread writes -----------------------------------
+    def _put(self, op: tuple) -> None:
+        if not self.available:
+            return
+        try:
+            self._q.put_nowait(op)
+        except queue.Full:
+            self._fail("it fell too far behind (the disk may be very slow)")
+            return
+        with self._lock:
+            if self._thread is None and not self._closed:
+                self._thread = threading.Thread(target=self._write_loop, name="run-store-writer", daemon=True)
+                self._thread.start()
+
+    def start_run(self, token: str, page: str, label: str, settings: dict, text: str, total_steps: int) -> None:
+        self._put(("start", token, page, label, settings, text, total_steps, self.clock()))
+
+    def run_info(self, token: str, info: dict) -> None:
+        self._put(("info", token, info))
+
+    def add_losses(self, token: str, steps: list[int], losses: list[float]) -> None:
+        """`steps` and `losses` must not change afterwards (the session hands over fresh lists)."""
+        self._put(("losses", token, steps, losses))
+
+    def add_checkpoint(self, token: str, checkpoint) -> None:
+        """`checkpoint`: a trainer.Checkpoint; compressed on the writer thread, not here."""
+        self._put(("checkpoint", token, checkpoint, self.clock()))
+
+    def finish_run(self, token: str, state: str, seconds: float | None = None, message: str = "",
+                   model_file: bytes | None = None) -> None:
+        self._put(("finish", token, state, seconds, message, model_file, self.clock()))
+
+    def flush(self, timeout: float = 30.0) -> bool:
+        """Wait until everything queued so far is written (tests, shutdown). False on timeout."""
+        if not self.available:
+            return True
+        done = threading.Event()
+        self._put(("flush", done))
+        return done.wait(timeout) or not self.available
+
+    def _write_loop(self) -> None:
+        while True:
+            try:
+                first = self._q.get(timeout=WRITER_IDLE_SECONDS)
+            except queue.Empty:
+                with self._lock:
+                    if self._q.empty():  # idle: end, so a quiet server holds no thread of ours
+                        self._thread = None
+                        return
+                continue
+            batch = [first]
+            while len(batch) < 500:
+                try:
+                    batch.append(self._q.get_nowait())
+                except queue.Empty:
+                    break
+            closing = any(op is _CLOSE for op in batch)
+            ops = [op for op in batch if op is not _CLOSE]
+            if self.available and self.engine is not None:
+                try:
+                    with Session(self.engine) as s, s.begin():
+                        caps = False
+                        for op in ops:
+                            caps |= self._apply(s, op)
+                        if caps:
+                            self._enforce_caps(s)
+                except Exception as e:  # never into training: the store reports itself unavailable
+                    self._fail(_describe(e))
+            for op in ops:
+                if op[0] == "flush":
+                    op[1].set()
+            if closing:
+                with self._lock:
+                    self._thread = None
+                return
+
+    def _apply(self, s: Session, op: tuple) -> bool:
+        """One queued write. Returns True when the caps should be checked after it."""
+        kind = op[0]
+        if kind == "flush":
+            return False
+        if kind == "start":
+            _, token, page, label, settings, text, total, now = op
+            blob = zlib.compress(text.encode("utf-8"), 6)
+            s.add(RunRow(token=token, page=page, label=label[:300], settings=json.dumps(_to_json(settings)),
+                         text=blob, info="{}", created=now, updated=now, state="running", step=0,
+                         total_steps=total, message="", size=len(blob)))
+            self._live[token] = {"steps": [], "losses": [], "size": len(blob)}
+            return True
+        live = self._live.get(token := op[1])
+        run = s.get(RunRow, token)
+        if run is None or live is None:
+            return False  # removed meanwhile (caps), or started before the store could write
+        if kind == "info":
+            run.info = json.dumps(_to_json(op[2]))
+        elif kind == "losses":
+            live["steps"].extend(op[2])
+            live["losses"].extend(op[3])
+            if live["steps"]:
+                run.step = max(run.step, int(live["steps"][-1]))
+        elif kind == "checkpoint":
+            c, now = op[2], op[3]
+            att = np.asarray(c.attention)
+            att_blob = zlib.compress(att.astype(np.float16).tobytes(), 6)
+            experts = json.dumps(_to_json(c.experts)) if c.experts is not None else None
+            sample = c.sample
+            next_token = json.dumps([[ch, float(p)] for ch, p in c.next_token])
+            s.add(CheckpointRow(run_token=token, step=int(c.step), train_loss=float(c.train_loss),
+                                val_loss=float(c.val_loss), lr=float(c.lr), elapsed=float(c.elapsed), sample=sample,
+                                next_token=next_token, attention=att_blob, attention_shape=json.dumps(list(att.shape)),
+                                experts=experts))
+            live["size"] += len(att_blob) + len(sample.encode()) + len(next_token) + len(experts or "")
+            self._write_losses(run, live)
+            run.step = max(run.step, int(c.step))
+            run.train_loss, run.val_loss, run.updated = float(c.train_loss), float(c.val_loss), now
+        elif kind == "finish":
+            _, _, state, seconds, message, model_file, now = op
+            run.state, run.seconds, run.message, run.updated = state, seconds, message or "", now
+            run.model_file = model_file
+            live["size"] += len(model_file or b"")
+            self._write_losses(run, live)
+            del self._live[token]
+            return True
+        return False
+
+    @staticmethod
+    def _write_losses(run: RunRow, live: dict) -> None:
+        # The whole curve again (a few KB): simpler than appending, and one row holds it.
+        old = len(run.losses or b"")
+        run.losses = _pack_losses(live["steps"], live["losses"])
+        live["size"] += len(run.losses) - old
+        run.size = live["size"]
+
+    def _enforce_caps(self, s: Session) -> None:
+        """Oldest first: runs past the age limit, then the oldest until the store is under its size
+        cap. A run this store is writing is never removed (it is the newest anyway)."""
+        s.flush()
+        cutoff = self.clock() - self.max_age
+        keep = list(self._live)
+        old = select(RunRow.token).where(RunRow.created < cutoff)
+        if keep:
+            old = old.where(RunRow.token.notin_(keep))
+        self._delete(s, list(s.scalars(old)))
+        total = s.scalar(select(func.coalesce(func.sum(RunRow.size), 0))) or 0
+        if total <= self.max_bytes:
+            return
+        q = select(RunRow.token, RunRow.size).order_by(RunRow.created, RunRow.token)
+        if keep:
+            q = q.where(RunRow.token.notin_(keep))
+        gone = []
+        for token, size in s.execute(q):
+            if total <= self.max_bytes:
+                break
+            gone.append(token)
+            total -= size or 0
+        self._delete(s, gone)
+
+    @staticmethod
+    def _delete(s: Session, tokens: list[str]) -> None:
+        # Checkpoints first, explicitly: a database without foreign-key cascades keeps none behind.
+        for i in range(0, len(tokens), 200):
+            part = tokens[i:i + 200]
+            s.execute(delete(CheckpointRow).where(CheckpointRow.run_token.in_(part)))
+            s.execute(delete(RunRow).where(RunRow.token.in_(part)))
+
+    def _fail(self, why: str) -> None:
+        if not self.problem:
+            self.problem = f"Runs are not kept: {why}."
+        while True:  # what is queued will not be written: free it, and release anyone flushing
+            try:
+                op = self._q.get_nowait()
+            except queue.Empty:
+                break
+            if op is not _CLOSE and op[0] == "flush":
+                op[1].set()
+
+    # -- reads -----------------------------------------------------------------------------------
+    def load_run(self, token: str) -> StoredRun | None:
+        """The run with this token, or None (no such run: never was, removed, or a mistyped
+        address). Raises StoreError when the database cannot be read."""
+        if not self.available or self.engine is None:
+            raise StoreError(self.problem or "Runs are not kept: the store is closed.")
+        if not isinstance(token, str) or not TOKEN_RE.match(token):
+            return None
+        try:
+            with Session(self.engine) as s:
+                run = s.get(RunRow, token)
+                if run is None:
+                    return None
+                rows = s.scalars(select(CheckpointRow).where(CheckpointRow.run_token == token)
+                                 .order_by(CheckpointRow.step, CheckpointRow.id)).all()
+                steps, losses = _unpack_losses(run.losses)
+                checkpoints = [StoredCheckpoint(
+                    step=r.step, train_loss=r.train_loss, val_loss=r.val_loss, sample=r.sample,
+                    attention=np.frombuffer(zlib.decompress(r.attention), np.float16).astype(np.float32)
+                    .reshape(json.loads(r.attention_shape)),
+                    next_token=[(ch, p) for ch, p in json.loads(r.next_token)], lr=r.lr, elapsed=r.elapsed,
+                    experts=_from_json(json.loads(r.experts)) if r.experts else None) for r in rows]
+                return StoredRun(token=run.token, page=run.page, label=run.label, settings=json.loads(run.settings),
+                                 text=zlib.decompress(run.text).decode("utf-8"), info=json.loads(run.info or "{}"),
+                                 created=run.created, updated=run.updated, state=run.state, step=run.step,
+                                 total_steps=run.total_steps, train_loss=run.train_loss, val_loss=run.val_loss,
+                                 seconds=run.seconds, message=run.message, steps=steps, losses=losses,
+                                 model_file=run.model_file, checkpoints=checkpoints)
+        except Exception as e:
+            raise StoreError(f"This run cannot be read now: {_describe(e)}. Try again in a moment.") from e
+
+    def total_size(self) -> int:
+        with Session(self.engine) as s:
+            return int(s.scalar(select(func.coalesce(func.sum(RunRow.size), 0))) or 0)
+
+    def tokens(self) -> list[str]:
+        """Every run's token, oldest first: for tests and maintenance, never shown to people."""
+        with Session(self.engine) as s:
+            return list(s.scalars(select(RunRow.token).order_by(RunRow.created, RunRow.token)))
+
+    # -- shutdown ---------------------------------------------------------------------------------
+    def close(self, timeout: float = 10.0) -> None:
+        """Write what is queued, end the writer thread, release the database."""
+        with self._lock:
+            if self._closed:
+                return
+            thread = self._thread
+        if thread is not None:
+            try:
+                self._q.put(_CLOSE, timeout=timeout)
+            except queue.Full:
+                pass
+            thread.join(timeout)
+        with self._lock:
+            self._closed = True
+        if self.engine is not None:
+            self.engine.dispose()
+        _OPEN_STORES.discard(self)
+
+
+_OPEN_STORES: set[RunStore] = set()
+_DEFAULT: dict[str, RunStore] = {}
+_DEFAULT_LOCK = threading.Lock()
+
+
+def default_store() -> RunStore:
+    """The process's store for the configured URL (LLMBREAKER_DB_URL, else data/llmbreaker.db),
+    opened on first use. A new URL (tests point each at a temporary file) opens a new one."""
+    key = os.environ.get("LLMBREAKER_DB_URL", "")
+    with _DEFAULT_LOCK:
+        store = _DEFAULT.get(key)
+        if store is None or store._closed:
+            store = _DEFAULT[key] = RunStore()
+        return store
+
+
+@atexit.register
+def _close_all() -> None:
+    """Server shutdown: write what is queued and end every writer thread. Registered before the
+    session manager's own exit handler (session.py imports this module), so it runs after it and
+    also writes the runs that handler stops."""
+    for store in list(_OPEN_STORES):
+        store.close()
