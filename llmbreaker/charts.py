@@ -350,27 +350,21 @@ RUN_COLORS = ["#60A5FA", "#F472B6", "#34D399", "#FBBF24", "#A78BFA", "#F87171", 
 
 
 def comparison_chart(runs: list[tuple[str, list[Checkpoint]]], total_steps: int, height: int = 380,
-                     font_scale: float = 1.0, show_train: bool = True, by_seconds: bool = False) -> dict:
+                     font_scale: float = 1.0, show_train: bool = True) -> dict:
     """Loss curves of several runs on one chart: validation loss solid, training loss dashed,
-    one colour and legend entry per run (its name says what differs from the baseline). With
-    `by_seconds` the x axis is seconds of training instead of steps: runs whose steps cost
-    different time (a fine-tuned base and a small model from scratch) compare on the same clock."""
+    one colour and legend entry per run (its name says what differs from the baseline)."""
     names = [name for name, _ in runs]
     rows = []
     for name, checkpoints in runs:
         for c in checkpoints:
-            x_value = round(c.elapsed, 2) if by_seconds else c.step
-            rows.append({"run": name, "step": x_value, "loss": round(c.val_loss, 3), "curve": "validation"})
+            rows.append({"run": name, "step": c.step, "loss": round(c.val_loss, 3), "curve": "validation"})
             if show_train:
-                rows.append({"run": name, "step": x_value, "loss": round(c.train_loss, 3), "curve": "training"})
-    if by_seconds:
-        total_steps = max([r["step"] for r in rows] + [1.0])
+                rows.append({"run": name, "step": c.step, "loss": round(c.train_loss, 3), "curve": "training"})
     # The axis spans the runs' losses in half-nat steps: the gaps between runs are what matters.
     losses = [r["loss"] for r in rows if math.isfinite(r["loss"])] or [1.0, 4.0]
     y_bottom = max(0.0, math.floor((min(losses) - 0.1) * 2) / 2)
     y_top = math.ceil((max(losses) + 0.1) * 2) / 2
-    x = alt.X("step:Q", title="Seconds of training" if by_seconds else "Training step",
-              scale=alt.Scale(domain=[0, max(1, total_steps)], nice=False))
+    x = alt.X("step:Q", title="Training step", scale=alt.Scale(domain=[0, max(1, total_steps)], nice=False))
     y = alt.Y("loss:Q", title="Loss (lower = better)", scale=alt.Scale(domain=[y_bottom, y_top], nice=False, clamp=True))
     run_scale = alt.Scale(domain=names, range=RUN_COLORS[: max(1, len(names))])
     color = alt.Color("run:N", scale=run_scale, sort=names, legend=alt.Legend(title=None, orient="top", direction="vertical", columns=2,
@@ -378,8 +372,7 @@ def comparison_chart(runs: list[tuple[str, list[Checkpoint]]], total_steps: int,
     dash = alt.StrokeDash("curve:N", scale=alt.Scale(domain=["validation", "training"], range=[[1, 0], [5, 4]]),
                           legend=alt.Legend(title=None, orient="top", direction="horizontal"))
     tooltip = [alt.Tooltip("run:N", title="Run"), alt.Tooltip("curve:N", title="Loss on"),
-               alt.Tooltip("step:Q", title="Seconds" if by_seconds else "Step"),
-               alt.Tooltip("loss:Q", title="Loss", format=".3f")]
+               alt.Tooltip("step:Q", title="Step"), alt.Tooltip("loss:Q", title="Loss", format=".3f")]
     base = alt.Chart(pd.DataFrame(rows, columns=["run", "step", "loss", "curve"]))
     lines = base.mark_line(strokeWidth=2.5 * font_scale).encode(x=x, y=y, color=color, strokeDash=dash,
                                                                 detail="curve:N", tooltip=tooltip)
@@ -465,3 +458,30 @@ def balance_chart(runs: list[tuple[str, list[Checkpoint]]], n_layer: int, height
                  alt.Tooltip(f"{field}:Q", title=title, format=".0%" if busiest else ".3f")])
     return (even + lines).properties(height=height).configure_axis(
         labelFontSize=12 * font_scale, titleFontSize=13 * font_scale).configure_legend(labelFontSize=12 * font_scale).to_dict()
+
+
+def author_words_chart(runs: list[tuple[str, list[tuple[float, float]]]], height: int = 260,
+                       font_scale: float = 1.0) -> dict:
+    """The Style page's comparison: for each run, the share of the author's words in its samples
+    (0-1) against seconds of training, one line per run. Seconds, not steps: a fine-tuned base
+    and a small model from scratch take steps of very different cost, and the lesson is what each
+    learns in the same time."""
+    names = [name for name, _ in runs]
+    rows = [{"run": name, "seconds": round(t, 2), "share": round(share, 3)} for name, points in runs
+            for t, share in points]
+    x = alt.X("seconds:Q", title="Seconds of training", scale=alt.Scale(domainMin=0, nice=False))
+    y = alt.Y("share:Q", title="Your words in its writing", axis=alt.Axis(format="%"),
+              scale=alt.Scale(domain=[0, 1], nice=False))
+    run_scale = alt.Scale(domain=names, range=RUN_COLORS[: max(1, len(names))])
+    color = alt.Color("run:N", scale=run_scale, sort=names,
+                      legend=alt.Legend(title=None, orient="top", direction="horizontal", labelLimit=420,
+                                        symbolStrokeWidth=3 * font_scale))
+    tooltip = [alt.Tooltip("run:N", title="Run"), alt.Tooltip("seconds:Q", title="Seconds", format=".1f"),
+               alt.Tooltip("share:Q", title="Your words", format=".0%")]
+    base = alt.Chart(pd.DataFrame(rows, columns=["run", "seconds", "share"]))
+    lines = base.mark_line(strokeWidth=2.5 * font_scale).encode(x=x, y=y, color=color, tooltip=tooltip)
+    points = base.mark_point(filled=True, size=36 * font_scale).encode(
+        x=x, y=y, color=alt.Color("run:N", legend=None, scale=run_scale), tooltip=tooltip)
+    chart = alt.layer(lines, points).properties(height=height).configure_axis(
+        labelFontSize=12 * font_scale, titleFontSize=13 * font_scale).configure_legend(labelFontSize=12 * font_scale)
+    return chart.to_dict()

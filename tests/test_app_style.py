@@ -359,7 +359,7 @@ def test_compare_trains_both_starts_on_the_same_text_and_shows_them_side_by_side
     app.run()
     app.run()
     assert not app.exception, app.exception
-    assert "### Same text, same seconds: one model knew English first" in [m.value for m in app.markdown]
+    assert "### Same text, same time: one model knew English first" in [m.value for m in app.markdown]
     titles = " ".join(bodies(app))
     assert "Fine-tuned from the base model" in titles and "From scratch" in titles
     assert [m.label for m in app.metric].count("Your words") == 2

@@ -88,3 +88,46 @@ def test_a_docx_upload_fills_the_box_and_updates_the_word_count(page, server, tm
     expect(page.get_by_text(re.compile(rf"This text has {len(expected.split())} words"))).to_be_visible()
     page.screenshot(path=str(ARTIFACTS / "style-docx.png"), full_page=True)
     assert unexpected_console_errors(page) == [], unexpected_console_errors(page)
+
+
+def test_fine_tuned_by_default_it_writes_mostly_your_words_and_compare_shows_scratch_beside_it(page, server):
+    """The critical demo: ~200 words of an email nobody tuned on, Play with the defaults (fine-tune,
+    2x), and the model's text is mostly the author's words without being a copy; then one click
+    trains from scratch beside it for the same seconds."""
+    from pathlib import Path
+
+    from playwright.sync_api import expect
+
+    email = (Path(__file__).parent / "data" / "style_email.txt").read_text(encoding="utf-8")
+    open_style(page, server)
+    expect(page.get_by_text("already read 6.2 million characters of English (fine-tune)")).to_be_visible()
+    box = page.get_by_role("textbox", name="Your writing")
+    box.fill(email)
+    box.press("Control+Enter")
+    expect(metric_value(page, "Words")).to_have_text(f"{len(email.split()):,}", timeout=30_000)
+    page.get_by_role("button", name=re.compile(r"^(play_arrow)?\s*Play$")).click()
+    page.get_by_text(re.compile(r"· completed in [\d.]+ s")).wait_for(timeout=300_000)
+    print("browser fine-tune:", page.get_by_text(re.compile(r"completed in")).first.inner_text())
+    page.get_by_text("Your style, written by the model").wait_for(timeout=60_000)
+    expect(page.get_by_text(re.compile("Fine-tuned from the base model, which already read English"))).to_be_visible()
+
+    yours = int(metric_value(page, "Words that are your words").inner_text().rstrip("%"))
+    real = int(metric_value(page, "Real words").inner_text().rstrip("%"))
+    copied = int(metric_value(page, "Longest run copied word for word").inner_text().split()[0])
+    print(f"browser fine-tune: your words {yours} %, real words {real} %, longest copy {copied}")
+    assert yours >= 60, f"only {yours} % of the model's words are the author's"
+    assert real >= 75, f"only {real} % of the model's words are real words"
+    assert copied <= 12, f"the model copied {copied} words in a row: a recital, not new text"
+    page.screenshot(path=str(ARTIFACTS / "style-finetuned.png"), full_page=True)
+
+    page.get_by_role("button", name=re.compile("Compare with training from scratch")).click()
+    page.get_by_text("Same text, same time: one model knew English first").wait_for(timeout=300_000)
+    expect(page.locator("div.lb-side-title", has_text="From scratch")).to_be_visible()
+    expect(page.locator("div.lb-side-title", has_text="Fine-tuned from the base model")).to_be_visible()
+    both = page.locator('[data-testid="stMetric"]').filter(has=page.get_by_text("Your words", exact=True))
+    expect(both).to_have_count(2, timeout=300_000)
+    tuned, scratch = (int(v.rstrip("%")) for v in both.locator('[data-testid="stMetricValue"]').all_inner_texts())
+    print(f"browser compare: fine-tuned {tuned} % your words, from scratch {scratch} %")
+    assert tuned > scratch
+    page.screenshot(path=str(ARTIFACTS / "style-compare.png"), full_page=True)
+    assert unexpected_console_errors(page) == [], unexpected_console_errors(page)

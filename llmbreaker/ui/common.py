@@ -76,6 +76,10 @@ def browser_session_id() -> str:
     return ctx.session_id if ctx else NO_BROWSER_SESSION
 
 
+# Sessions of a page's second run, beside its main one (a comparison), and their sidebar names.
+SECOND_RUN_TITLES = {"style_scratch": "Style · from scratch"}
+
+
 def page_session(page: str) -> TrainingSession:
     """This page's training session for this browser tab (created on first visit). Touching all of
     the tab's sessions here keeps a run alive while its person looks at another page."""
@@ -151,13 +155,12 @@ def sessions_indicator() -> None:
         running, waiting = manager.running_count(), manager.waiting_count()
         st.caption(f"This server: {running} of {manager.max_running} trainer{'s' * (manager.max_running != 1)} "
                    f"busy · {waiting} waiting")
-        def page_of(s) -> str:  # "style_scratch", a page's second run (a comparison), belongs to "style"
+        def page_of(s) -> str:  # a page's second run ("style_scratch", a comparison) is listed with its page
             return s.page if s.page in PAGES else s.page.split("_")[0]
 
         for s in sorted(sessions, key=lambda s: (list(PAGES).index(page_of(s)) if page_of(s) in PAGES else 99, s.page)):
             title, path, icon, _ = PAGES.get(page_of(s), (s.page, None, None, None))
-            if s.page != page_of(s):
-                title += " (from scratch)"
+            title = SECOND_RUN_TITLES.get(s.page, title)
             if path:
                 st.page_link(path, label=title, icon=icon, help=f"Go to {title}")
             h = s.history

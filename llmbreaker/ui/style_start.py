@@ -7,7 +7,7 @@ import html
 import streamlit as st
 
 from llmbreaker import base_model, style
-from llmbreaker.charts import comparison_chart
+from llmbreaker.charts import author_words_chart
 from llmbreaker.session import State, TrainingRequest, TrainingSession
 from llmbreaker.style_recipes import STYLE_SECONDS, base_corpus_words, recipe
 from llmbreaker.ui.common import font_scale
@@ -103,7 +103,7 @@ def compare_button(main: TrainingSession, other: TrainingSession, text: str | No
         main.play(style_request(text, FINETUNE))
         other.play(style_request(text, SCRATCH))
 
-    st.button(f"Compare: {STYLE_SECONDS:.0f} s fine-tuned vs {STYLE_SECONDS:.0f} s from scratch",
+    st.button(f"Compare with training from scratch ({STYLE_SECONDS:.0f} s each at most)",
               icon=":material/compare_arrows:", key=f"{page}_compare", disabled=busy or not text, on_click=_both,
               width="stretch", help="Trains two models at once on your text for the same seconds: one that already "
                                     "read English, one that starts from nothing. Their curves and texts appear side "
@@ -122,15 +122,16 @@ def comparison(page: str, main: TrainingSession, other: TrainingSession, generat
     runs = [(FINETUNE, main), (SCRATCH, other)]
     if not text or any(s.request is None or s.request.text != text for _, s in runs):
         return
-    st.markdown("### Same text, same seconds: one model knew English first")
-    curves = [(RUN_NAMES[k], s.history.checkpoints) for k, s in runs if s.history.checkpoints]
+    st.markdown("### Same text, same time: one model knew English first")
+    curves = [(RUN_NAMES[k], [(c.elapsed, style.author_word_share(c.sample, text)) for c in s.history.checkpoints])
+              for k, s in runs if s.history.checkpoints]
     if curves:
-        spec = comparison_chart(curves, 0, height=int(260 * font_scale()), font_scale=font_scale(), show_train=False,
-                                by_seconds=True)
+        spec = author_words_chart(curves, height=int(260 * font_scale()), font_scale=font_scale())
         st.vega_lite_chart(spec=spec, key=f"{page}_compare_chart", width="stretch")
-        st.caption("Validation loss on the last 10 % of your text, against seconds of training. The fine-tuned model "
-                   "starts low: it already knows English. From scratch, the loss starts at guessing among all "
-                   "the characters and falls as it learns to spell.")
+        st.caption("At each checkpoint, the share of its sample's words (of 3+ letters) that are words of your text, "
+                   "against seconds of training. The fine-tuned model already spells, so within seconds it writes "
+                   "your names and phrases; from scratch, the same seconds go on learning which letters follow "
+                   "which. (The fine-tuned run stops early once its samples stop getting better.)")
     known = None
     columns = st.columns(2, gap="large")
     for (kind, s), col in zip(runs, columns):
