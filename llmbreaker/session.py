@@ -26,7 +26,7 @@ import threading
 import time
 import uuid
 import weakref
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from enum import Enum
 from typing import Callable
 
@@ -36,6 +36,7 @@ from .corpus import word_set
 from .errors import MESSAGES, UserInputError
 from .model import ModelConfig
 from .model_io import save_model
+from .store import RunStore, default_store, new_token
 from .trainer import Checkpoint, TrainConfig, Trainer
 
 
@@ -159,6 +160,22 @@ class History:
     ended: str = ""  # how it ended: "completed", "stopped" or "error" ("" while it goes on)
 
 
+def request_settings(request: TrainingRequest) -> dict:
+    """A request's settings as the run store keeps them (JSON): everything but the text and label."""
+    return {"model": asdict(request.model), "train": asdict(request.train), "base": request.base}
+
+
+def request_from_settings(text: str, label: str, settings: dict) -> TrainingRequest:
+    """The request a stored run was trained with ("Train your own copy"). Fields this version does
+    not know are left out and missing ones take their defaults, so a run stored by another version
+    still starts (a value out of range is refused by the trainer's own checks, with its message)."""
+    def build(cls, values):
+        names = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in (values or {}).items() if k in names})
+    return TrainingRequest(text, build(ModelConfig, settings.get("model")), build(TrainConfig, settings.get("train")),
+                           label=label, base=settings.get("base", "") or "")
+
+
 def _default_trainer(request: TrainingRequest) -> Trainer:
     if request.base:
         from .base_model import load_base
@@ -206,6 +223,13 @@ class TrainingSession:
         # one after another, so a queue goes on while its person looks at another page.
         self._pending: list[TrainingRequest] = []
         self.finished: list[History] = []  # earlier runs of a queue, oldest first (filled by drain)
+        # The run store (issue 16): a page that keeps its runs sets store_runs; each run then gets
+        # an unguessable token (its address's ?run=) and is written as it goes. browser_key is the
+        # page's opaque id of the browser that owns the run, so a reloaded tab can rejoin it.
+        self.store_runs = False
+        self.run_token = ""
+        self.browser_key = ""
+        self._kept_as = "interrupted"  # what a stop is recorded as: "stopped" only by the person's Stop
 
     # -- commands (called from the page's script thread) -----------------------------------
     def play(self, request: TrainingRequest | None = None) -> None:
@@ -226,6 +250,7 @@ class TrainingSession:
                 return
             self.request = request
             self.run_id = next(self._ids)
+            self._new_stored_run(request)
             self.events = queue.Queue()
             self.history = History(run_id=self.run_id, total_steps=request.train.max_steps, request=request)
             self._paused = False
@@ -271,6 +296,7 @@ class TrainingSession:
             request = self._pending.pop(0)
             self.request = request
             self.run_id = next(self._ids)
+            self._new_stored_run(request)
             self.events.put(("next_run", (self.run_id, request)))
             self._set_state(State.WAITING)
             return request
@@ -337,8 +363,12 @@ class TrainingSession:
             self._pace_anchor = None
             self._cond.notify_all()
 
-    def stop(self, wait: bool = True) -> None:
+    def stop(self, wait: bool = True, kept_as: str = "stopped") -> None:
+        """End the run. `kept_as` is how the run store records it: "stopped" (the person's Stop), or
+        "interrupted" (the server ended it: shutdown, or its person gone for good)."""
         with self._cond:
+            if not self._stop:
+                self._kept_as = kept_as
             self._stop = True
             self._pending.clear()  # Stop ends the whole queue, not only the run on screen
             self._cond.notify_all()
@@ -347,6 +377,7 @@ class TrainingSession:
                 self.away = False
                 self.trainer = None
                 self.events.put(("stopped", None))
+                self._keep("finish_run", self._kept_as)
                 self._set_state(State.STOPPED)
         self.manager._wake_waiters()
         if wait:
@@ -468,11 +499,14 @@ class TrainingSession:
                 self._paused_seconds = 0.0
                 trainer = self._make_trainer(request)
                 self.trainer = trainer
+                parameters = sum(p.numel() for p in trainer.model.parameters())
                 self.events.put(("started", (trainer.probe_tokens, trainer.next_prompt, trainer.tokenizer.chars,
-                                             word_set(request.text), sum(p.numel() for p in trainer.model.parameters()))))
+                                             word_set(request.text), parameters)))
+                self._keep("run_info", {"probe_tokens": list(trainer.probe_tokens), "next_prompt": trainer.next_prompt,
+                                        "vocab": list(trainer.tokenizer.chars), "parameters": parameters})
                 with self._cond:
                     self._set_state(State.PAUSED if self._paused else State.RUNNING)
-                self.events.put(("checkpoint", trainer.checkpoint()))
+                self._checkpoint_event(trainer.checkpoint())
             else:
                 # The time it was parked and waited for a slot again counts as paused.
                 self._paused_seconds += time.monotonic() - self._parked_at
@@ -501,7 +535,7 @@ class TrainingSession:
                     pending_steps, pending_losses = self._flush(pending_steps, pending_losses)
                     last_flush = now
                 if trainer.is_checkpoint_step():
-                    self.events.put(("checkpoint", trainer.checkpoint()))
+                    self._checkpoint_event(trainer.checkpoint())
             trainer.restore_best()
             self._finish(State.COMPLETED, "completed", (time.monotonic() - started - self._paused_seconds,
                                                         save_model(trainer), trainer.best_step, trainer.stopped_early))
@@ -538,10 +572,38 @@ class TrainingSession:
     def _flush(self, steps: list, losses: list):
         if steps:
             self.events.put(("losses", (steps, losses)))
+            self._keep("add_losses", steps, losses)  # these lists are never touched again
         return [], []
+
+    def _checkpoint_event(self, checkpoint: Checkpoint) -> None:
+        self.events.put(("checkpoint", checkpoint))
+        self._keep("add_checkpoint", checkpoint)
+
+    # -- the run store: only enqueues (the store's writer thread writes), never raises -------
+    def _new_stored_run(self, request: TrainingRequest) -> None:
+        """A new run (lock held): its token, and its request written at once, so that its address
+        works from the first moment."""
+        self._kept_as = "interrupted"
+        self.run_token = new_token() if self.store_runs else ""
+        self._keep("start_run", self.page, request.label, request_settings(request), request.text,
+                   request.train.max_steps)
+
+    def _keep(self, method: str, *args) -> None:
+        if not self.run_token:
+            return
+        try:
+            getattr(self.manager.store, method)(self.run_token, *args)
+        except Exception:  # a store fault must never reach training (the store reports it itself)
+            pass
 
     def _finish(self, state: State, kind: str, payload) -> None:
         self.events.put((kind, payload))
+        if kind == "completed":
+            self._keep("finish_run", "completed", payload[0], "", payload[1])
+        elif kind == "stopped":
+            self._keep("finish_run", self._kept_as)
+        elif kind == "error":
+            self._keep("finish_run", "error", None, str(payload))
         with self._cond:
             self._set_state(state)
 
@@ -598,7 +660,7 @@ class SessionManager:
                  max_sessions_per_owner: int = MAX_SESSIONS_PER_OWNER,
                  presence: Callable[[str], bool | None] | None = None,
                  away_grace: float = AWAY_GRACE_SECONDS, away_end: float = AWAY_END_SECONDS,
-                 presence_interval: float = PRESENCE_INTERVAL):
+                 presence_interval: float = PRESENCE_INTERVAL, store: RunStore | None = None):
         """`max_running` defaults to the available cores (one torch thread per trainer).
         `presence(owner)` says whether the owner's browser session is connected (True), gone
         (False) or unknown (None: then only the idle timeout ends its sessions)."""
@@ -617,7 +679,37 @@ class SessionManager:
         self._watcher: threading.Thread | None = None
         self._watch_wake = threading.Event()
         self._closing = False
+        self._store = store  # None: the process's default store (LLMBREAKER_DB_URL), opened on first use
         _LIVE_MANAGERS.add(self)
+
+    @property
+    def store(self) -> RunStore:
+        """Where runs of pages that keep them are written (see TrainingSession.store_runs)."""
+        if self._store is None:
+            self._store = default_store()
+        return self._store
+
+    def session_by_token(self, token: str) -> TrainingSession | None:
+        """The session whose current run has this store token, if it lives in this process."""
+        if not token:
+            return None
+        with self._lock:
+            return next((s for s in self._sessions.values() if s.run_token == token), None)
+
+    def adopt(self, session: TrainingSession, owner: str) -> bool:
+        """Hand `session` to the browser session `owner` (the same browser after a reload: a new
+        Streamlit session), dropping that owner's own idle session of the page. False, and nothing
+        changes, when the owner's session of the page is training (it would be lost)."""
+        with self._lock:
+            mine = [s for s in self._sessions.values() if s.owner == owner and s.page == session.page
+                    and s is not session]
+            if any(s.active for s in mine):
+                return False
+            session.owner = owner
+        for s in mine:
+            self.remove(s)
+        session.touch()
+        return True
 
     # -- sessions ----------------------------------------------------------------------------
     def session_for(self, owner: str, page: str, **kwargs) -> TrainingSession:
@@ -656,7 +748,7 @@ class SessionManager:
         left to the garbage collector: Streamlit keeps a disconnected browser session (and the
         page fragments that refer to this object) until its session storage next expires entries,
         which may be long after."""
-        session.stop()
+        session.stop(kept_as="interrupted")
         session.events = queue.Queue()
         session.history = History()
         session.finished = []
@@ -753,7 +845,7 @@ class SessionManager:
         if watcher is not None and watcher is not threading.current_thread():
             watcher.join(10.0)
         for s in self.all_sessions():
-            s.stop(wait=False)
+            s.stop(wait=False, kept_as="interrupted")
         for s in self.all_sessions():
             s._join_thread()
         with self._lock:

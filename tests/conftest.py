@@ -1,6 +1,14 @@
 """Shared fixtures. Engine tests run on small texts and tiny runs so the suite stays quick."""
+import os
+import tempfile
 import threading
 import time
+
+# The run store of every test (AppTests, and the servers the browser tests start, which inherit
+# the environment) is a temporary file, never the developer's data/llmbreaker.db. Set before the
+# app is imported: the store reads LLMBREAKER_DB_URL when it opens.
+_STORE_DIR = tempfile.mkdtemp(prefix="llmbreaker-test-store-")
+os.environ["LLMBREAKER_DB_URL"] = f"sqlite:///{os.path.join(_STORE_DIR, 'runs.db')}"
 
 import pytest
 
