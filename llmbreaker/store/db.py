@@ -40,7 +40,8 @@ DEFAULT_URL = f"sqlite:///{ROOT / 'data' / 'llmbreaker.db'}"
 DEFAULT_MAX_MB = 500.0  # ~1,000 default Shakespeare runs (the text is most of a run's bytes)
 DEFAULT_MAX_DAYS = 30.0  # long enough to train before a course and show it weeks later
 QUEUE_LIMIT = 20_000  # pending writes; a store this far behind gives up rather than grow memory
-WRITER_IDLE_SECONDS = 5.0  # the writer thread ends when idle this long (a new write starts it again)
+WRITER_IDLE_SECONDS = 5.0
+LOSS_WRITE_SECONDS = 5.0  # a training run's loss curve reaches the database at least this often  # the writer thread ends when idle this long (a new write starts it again)
 TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 
 
@@ -68,7 +69,8 @@ class RunRow(Base):
     page: Mapped[str] = mapped_column(String(32))
     label: Mapped[str] = mapped_column(String(300))
     settings: Mapped[str] = mapped_column(Text)  # JSON: the request's model and train configs, base
-    text: Mapped[bytes] = mapped_column(LargeBinary)  # zlib of the UTF-8 text
+    # The large columns load only when read: the writer updates a run's small columns many times.
+    text: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)  # zlib of the UTF-8 text
     info: Mapped[str] = mapped_column(Text, default="{}")  # JSON: vocab, next_prompt, probe_tokens, parameters
     created: Mapped[float] = mapped_column(Double, index=True)  # seconds since the epoch
     updated: Mapped[float] = mapped_column(Double)
@@ -79,8 +81,8 @@ class RunRow(Base):
     val_loss: Mapped[float | None] = mapped_column(Double, nullable=True)
     seconds: Mapped[float | None] = mapped_column(Double, nullable=True)
     message: Mapped[str] = mapped_column(Text, default="")
-    losses: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)  # zlib: int32 steps, float32 losses
-    model_file: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    losses: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True, deferred=True)  # zlib: int32 steps, float32 losses
+    model_file: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True, deferred=True)
     size: Mapped[int] = mapped_column(BigInteger, default=0)  # bytes the run holds, for the size cap
 
 
@@ -275,6 +277,8 @@ class RunStore:
                 # WAL: the page reads while the writer writes; foreign keys: checkpoints go with their run.
                 cur.execute("PRAGMA journal_mode=WAL")
                 cur.execute("PRAGMA foreign_keys=ON")
+                # In WAL mode NORMAL cannot corrupt the file; a power cut may lose the last writes.
+                cur.execute("PRAGMA synchronous=NORMAL")
                 cur.close()
         tables = set(inspect(engine).get_table_names())
         with engine.begin() as conn:
@@ -389,17 +393,26 @@ class RunStore:
             s.add(RunRow(token=token, page=page, label=label[:300], settings=json.dumps(_to_json(settings)),
                          text=blob, info="{}", created=now, updated=now, state="running", step=0,
                          total_steps=total, message="", size=len(blob)))
-            self._live[token] = {"steps": [], "losses": [], "size": len(blob)}
+            self._live[token] = {"steps": [], "losses": [], "size": len(blob), "written": now}
             return True
         live = self._live.get(token := op[1])
+        if live is None:
+            return False  # started before the store could write, or already finished
+        if kind == "losses":
+            # Kept here and written with the next checkpoint (or every LOSS_WRITE_SECONDS): ten
+            # transactions a second per run would cost the trainer's core for nothing.
+            live["steps"].extend(op[2])
+            live["losses"].extend(op[3])
+            if time.monotonic() - live.get("losses_at", 0.0) < LOSS_WRITE_SECONDS:
+                return False
         run = s.get(RunRow, token)
-        if run is None or live is None:
-            return False  # removed meanwhile (caps), or started before the store could write
+        if run is None:
+            self._live.pop(token, None)  # removed meanwhile (by the caps)
+            return False
         if kind == "info":
             run.info = json.dumps(_to_json(op[2]))
         elif kind == "losses":
-            live["steps"].extend(op[2])
-            live["losses"].extend(op[3])
+            self._write_losses(run, live)
             if live["steps"]:
                 run.step = max(run.step, int(live["steps"][-1]))
         elif kind == "checkpoint":
@@ -430,9 +443,11 @@ class RunStore:
     @staticmethod
     def _write_losses(run: RunRow, live: dict) -> None:
         # The whole curve again (a few KB): simpler than appending, and one row holds it.
-        old = len(run.losses or b"")
-        run.losses = _pack_losses(live["steps"], live["losses"])
-        live["size"] += len(run.losses) - old
+        blob = _pack_losses(live["steps"], live["losses"])
+        run.losses = blob
+        live["losses_at"] = time.monotonic()
+        live["size"] += len(blob) - live.get("losses_size", 0)  # (not run.losses: a deferred load)
+        live["losses_size"] = len(blob)
         run.size = live["size"]
 
     def _enforce_caps(self, s: Session) -> None:
