@@ -21,7 +21,8 @@ DEFAULT_DATASET = "shakespeare"
 DEFAULT_PROMPT = "KING:\nI will speak with th"
 
 # The training pages, as the model selector names them.
-PAGE_SHORT = {"watch": "Watch", "cinema": "Cinema", "style": "Style", "lab": "Lab", "moe": "MoE", "scaling": "Scaling"}
+PAGE_SHORT = {"watch": "Watch", "cinema": "Cinema", "style": "Style", "style_scratch": "Style from scratch", "lab": "Lab",
+              "moe": "MoE", "scaling": "Scaling"}
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,29 @@ class ModelSource:
 def default_source() -> ModelSource:
     return ModelSource(DEFAULT_KEY, DEFAULT_LABEL, DEFAULT_MODEL_FILE.read_bytes(),
                        bundled_text(DEFAULT_DATASET), "Shakespeare", DEFAULT_PROMPT, is_default=True)
+
+
+BASE_KEY = "english-base"
+BASE_PROMPT = "Hi everyone,\nThanks for coming to the meeting on Thurs"
+
+
+@functools.lru_cache(maxsize=1)
+def _modern_text() -> str:
+    return "\n\n".join(p.read_text(encoding="utf-8").strip()
+                       for p in sorted((DATASETS_DIR / "pretrain").glob("*.txt")))
+
+
+def english_base_source() -> ModelSource | None:
+    """The Style page's pretrained base (base_model.py), if it is installed: it reads modern
+    English, so its guesses on an everyday prompt are worth looking at. Its text, for the tokens
+    page, is the modern English it read."""
+    from .base_model import BASE_MODEL_FILE, card
+
+    if not BASE_MODEL_FILE.is_file():
+        return None
+    read = card().get("corpus_characters", 0) / 1e6
+    return ModelSource(BASE_KEY, f"Pretrained English base · {read:.1f} M characters read", BASE_MODEL_FILE.read_bytes(),
+                       _modern_text(), "modern English (part of what the base read)", BASE_PROMPT, is_default=True)
 
 
 def trained_sources(sessions: Iterable) -> list[ModelSource]:
@@ -64,8 +88,10 @@ def trained_sources(sessions: Iterable) -> list[ModelSource]:
 
 
 def model_sources(sessions: Iterable) -> list[ModelSource]:
-    """What the selector offers: the tab's trained models, newest first, else the default one."""
-    return trained_sources(sessions) or [default_source()]
+    """What the selector offers: the tab's trained models, newest first, else the default one;
+    then the pretrained English base."""
+    base = english_base_source()
+    return (trained_sources(sessions) or [default_source()]) + ([base] if base else [])
 
 
 # -- the journey map ------------------------------------------------------------------------------

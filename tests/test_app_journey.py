@@ -50,8 +50,17 @@ def test_each_journey_page_has_its_header_and_explanation_and_is_in_the_sidebar(
 def test_without_a_trained_model_the_default_one_is_shown_and_named(app, key):
     open_page(app, key)
     picker = app.selectbox(key=f"{key}_model")
-    assert picker.options == [DEFAULT_LABEL]
+    assert picker.options == [DEFAULT_LABEL, "Pretrained English base · 6.2 M characters read"]
     assert "default model" in captions(app) and "Shakespeare" in captions(app)
+
+
+@pytest.mark.parametrize("key", ["microscope", "follow", "sampling", "tokens"])
+def test_the_pretrained_english_base_can_be_chosen_and_is_named(app, key):
+    open_page(app, key)
+    app.selectbox(key=f"{key}_model").set_value("english-base").run()
+    assert not app.exception, app.exception
+    assert "pretrained English base" in captions(app) and "6.2 million characters" in captions(app)
+    assert not app.error, [e.value for e in app.error]
 
 
 def test_the_microscope_matches_the_models_forward_and_follows_layer_head_and_query(app):
@@ -122,7 +131,7 @@ def test_after_a_run_on_watch_the_journey_uses_that_model(app):
     train_on_watch(app)
     open_page(app, "microscope")
     picker = app.selectbox(key="microscope_model")
-    assert len(picker.options) == 1 and picker.options[0] == "Watch · Poems · step 40"
+    assert picker.options == ["Watch · Poems · step 40", "Pretrained English base · 6.2 M characters read"]
     assert "your model" in captions(app)
     assert "default model" not in captions(app)
     check = re.search(r"at most \*\*([0-9.e+-]+)\*\*", captions(app))

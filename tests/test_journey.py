@@ -29,8 +29,8 @@ def test_the_bundled_default_model_is_the_engines_small_model_on_shakespeare():
 
 def test_without_finished_runs_the_default_model_is_offered():
     running = fake_session("watch", 1, None)  # still training: no model yet
-    assert [s.key for s in model_sources([])] == ["default"]
-    assert [s.key for s in model_sources([running])] == ["default"]
+    assert [s.key for s in model_sources([])] == ["default", "english-base"]
+    assert [s.key for s in model_sources([running])] == ["default", "english-base"]
 
 
 def test_finished_runs_are_listed_newest_first_with_page_text_and_step():
@@ -39,7 +39,8 @@ def test_finished_runs_are_listed_newest_first_with_page_text_and_step():
     newer = fake_session("style", 7, data, "your text", 150)
     sources = trained_sources([older, newer])
     assert [s.label for s in sources] == ["Style · your text · step 150", "Watch · Shakespeare · step 2,200"]
-    assert model_sources([older, newer])[0].key == "s7:7"  # the default is not offered once you have your own
+    # The default is not offered once you have your own; the pretrained English base always is.
+    assert [s.key for s in model_sources([older, newer])] == ["s7:7", "s3:3", "english-base"]
     assert sources[1].prompt == "KING:\nI"
 
 

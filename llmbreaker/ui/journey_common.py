@@ -10,7 +10,7 @@ from llmbreaker.textview import markdown_literal
 
 from llmbreaker.charts import visible_char
 from llmbreaker.errors import UserInputError
-from llmbreaker.journey import QUIZZES, ModelSource, check_answer, model_sources
+from llmbreaker.journey import BASE_KEY, QUIZZES, ModelSource, check_answer, model_sources
 from llmbreaker.microscope import unsupported_reason
 from llmbreaker.model_io import ModelRefused, load_model
 from llmbreaker.ui.common import PAGES, browser_session_id, get_manager
@@ -36,9 +36,10 @@ def per_session_cache(name: str, owner, make, keep: int, extra=()):
     return value
 
 
-@st.cache_resource(show_spinner=False, max_entries=1)
+@st.cache_resource(show_spinner=False, max_entries=2)
 def _load_default(data: bytes):
-    """The bundled default model: one for the whole server, as everyone shares it."""
+    """The bundled models (the default Shakespeare model and the English base): one of each for the
+    whole server, as everyone shares them."""
     return load_model(data)
 
 
@@ -65,11 +66,16 @@ def model_picker(page: str):
                            format_func=lambda k: next(s.label for s in sources if s.key == k),
                            help="Every number on this page is computed by this model. Your finished training "
                                 "runs of this tab are listed, newest first; before you have trained one, "
-                                "a model trained on Shakespeare with the app's defaults is used.")
+                                "a model trained on Shakespeare with the app's defaults is used. The "
+                                "pretrained English base (the one the Style page fine-tunes) is always there.")
     st.session_state[CHOICE] = key
     source = next(s for s in sources if s.key == key)
     with right:
-        if source.is_default:
+        if source.key == BASE_KEY:
+            st.caption("Showing the **pretrained English base** that the Style page fine-tunes: 128 dimensions, "
+                       "4 layers, 4 heads; it read 6.2 million characters of modern English, plays, poems and "
+                       "stories before it ever saw your text.")
+        elif source.is_default:
             st.caption("Showing the **default model**: trained on Shakespeare with the app's defaults (Small, "
                        "2,200 steps). Train your own on **Watch It Learn to Spell** and it appears here.")
         else:
