@@ -42,6 +42,15 @@ def browser_key() -> str:
         cookie = ""
     if not isinstance(cookie, str) or not cookie:
         return ""
+    # Tornado writes the cookie as "2|mask|masked token|time" and Streamlit sends it again, with a
+    # new random mask, on every page load: the token under the mask is what stays the same.
+    parts = cookie.split("|")
+    if len(parts) == 4 and parts[0] == "2":
+        try:
+            mask, masked = bytes.fromhex(parts[1]), bytes.fromhex(parts[2])
+            cookie = bytes(b ^ mask[i % len(mask)] for i, b in enumerate(masked)).hex() if mask else cookie
+        except ValueError:
+            pass
     return hashlib.sha256(cookie.encode()).hexdigest()[:32]
 
 

@@ -1,0 +1,76 @@
+"""Real browser: a Watch It Learn run outlasts a reload and travels by its address (issue 16).
+Train a short run; reload while it trains and rejoin it live, with its controls; after it ends,
+open its address in a second browser (another context: other cookies, another person) and see it
+read-only. The server's store is the tests' temporary database (conftest sets LLMBREAKER_DB_URL)."""
+import re
+
+import pytest
+
+from browser import ARTIFACTS, CHROMIUM_ARGS, chromium_path
+from conftest import unexpected_console_errors
+
+pytestmark = pytest.mark.e2e
+
+STEPS = 600  # at 1x about 7 s: long enough to reload mid-run, short for the suite
+PLAY = re.compile(r"^(play_arrow)?\s*Play$")
+
+
+@pytest.fixture
+def browser(server):
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=chromium_path(), headless=True, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+def new_page(browser):
+    pg = browser.new_context(viewport={"width": 1400, "height": 1900}).new_page()
+    pg.console_errors = []
+    pg.on("console", lambda m: pg.console_errors.append(m.text) if m.type == "error" else None)
+    pg.on("pageerror", lambda e: pg.console_errors.append(str(e)))
+    return pg
+
+
+def test_a_run_survives_a_reload_and_opens_read_only_in_another_browser(browser, server):
+    page = new_page(browser)
+    page.goto(server + f"/watch?watch_dataset=Poems&watch_steps={STEPS}&watch_interval=200")
+    page.get_by_text("Watch It Learn to Spell").first.wait_for(timeout=60_000)
+    page.get_by_role("button", name=PLAY).click()
+    page.wait_for_url(re.compile(r"[?&]run=[A-Za-z0-9_-]{16,}"), timeout=60_000)
+    token = re.search(r"[?&]run=([A-Za-z0-9_-]+)", page.url).group(1)
+    page.get_by_text(re.compile(rf"Step [\d,]+ / {STEPS:,} · training")).first.wait_for(timeout=60_000)
+
+    # Reload mid-run: the same browser rejoins the run live, with its controls.
+    page.reload()
+    page.get_by_role("button", name=re.compile(r"Pause$")).wait_for(timeout=60_000)
+    assert token in page.url
+    page.get_by_text(re.compile(rf"Step {STEPS:,} / {STEPS:,} · completed in")).wait_for(timeout=120_000)
+    page.get_by_role("button", name=re.compile(r"Replay$")).wait_for(timeout=20_000)
+    rows = page.locator(".lb-row").count()
+    assert rows == 4  # steps 0, 200, 400, 600
+    page.screenshot(path=str(ARTIFACTS / "watch-store-owner.png"), full_page=True)
+
+    # Reload after the end: the same run again.
+    page.reload()
+    page.get_by_text(re.compile(rf"Step {STEPS:,} / {STEPS:,} · completed in")).wait_for(timeout=60_000)
+    page.locator(".lb-row[data-step='600']").wait_for(timeout=30_000)
+    assert page.locator(".lb-row").count() == rows
+
+    # Another browser opens the address: the run, read-only.
+    friend = new_page(browser)
+    friend.goto(server + f"/watch?run={token}")
+    friend.get_by_text("Anyone with this page's address can view this run").first.wait_for(timeout=60_000)
+    friend.get_by_text(re.compile(rf"Step {STEPS:,} / {STEPS:,} · completed in")).wait_for(timeout=30_000)
+    friend.locator(".lb-row[data-step='600']").wait_for(timeout=30_000)
+    assert friend.locator(".lb-row").count() == rows
+    friend.get_by_role("button", name="Train your own copy").wait_for()
+    for name in (PLAY, re.compile(r"Replay$"), re.compile(r"Pause$"), re.compile(r"Stop$")):
+        assert friend.get_by_role("button", name=name).count() == 0
+    friend.screenshot(path=str(ARTIFACTS / "watch-store-viewer.png"), full_page=True)
+
+    # A wrong token: a message and a way on, no traceback.
+    friend.goto(server + "/watch?run=not-a-real-token-at-all")
+    friend.get_by_text("There is no run at this address").wait_for(timeout=60_000)
+    assert friend.locator('[data-testid="stException"]').count() == 0
+    assert unexpected_console_errors(page) == [] and unexpected_console_errors(friend) == []
