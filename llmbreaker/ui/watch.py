@@ -84,9 +84,10 @@ def watch_page(page: str) -> None:
 
 
 def _address_follows(page: str, session: TrainingSession) -> None:
-    """When this tab starts a run (Play, Replay, a copy), the address names it."""
+    """When this tab starts a run (Play, Replay, a copy), the address names it; so it does when the
+    page is opened without one (the sidebar's link) while this tab has a run."""
     seen_key = f"{page}_own_run"
-    if session.run_token and session.run_token != st.session_state.get(seen_key):
+    if session.run_token and (session.run_token != st.session_state.get(seen_key) or "run" not in st.query_params):
         st.session_state[seen_key] = session.run_token
         st.query_params["run"] = session.run_token
 
