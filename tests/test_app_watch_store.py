@@ -110,3 +110,33 @@ def test_train_your_own_copy_starts_the_same_request_in_this_tab_with_its_contro
     assert app.number_input(key="watch_steps").value == 200
     assert {"watch_pause", "watch_stop"} <= {b.key for b in app.button} or s.state in (State.COMPLETED,)
     s.stop()
+
+
+def test_a_store_that_cannot_be_used_is_one_line_and_training_still_works(app, tmp_path):
+    from llmbreaker.store import RunStore
+
+    bad = tmp_path / "damaged.db"
+    bad.write_bytes(b"not a database " * 100)
+    app.run()
+    manager = get_manager()
+    manager._store = RunStore(f"sqlite:///{bad}")
+    try:
+        app.number_input(key="watch_steps").set_value(50)
+        app.number_input(key="watch_interval").set_value(25)
+        app.segmented_control(key="watch_speed").set_value("max").run()
+        app.button(key="watch_play").click().run()
+        assert not app.exception
+        notes = [c.value for c in app.caption if "Runs are not kept" in c.value]
+        assert len(notes) == 1 and "damaged" in notes[0] and "Training works" in notes[0]
+        s = next(s for s in manager.all_sessions() if s.page == "watch")
+        done = threading.Event()
+        for _ in range(600):
+            if s.state == State.COMPLETED:
+                break
+            done.wait(0.1)
+        assert s.state == State.COMPLETED  # the run trained to its end without a store
+        # The page redraws its own (unkept) run from memory, the note still there.
+        app.run()
+        assert not app.exception
+    finally:
+        manager._store.close()
