@@ -212,7 +212,9 @@ def test_stop_and_step_once_work_on_a_parked_run(browsers, managers, tiny_reques
 
 
 def test_the_watcher_thread_parks_by_itself_and_ends_with_the_last_session(browsers, managers, tiny_request):
-    m = make_manager(browsers, manual=False, away_grace=0.3, away_end=1.0)
+    # away_end leaves room for the model to be built first (over a second on a busy machine): a run
+    # still preparing when its session ends is ended without ever being parked.
+    m = make_manager(browsers, manual=False, away_grace=0.3, away_end=5.0)
     managers.append(m)
     s = m.session_for("tab-1", "watch")
     s.play(tiny_request(**LONG))
