@@ -74,3 +74,33 @@ def test_a_run_survives_a_reload_and_opens_read_only_in_another_browser(browser,
     friend.get_by_text("There is no run at this address").wait_for(timeout=60_000)
     assert friend.locator('[data-testid="stException"]').count() == 0
     assert unexpected_console_errors(page) == [] and unexpected_console_errors(friend) == []
+
+
+def test_after_a_server_restart_a_finished_run_is_there_and_one_that_trained_reads_interrupted(browser, tmp_path):
+    from browser import streamlit_server
+
+    env = {"LLMBREAKER_DB_URL": f"sqlite:///{tmp_path / 'restart.db'}"}  # this test's own store
+    with streamlit_server(env=env) as url:
+        page = new_page(browser)
+        page.goto(url + "/watch?watch_dataset=Poems&watch_steps=200&watch_interval=100&watch_speed=max")
+        page.get_by_role("button", name=PLAY).click()
+        page.get_by_text(re.compile(r"Step 200 / 200 · completed in")).wait_for(timeout=120_000)
+        finished = re.search(r"[?&]run=([A-Za-z0-9_-]+)", page.url).group(1)
+        # A second run, slow enough (1x, 5,000 steps) to be training when the server stops.
+        page.goto(url + "/watch?watch_dataset=Poems&watch_steps=5000&watch_interval=100")
+        page.get_by_role("button", name=PLAY).click()
+        page.wait_for_function(f"() => location.search.includes('run=') && !location.search.includes('{finished}')",
+                               timeout=60_000)
+        training = re.search(r"[?&]run=([A-Za-z0-9_-]+)", page.url).group(1)
+        page.locator(".lb-row[data-step='100']").wait_for(timeout=120_000)  # it has a checkpoint past 0
+        page.close()
+    with streamlit_server(env=env) as url:
+        page = new_page(browser)
+        page.goto(url + f"/watch?run={finished}")
+        page.get_by_text(re.compile(r"Step 200 / 200 · completed in")).wait_for(timeout=60_000)
+        assert page.locator(".lb-row").count() == 3
+        page.goto(url + f"/watch?run={training}")
+        page.get_by_text(re.compile(r"interrupted at step [\d,]+")).wait_for(timeout=60_000)
+        page.get_by_role("button", name="Train your own copy").wait_for()
+        assert page.locator(".lb-row[data-step='100']").count() == 1
+        assert unexpected_console_errors(page) == []
