@@ -1,5 +1,7 @@
 """Shared fixtures. Engine tests run on small texts and tiny runs so the suite stays quick."""
+import atexit
 import os
+import shutil
 import tempfile
 import threading
 import time
@@ -8,6 +10,7 @@ import time
 # the environment) is a temporary file, never the developer's data/llmbreaker.db. Set before the
 # app is imported: the store reads LLMBREAKER_DB_URL when it opens.
 _STORE_DIR = tempfile.mkdtemp(prefix="llmbreaker-test-store-")
+atexit.register(shutil.rmtree, _STORE_DIR, True)  # after the store's own exit handler (registered later)
 os.environ["LLMBREAKER_DB_URL"] = f"sqlite:///{os.path.join(_STORE_DIR, 'runs.db')}"
 
 import pytest
