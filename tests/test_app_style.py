@@ -367,3 +367,8 @@ def test_compare_trains_both_starts_on_the_same_text_and_shows_them_side_by_side
     # The fine-tuned model writes more of the author's words than the one from scratch, the same seconds.
     values = [m.value for m in app.metric if m.label == "Your words"]
     assert int(values[0].rstrip("%")) > int(values[1].rstrip("%")), values
+    # A later run of the fine-tuned start alone is no comparison: the old pair is not shown beside it.
+    app.button(key="style_play").click().run()
+    assert tuned.active and tuned.run_id != app.session_state["style_compare_runs"][0]
+    assert "### Same text, same time: one model knew English first" not in [m.value for m in app.markdown]
+    tuned.stop()

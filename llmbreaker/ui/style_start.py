@@ -99,9 +99,10 @@ def compare_button(main: TrainingSession, other: TrainingSession, text: str | No
 
     def _both() -> None:
         st.session_state[f"{page}_start"] = FINETUNE
-        st.session_state[f"{page}_compare_text"] = text
         main.play(style_request(text, FINETUNE))
         other.play(style_request(text, SCRATCH))
+        # The pair this comparison is: a later Play of one of them alone is no comparison.
+        st.session_state[f"{page}_compare_runs"] = (main.run_id, other.run_id)
 
     st.button(f"Compare with training from scratch ({STYLE_SECONDS:.0f} s each at most)",
               icon=":material/compare_arrows:", key=f"{page}_compare", disabled=busy or not text, on_click=_both,
@@ -110,18 +111,15 @@ def compare_button(main: TrainingSession, other: TrainingSession, text: str | No
                                     "by side.")
 
 
-def comparison_active(page: str, other: TrainingSession) -> bool:
-    return other.state != State.IDLE or other.history.checkpoints != []
-
-
 def comparison(page: str, main: TrainingSession, other: TrainingSession, generate, prompt: str,
-               temperature: float, draw: int) -> None:
-    """Both runs' validation loss over the seconds of training on one chart, and their texts with the
-    measures beside each other. `generate(model_file, prompt, temperature, draw)` -> text."""
-    text = st.session_state.get(f"{page}_compare_text")
+               temperature: float, draw: int) -> bool:
+    """Both runs' share of the author's words over the seconds of training on one chart, and their
+    texts with the measures beside each other. `generate(model_file, prompt, temperature, draw)` ->
+    text. Returns whether it drew anything: only for the pair of runs Compare started."""
+    if st.session_state.get(f"{page}_compare_runs") != (main.run_id, other.run_id) or main.request is None:
+        return False
+    text = main.request.text
     runs = [(FINETUNE, main), (SCRATCH, other)]
-    if not text or any(s.request is None or s.request.text != text for _, s in runs):
-        return
     st.markdown("### Same text, same time: one model knew English first")
     curves = [(RUN_NAMES[k], [(c.elapsed, style.author_word_share(c.sample, text)) for c in s.history.checkpoints])
               for k, s in runs if s.history.checkpoints]
@@ -154,3 +152,4 @@ def comparison(page: str, main: TrainingSession, other: TrainingSession, generat
                            "English the base model read (misspelt or made-up words are not).")
             m3.metric("Copied in a row", f"{copied}", help="The most words in a row found word for word in your text.")
             st.caption(f"{h.step:,} steps in {h.checkpoints[-1].elapsed:.0f} s of training.")
+    return True

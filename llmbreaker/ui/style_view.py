@@ -19,7 +19,7 @@ from llmbreaker.ui.controls import live_fragment, progress_line
 from llmbreaker.ui.inputs import cut_controls
 from llmbreaker.style_generation import generate_from
 from llmbreaker.style_recipes import base_corpus_words, opening_words
-from llmbreaker.ui.style_start import FINETUNE, comparison, comparison_active
+from llmbreaker.ui.style_start import FINETUNE, comparison
 
 GENERATE_CHARS = 400
 
@@ -114,6 +114,8 @@ def live_view(session: TrainingSession, page: str, scratch: TrainingSession | No
         if scratch is not None and scratch.active:
             st.caption("At the same time, from scratch:")
             _time_line(scratch)
+            st.button("Stop the from-scratch run", key=f"{page}_stop_scratch", icon=":material/stop:",
+                      on_click=scratch.stop, help="End the comparison's second run; the fine-tuned one goes on.")
             if scratch.history.checkpoints:
                 st.html(f'<div class="lb-side" style="max-height:6rem">'
                         f'{html.escape(scratch.history.checkpoints[-1].sample[:160])}</div>')
@@ -167,11 +169,9 @@ def results(page: str, session: TrainingSession, original: str, scratch: Trainin
               help="Sample new text from the same trained model, without training again.")
     draw = st.session_state.get(f"{page}_draw", 0)
     generated, probs = _generate(model, tokenizer, prompt, temperature, draw)
-    if origin == "run" and scratch is not None:
-        comparison(page, session, scratch, lambda mf, p, t, d: _generate(*_loaded(mf), p, t, d)[0],
-                   prompt, temperature, draw)
-        if comparison_active(page, scratch):
-            st.markdown("#### The fine-tuned model's text, beside yours")
+    if origin == "run" and scratch is not None and comparison(
+            page, session, scratch, lambda mf, p, t, d: _generate(*_loaded(mf), p, t, d)[0], prompt, temperature, draw):
+        st.markdown("#### The fine-tuned model's text, beside yours")
 
     reference = original or ""
     left_text = reference[:1500]
