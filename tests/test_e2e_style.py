@@ -120,7 +120,7 @@ def test_fine_tuned_by_default_it_writes_mostly_your_words_and_compare_shows_scr
     assert copied <= 12, f"the model copied {copied} words in a row: a recital, not new text"
     page.screenshot(path=str(ARTIFACTS / "style-finetuned.png"), full_page=True)
 
-    page.get_by_role("button", name=re.compile("Compare with training from scratch")).click()
+    page.get_by_role("button", name=re.compile("Compare: fine-tuned vs scratch")).click()
     page.get_by_text("Same text, same time: one model knew English first").wait_for(timeout=300_000)
     expect(page.locator("div.lb-side-title", has_text="From scratch")).to_be_visible()
     expect(page.locator("div.lb-side-title", has_text="Fine-tuned from the base model")).to_be_visible()

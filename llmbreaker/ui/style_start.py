@@ -104,11 +104,11 @@ def compare_button(main: TrainingSession, other: TrainingSession, text: str | No
         # The pair this comparison is: a later Play of one of them alone is no comparison.
         st.session_state[f"{page}_compare_runs"] = (main.run_id, other.run_id)
 
-    st.button(f"Compare with training from scratch ({STYLE_SECONDS:.0f} s each at most)",
-              icon=":material/compare_arrows:", key=f"{page}_compare", disabled=busy or not text, on_click=_both,
-              width="stretch", help="Trains two models at once on your text for the same seconds: one that already "
-                                    "read English, one that starts from nothing. Their curves and texts appear side "
-                                    "by side.")
+    st.button("Compare: fine-tuned vs scratch", icon=":material/compare_arrows:", key=f"{page}_compare",
+              disabled=busy or not text, on_click=_both, width="stretch",
+              help=f"Trains two models at once on your text, for {STYLE_SECONDS:.0f} seconds each at most: one that "
+                   f"already read English, one that starts from nothing. Their progress and texts appear side by "
+                   f"side.")
 
 
 def comparison(page: str, main: TrainingSession, other: TrainingSession, generate, prompt: str,
