@@ -345,12 +345,15 @@ def test_html_in_the_text_is_escaped_in_every_html_block(app):
 
 
 def test_compare_trains_both_starts_on_the_same_text_and_shows_them_side_by_side(app):
-    app.text_area(key="style_text").input(EMAIL).run()
+    # An everyday email with names and jargon (EMAIL above repeats its phrases so that a model from
+    # scratch can learn some of them: given 20 s, it wrote 79 % of its words, as many as fine-tuned).
+    email = (ROOT / "tests" / "data" / "style_email.txt").read_text(encoding="utf-8")
+    app.text_area(key="style_text").input(email).run()
     app.segmented_control(key="style_speed").set_value("max").run()
     app.button(key="style_compare").click().run()
     tuned, scratch = the_session("style"), the_session("style_scratch")
     assert tuned.request.base == "english" and scratch.request.base == ""
-    assert tuned.request.text == scratch.request.text == style_text(EMAIL)
+    assert tuned.request.text == scratch.request.text == style_text(email)
     assert tuned.request.train.time_budget == scratch.request.train.time_budget > 0
     deadline = time.monotonic() + RUN_TIMEOUT
     while (tuned.active or scratch.active) and time.monotonic() < deadline:
