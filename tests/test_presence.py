@@ -218,13 +218,14 @@ def test_the_watcher_thread_parks_by_itself_and_ends_with_the_last_session(brows
     managers.append(m)
     s = m.session_for("tab-1", "watch")
     s.play(tiny_request(**LONG))
+    watcher = m._watcher  # this manager's own (other tests' managers may have theirs running)
+    assert watcher is not None and watcher.is_alive()
     wait_for(lambda: s.parked, timeout=10, what="the watcher to park the run of a tab never connected")
     assert m.running_count() == 0
     wait_for(lambda: m.all_sessions() == [], timeout=10, what="the watcher to end the session")
     # The watcher ends the session, then waits for its training thread to finish its step (seconds
     # on a busy machine) before it looks again and finds nothing left to watch.
-    wait_for(lambda: not any(t.name == "presence-watcher" for t in threading.enumerate()), timeout=30,
-             what="the watcher thread to end with the last session")
+    wait_for(lambda: not watcher.is_alive(), timeout=30, what="the watcher thread to end with the last session")
 
 
 class SlowBuild(Trainer):
