@@ -36,7 +36,7 @@ from llmbreaker import style  # noqa: E402
 from llmbreaker.base_model import BASE_MODEL_FILE, BaseModel, clean_text  # noqa: E402
 from llmbreaker.model_io import load_model  # noqa: E402
 from llmbreaker.style_recipes import base_corpus_words, opening_words, recipe  # noqa: E402
-from llmbreaker.style_generation import generate_from  # noqa: E402
+from llmbreaker.style_generation import generate_new_text  # noqa: E402
 from llmbreaker.trainer import Trainer  # noqa: E402
 
 
@@ -52,12 +52,13 @@ def run(text: str, start: str, base: BaseModel | None, overrides: dict) -> dict:
             trainer.checkpoint()
     trainer.restore_best()
     wall = time.perf_counter() - t0
-    generated, _ = generate_from(trainer.model, trainer.tokenizer, opening_words(text), 0.8, 400, seed=1000)
+    generated, _, drafts = generate_new_text(trainer.model, trainer.tokenizer, opening_words(text), 0.8, 400, 1000,
+                                             text)
     known = base_corpus_words() | set(style.words_of(text))
     run_text, copied = style.longest_copied_run(generated, text)
     return {"author": style.author_word_share(generated, text), "real": style.known_word_share(generated, known),
             "copied": copied, "train_s": trainer.train_seconds, "wall_s": wall, "steps": trainer.step_count,
-            "best_step": trainer.best_step, "sample": generated}
+            "best_step": trainer.best_step, "drafts": drafts, "sample": generated}
 
 
 def main() -> None:
@@ -89,7 +90,7 @@ def main() -> None:
             r = run(text, s, base, overrides)
             results[s].append(r)
             print(f"{path.name:16} {s:8} author {r['author']:4.0%}  real {r['real']:4.0%}  copied {r['copied']:2}  "
-                  f"train {r['train_s']:4.1f} s  wall {r['wall_s']:4.1f} s  steps {r['steps']:4} best {r['best_step']}",
+                  f"train {r['train_s']:4.1f} s  wall {r['wall_s']:4.1f} s  steps {r['steps']:4} best {r['best_step']} drafts {r['drafts']}",
                   flush=True)
             if not args.quiet:
                 print("   ", repr(r["sample"][:300]))

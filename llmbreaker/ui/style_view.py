@@ -17,7 +17,7 @@ from llmbreaker.ui.common import font_scale
 from llmbreaker.ui.journey_common import per_session_cache
 from llmbreaker.ui.controls import live_fragment, progress_line
 from llmbreaker.ui.inputs import cut_controls
-from llmbreaker.style_generation import generate_from
+from llmbreaker.style_generation import generate_new_text
 from llmbreaker.style_recipes import base_corpus_words, opening_words
 from llmbreaker.ui.style_start import FINETUNE, comparison
 
@@ -168,9 +168,9 @@ def results(page: str, session: TrainingSession, original: str, scratch: Trainin
               on_click=lambda: st.session_state.update({f"{page}_draw": st.session_state.get(f"{page}_draw", 0) + 1}),
               help="Sample new text from the same trained model, without training again.")
     draw = st.session_state.get(f"{page}_draw", 0)
-    generated, probs = _generate(model, tokenizer, prompt, temperature, draw)
+    generated, probs = _generate(model, tokenizer, prompt, temperature, draw, original or "")
     if origin == "run" and scratch is not None and comparison(
-            page, session, scratch, lambda mf, p, t, d: _generate(*_loaded(mf), p, t, d)[0], prompt, temperature, draw):
+            page, session, scratch, lambda mf, p, t, d: _generate(*_loaded(mf), p, t, d, original or "")[0], prompt, temperature, draw):
         st.markdown("#### The fine-tuned model's text, beside yours")
 
     reference = original or ""
@@ -238,16 +238,14 @@ def _picked_words(session: TrainingSession) -> str:
     return start + stop + picked + val
 
 
-def _generate(model, tokenizer, prompt: str, temperature: float, draw: int) -> tuple[str, list[float]]:
-    """Generated once per model and settings, kept per person: a rerun (any widget) shows the same
-    text again instead of generating it again."""
-    key = (prompt, float(temperature), int(draw))
-    return per_session_cache("_style_generated", model, lambda: _generate_now(model, tokenizer, *key), keep=8,
-                             extra=key)
-
-
-def _generate_now(model, tokenizer, prompt: str, temperature: float, draw: int) -> tuple[str, list[float]]:
-    return generate_from(model, tokenizer, prompt, temperature, GENERATE_CHARS, seed=1000 + draw)
+def _generate(model, tokenizer, prompt: str, temperature: float, draw: int, original: str = "") -> tuple[str, list[float]]:
+    """Generated once per model, settings and text compared with, kept per person: a rerun (any
+    widget) shows the same text again instead of generating it again. A draft that recites the
+    person's text is drawn again (style_generation.generate_new_text)."""
+    key = (prompt, float(temperature), int(draw), hash(original))
+    return per_session_cache("_style_generated", model,
+                             lambda: generate_new_text(model, tokenizer, prompt, temperature, GENERATE_CHARS,
+                                                       1000 + draw, original)[:2], keep=8, extra=key)
 
 
 def _style_table(original: str, generated: str) -> None:
