@@ -9,7 +9,6 @@ live with its controls; anyone else opening the address sees it read-only, read 
 """
 from __future__ import annotations
 
-import hashlib
 import html
 from dataclasses import fields
 
@@ -23,6 +22,7 @@ from llmbreaker.store import StoredRun
 from llmbreaker.store.db import StoreError
 from llmbreaker.textview import progression_html
 from llmbreaker.trainer import Checkpoint
+from llmbreaker.ui.browser_id import browser_key
 from llmbreaker.ui.common import browser_session_id, font_scale, get_manager, page_session
 from llmbreaker.ui.controls import live_fragment, progress_line, starting_note
 from llmbreaker.ui.inputs import LR_OPTIONS, dataset_run_setup
@@ -30,28 +30,6 @@ from llmbreaker.ui.inputs import LR_OPTIONS, dataset_run_setup
 POLL_SECONDS = 0.5
 VIEW_POLL_SECONDS = 2.0  # a viewer of a run that trains reads the store this often (only checkpoints change)
 SHARE_LINE = "Anyone with this page's address can view this run (read-only); it is never listed for others."
-
-
-def browser_key() -> str:
-    """An opaque id of this browser, stable across reloads (a reload gives the tab a new Streamlit
-    session): a hash of Streamlit's XSRF cookie, which the browser keeps and another browser does not
-    share. Only compared in memory, never stored. "" where there is none (AppTest, XSRF off)."""
-    try:
-        cookie = st.context.cookies.get("_streamlit_xsrf", "")
-    except Exception:
-        cookie = ""
-    if not isinstance(cookie, str) or not cookie:
-        return ""
-    # Tornado writes the cookie as "2|mask|masked token|time" and Streamlit sends it again, with a
-    # new random mask, on every page load: the token under the mask is what stays the same.
-    parts = cookie.split("|")
-    if len(parts) == 4 and parts[0] == "2":
-        try:
-            mask, masked = bytes.fromhex(parts[1]), bytes.fromhex(parts[2])
-            cookie = bytes(b ^ mask[i % len(mask)] for i, b in enumerate(masked)).hex() if mask else cookie
-        except ValueError:
-            pass
-    return hashlib.sha256(cookie.encode()).hexdigest()[:32]
 
 
 def watch_page(page: str) -> None:
