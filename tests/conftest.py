@@ -63,6 +63,39 @@ def manager():
     assert_no_trainer_threads()
 
 
+# -- the run store's database ----------------------------------------------------------------------
+# Store tests take `store_url`: an SQLite file of their own, and the same test again on PostgreSQL
+# when LLMBREAKER_TEST_DB_URL names a server (.ci/run starts one), each test in a schema of its own
+# that is dropped afterwards, so no run leaks from one test into another.
+TEST_DB_URL = os.environ.get("LLMBREAKER_TEST_DB_URL", "").strip()
+PG_SKIP = ("PostgreSQL variant: set LLMBREAKER_TEST_DB_URL=postgresql+psycopg://USER@HOST:PORT/DB (an empty "
+           "database; .ci/run starts a local server and sets it) to run the store tests on PostgreSQL too")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request, tmp_path):
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'runs.db'}"
+        return
+    if not TEST_DB_URL:
+        pytest.skip(PG_SKIP)
+    import secrets
+
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+    schema = f"test_{secrets.token_hex(6)}"
+    admin = create_engine(TEST_DB_URL)
+    with admin.begin() as conn:
+        conn.execute(text(f"CREATE SCHEMA {schema}"))
+    url = make_url(TEST_DB_URL).update_query_dict({"options": f"-csearch_path={schema}"})
+    try:
+        yield url.render_as_string(hide_password=False)
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        admin.dispose()
+
+
 # -- real-browser tests ------------------------------------------------------------------------------
 # One `streamlit run` for the whole test run (each test opens its own browser, so its own Streamlit
 # session), and one headless Chromium page per test that records console errors.
