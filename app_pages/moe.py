@@ -4,6 +4,7 @@ from dataclasses import replace
 from llmbreaker.ui import moe_view
 from llmbreaker.ui.common import page_header, page_session
 from llmbreaker.ui.inputs import dataset_run_setup
+from llmbreaker.ui.run_address import shown_session
 
 PAGE = moe_view.PAGE
 
@@ -20,5 +21,8 @@ def balancing_on_and_off(make_request):
     moe_view.compare_button(session, make_requests if make_request else None)
 
 
-dataset_run_setup(PAGE, session, model_switches=moe_view.expert_settings, more_controls=balancing_on_and_off)
-moe_view.live_view(session)
+shown = shown_session(PAGE, session)  # this tab's run, or the run the address names (?run=), read-only
+if shown is not None:
+    if not shown.read_only:
+        dataset_run_setup(PAGE, shown, model_switches=moe_view.expert_settings, more_controls=balancing_on_and_off)
+    moe_view.live_view(shown)

@@ -188,6 +188,7 @@ class TrainingSession:
     """One page's training run in a background thread. Thread-safe commands; one thread at most."""
 
     _ids = itertools.count(1)
+    read_only = False  # pages hide what changes a run for a recording (llmbreaker/replay.py), not for this
 
     def __init__(self, manager: "SessionManager", owner: str, page: str,
                  trainer_factory: Callable[[TrainingRequest], Trainer] = None):
@@ -226,9 +227,17 @@ class TrainingSession:
         # The run store (issue 16): a page that keeps its runs sets store_runs; each run then gets
         # an unguessable token (its address's ?run=) and is written as it goes. browser_key is the
         # page's opaque id of the browser that owns the run, so a reloaded tab can rejoin it.
+        # `private`: the run still gets a token (a reload of the same browser finds it while this
+        # server holds it) but nothing of it is written. `store_owner`: the hash of the browser that
+        # "Your runs" lists it for. `series_token`: the first run of the comparison a page shows
+        # together (the Lab's runs, the MoE page's pair), so one address opens all of them.
         self.store_runs = False
+        self.private = False
         self.run_token = ""
+        self.series_token = ""
+        self.store_owner = ""
         self.browser_key = ""
+        self._stored_info: dict = {}
         self._kept_as = "interrupted"  # what a stop is recorded as: "stopped" only by the person's Stop
 
     # -- commands (called from the page's script thread) -----------------------------------
@@ -250,7 +259,7 @@ class TrainingSession:
                 return
             self.request = request
             self.run_id = next(self._ids)
-            self._new_stored_run(request)
+            self._new_stored_run(request, joins_series=bool(self.finished))
             self.events = queue.Queue()
             self.history = History(run_id=self.run_id, total_steps=request.train.max_steps, request=request)
             self._paused = False
@@ -296,7 +305,7 @@ class TrainingSession:
             request = self._pending.pop(0)
             self.request = request
             self.run_id = next(self._ids)
-            self._new_stored_run(request)
+            self._new_stored_run(request, joins_series=True)
             self.events.put(("next_run", (self.run_id, request)))
             self._set_state(State.WAITING)
             return request
@@ -580,25 +589,33 @@ class TrainingSession:
         self._keep("add_checkpoint", checkpoint)
 
     # -- the run store: only enqueues (the store's writer thread writes), never raises -------
-    def _new_stored_run(self, request: TrainingRequest) -> None:
+    def _new_stored_run(self, request: TrainingRequest, joins_series: bool = False) -> None:
         """A new run (lock held): its token, and its request written at once, so that its address
-        works from the first moment."""
+        works from the first moment. A run that `joins_series` is shown beside the runs before it
+        (a queue, or a run added to a finished comparison): it keeps their series."""
         self._kept_as = "interrupted"
         self.run_token = new_token() if self.store_runs else ""
+        if not (joins_series and self.series_token):
+            self.series_token = self.run_token
+        self._stored_info = {}
         self._keep("start_run", self.page, request.label, request_settings(request), request.text,
-                   request.train.max_steps)
+                   request.train.max_steps, series=self.series_token, owner=self.store_owner)
 
-    def _keep(self, method: str, *args) -> None:
-        if not self.run_token:
+    def _keep(self, method: str, *args, **kwargs) -> None:
+        if not self.run_token or self.private:
             return
+        if method == "run_info":  # several writes add to one record of the run's facts
+            self._stored_info.update(args[0])
+            args = (dict(self._stored_info),)
         try:
-            getattr(self.manager.store, method)(self.run_token, *args)
+            getattr(self.manager.store, method)(self.run_token, *args, **kwargs)
         except Exception:  # a store fault must never reach training (the store reports it itself)
             pass
 
     def _finish(self, state: State, kind: str, payload) -> None:
         self.events.put((kind, payload))
         if kind == "completed":
+            self._keep("run_info", {"best_step": payload[2], "stopped_early": bool(payload[3])})
             self._keep("finish_run", "completed", payload[0], "", payload[1])
         elif kind == "stopped":
             self._keep("finish_run", self._kept_as)
@@ -690,11 +707,12 @@ class SessionManager:
         return self._store
 
     def session_by_token(self, token: str) -> TrainingSession | None:
-        """The session whose current run has this store token, if it lives in this process."""
+        """The session whose current run (or the comparison it belongs to) has this store token,
+        if it lives in this process."""
         if not token:
             return None
         with self._lock:
-            return next((s for s in self._sessions.values() if s.run_token == token), None)
+            return next((s for s in self._sessions.values() if token in (s.run_token, s.series_token)), None)
 
     def adopt(self, session: TrainingSession, owner: str) -> bool:
         """Hand `session` to the browser session `owner` (the same browser after a reload: a new

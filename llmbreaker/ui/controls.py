@@ -71,6 +71,8 @@ def training_controls(session: TrainingSession, make_request: Callable[[], Train
 
 def progress_line(session: TrainingSession) -> None:
     """`step/total` with the state, as a progress bar."""
+    if session.read_only:
+        return recorded_progress(session)
     h = session.history
     state = session.state
     if state == State.IDLE and h.total_steps == 0:  # nothing has run yet: no "Step 0 / 0"
@@ -88,6 +90,31 @@ def progress_line(session: TrainingSession) -> None:
     if done and h.stopped_early and session.request:
         words += f" (stopped early: no better checkpoint in the last {session.request.train.patience})"
     st.progress(1.0 if done else min(1.0, h.step / total), text=f"Step {h.step:,} / {h.total_steps:,} · {words}")
+
+
+def recorded_progress(rec) -> None:
+    """The progress line of a recording (llmbreaker/replay.py): how far the replay is, and how the
+    run ended: "interrupted at step N" when the server stopped while it trained."""
+    h, run = rec.history, rec.current
+    total = max(1, h.total_steps)
+    of_runs = f"run {rec.run_id} of {len(rec.runs)} · " if len(rec.runs) > 1 else ""
+    if rec.following:
+        words = "training elsewhere: you are watching it live, read-only"
+    elif rec.state in (State.RUNNING, State.PAUSED):
+        shown, whole = rec.seconds_shown()
+        words = (f"replay {'paused' if rec.state == State.PAUSED else 'at ' + rec.speed} · "
+                 f"{shown:.0f} s of {whole:.0f} s recorded")
+    elif run.state == "completed":
+        words = "completed" + (f" in {run.seconds:.1f} s" if run.seconds is not None else "")
+    elif run.state in ("running", "interrupted"):
+        words = f"interrupted at step {run.step:,} (the server stopped while it trained)"
+    elif run.state == "stopped":
+        words = f"stopped at step {run.step:,}"
+    else:
+        words = "ended with an error"
+    done = rec.state not in (State.RUNNING, State.PAUSED) and run.state == "completed"
+    st.progress(1.0 if done else min(1.0, h.step / total),
+                text=f"{of_runs}Step {h.step:,} / {h.total_steps:,} · {words}")
 
 
 def state_badge(state: State) -> str:

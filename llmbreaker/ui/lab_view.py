@@ -19,7 +19,8 @@ from llmbreaker.model import ModelConfig, parameter_budget
 from llmbreaker.session import SPEEDS, History, State, TrainingRequest, TrainingSession
 from llmbreaker.textview import real_word_share, sample_html
 from llmbreaker.ui.common import font_scale, page_session, workshop_on
-from llmbreaker.ui.controls import live_fragment
+from llmbreaker.ui.controls import live_fragment, progress_line
+from llmbreaker.ui.run_address import shown_session
 
 PAGE = "lab"
 POLL_SECONDS = 1.0
@@ -35,6 +36,13 @@ EXPERTS = [0, 2, 4, 8]
 def lab_page() -> None:
     session = page_session(PAGE)
     session.drain()
+    shown = shown_session(PAGE, session)  # this tab's runs, or the comparison the address names, read-only
+    if shown is None:
+        return
+    if shown.read_only:
+        _comparison(shown)
+        return
+    session = shown
     if "lab_speed" not in st.session_state:  # comparisons are for results: the Lab trains at max
         st.session_state["lab_speed"] = "max"
     text_key = st.selectbox("Text for every run", list(BUNDLED), format_func=lambda k: BUNDLED[k][0], key="lab_text",
@@ -219,7 +227,10 @@ def _draw(session: TrainingSession) -> None:
     runs = _all_runs(session)
     st.markdown("##### Compare runs", help="Every run of this page, up to 8. Each colour is one run; its name "
                 "says what differs from the baseline.")
-    _controls(session)
+    if session.read_only:
+        progress_line(session)  # how far the replay is, how the recorded runs ended
+    else:
+        _controls(session)
     if not runs:
         st.info("Pick a ready-made experiment above, or set up a run on the left and press **Add to the "
                 "comparison**. Add a second run with one switch changed, and watch the two curves part.",
@@ -281,6 +292,8 @@ def _run_cards(session: TrainingSession, runs, names) -> None:
                 st.html(f'<div style="font-weight:700; color:{color}; font-size:1.02rem">● {html.escape(names[i])}</div>')
                 if h is None:
                     st.caption(f"Queued: trains after the runs above. {req.train.max_steps:,} steps on {html.escape(req.label)}.")
+                    if session.read_only:
+                        continue
                     pending_index = i - (len(runs) - len(session.pending))
                     st.button("Cancel", key=f"lab_cancel_{i}", icon=":material/close:",
                               on_click=session.cancel_pending, args=(pending_index,), help="Drop this queued run.")
@@ -297,7 +310,7 @@ def _run_cards(session: TrainingSession, runs, names) -> None:
                                f"{words:.0%} real words" + (f" · {h.seconds:.0f} s" if h.seconds else ""))
                     # A run that writes one long "word" (SSSS…) must wrap inside its card.
                     st.html(f'<div style="overflow-wrap:anywhere">{sample_html(last.sample, h.words)}</div>')
-                if status != "training":
+                if status != "training" and not session.read_only:
                     st.button("Remove", key=f"lab_remove_{i}", icon=":material/delete:",
                               on_click=_remove, args=(session, h), help="Take this run off the comparison.")
 

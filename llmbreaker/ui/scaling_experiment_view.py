@@ -12,7 +12,8 @@ from llmbreaker.charts import RUN_COLORS
 from llmbreaker.corpus import bundled_text
 from llmbreaker.session import TrainingSession
 from llmbreaker.ui.common import font_scale, page_session
-from llmbreaker.ui.controls import live_fragment
+from llmbreaker.ui.controls import live_fragment, progress_line
+from llmbreaker.ui.run_address import shown_session
 
 PAGE = "scaling"
 POLL_SECONDS = 1.0
@@ -26,6 +27,13 @@ def experiment_section() -> None:
                 "each train on Shakespeare for **the same number of seconds**: the same compute, roughly. A small model "
                 "takes many cheap steps; a big one takes few expensive ones. Which ends with the lowest validation loss?")
     session = page_session(PAGE)
+    shown = shown_session(PAGE, session)  # this tab's experiment, or the one the address names, read-only
+    if shown is None:
+        return
+    if shown.read_only:
+        _live(shown)
+        return
+    session = shown
     c1, c2, c3 = st.columns([1.2, 1, 1], vertical_alignment="bottom")
     budget = c1.segmented_control("Seconds per model", list(se.BUDGETS), default=se.DEFAULT_BUDGET, key="scaling_budget",
                                   required=True, format_func=lambda s: f"{s} s",
@@ -55,7 +63,9 @@ def _live(session: TrainingSession) -> None:
             st.info("Press **Run the experiment**. It takes about four times the seconds you chose, plus a little "
                     "for measuring.", icon=":material/lightbulb:")
             return
-        if session.active:
+        if session.read_only:
+            progress_line(session)  # how far the replay is, how the recorded runs ended
+        elif session.active:
             n = len(histories)
             budget = current.request.train.time_budget
             spent = current.checkpoints[-1].elapsed if current.checkpoints else 0.0

@@ -10,7 +10,7 @@ from llmbreaker import base_model, style
 from llmbreaker.charts import author_words_chart
 from llmbreaker.session import State, TrainingRequest, TrainingSession
 from llmbreaker.style_recipes import STYLE_SECONDS, base_corpus_words, recipe
-from llmbreaker.ui.common import font_scale
+from llmbreaker.ui.common import font_scale, get_manager
 
 FINETUNE, SCRATCH = "finetune", "scratch"
 RUN_NAMES = {FINETUNE: "Fine-tuned from the base model", SCRATCH: "From scratch"}
@@ -91,6 +91,35 @@ def style_request(text: str, start: str) -> TrainingRequest:
     return TrainingRequest(text, model, train, label="your text", base="english" if start == FINETUNE else "")
 
 
+PRIVATE_KEY = "{page}_private"
+
+
+def private_chosen(page: str) -> bool:
+    """Whether the person chose to keep nothing of their run (the default: see privacy_choice)."""
+    return bool(st.session_state.get(PRIVATE_KEY.format(page=page), True))
+
+
+def privacy_choice(page: str, session: TrainingSession) -> None:
+    """Keep this run, or not, said before anything is written. Private is the default here: people
+    paste their own emails and letters, and would not expect a training demo to keep them on a
+    server, nor its address to show them to whoever it reaches. Sharing is one switch away."""
+    store = get_manager().store
+    days = store.max_age / 86400
+    st.toggle("Private: do not keep this run", value=True, key=PRIVATE_KEY.format(page=page),
+              disabled=session.active,
+              help="On: your text and the trained model stay in this server's memory only while you use the page; "
+                   "nothing is written. Off: the run is kept so that its address opens it again, for you or anyone "
+                   "you send it to.")
+    if private_chosen(page):
+        st.caption(":material/lock: Nothing you paste is written anywhere. A reload finds your run while this "
+                   "server runs; nobody else can open it.")
+    elif store.available:
+        st.caption(f":material/public: When you press Play, your text, the run and the trained model are kept on "
+                   f"this server for {days:g} days, and **anyone with this page's address can view them**.")
+    else:
+        st.caption(f":material/cloud_off: {store.problem} Your run will not be kept either way.")
+
+
 def compare_button(main: TrainingSession, other: TrainingSession, text: str | None, page: str) -> None:
     """One click trains both starts on the same text for the same seconds, side by side."""
     if not base_model.available():
@@ -99,6 +128,7 @@ def compare_button(main: TrainingSession, other: TrainingSession, text: str | No
 
     def _both() -> None:
         st.session_state[f"{page}_start"] = FINETUNE
+        main.private = private_chosen(page)
         main.play(style_request(text, FINETUNE))
         other.play(style_request(text, SCRATCH))
         # The pair this comparison is: a later Play of one of them alone is no comparison.

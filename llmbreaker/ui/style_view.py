@@ -152,7 +152,8 @@ def results(page: str, session: TrainingSession, original: str, scratch: Trainin
         return
     model, tokenizer = _loaded(model_file)
     st.html(CSS)
-    st.markdown("### Your style, written by the model")
+    theirs = session.read_only  # someone else's run, opened from its address
+    st.markdown("### The author's style, written by the model" if theirs else "### Your style, written by the model")
     if origin == "run":
         st.caption(_picked_words(session))
     else:
@@ -180,7 +181,9 @@ def results(page: str, session: TrainingSession, original: str, scratch: Trainin
     if reference:
         left, right = st.columns(2, gap="large")
         with left:
-            st.html(f'<div class="lb-side-title">Your text{" (start)" if len(reference) > 1500 else ""}</div>'
+            whose = "The author’s text" if theirs else "Your text"
+            st.html(f'<div class="lb-side-title">{whose}'
+                    f'{" (start)" if len(reference) > 1500 else ""}</div>'
                     f'<div class="lb-side">{style.highlight_html(left_text, spans_left, how)}</div>')
         with right:
             st.html(f'<div class="lb-side-title">Written by the model</div>'

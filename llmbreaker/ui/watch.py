@@ -1,174 +1,46 @@
-"""The live part of "Watch It Learn to Spell": loss chart, text progression, next-token bars.
+"""Watch It Learn to Spell: its own run's settings and controls, and the live part: loss chart,
+text progression, next-token bars.
 
-It runs as a fragment that polls only while the session is active: each tick drains the session's
-events into its history and redraws from the history.
-
-The page keeps its runs in the run store (issue 16): a run's address carries `?run=<token>`. The
-tab that owns the run (or the same browser after a reload, while the server still trains it) sees it
-live with its controls; anyone else opening the address sees it read-only, read from the store.
+The live part is a fragment that polls only while the run is active: each tick drains the session's
+events into its history and redraws from the history. The same drawing shows a run read from the
+address (`?run=`): a Recording (llmbreaker/replay.py) read like a session, see ui/run_address.py.
 """
 from __future__ import annotations
 
 import html
-from dataclasses import fields
 
 import streamlit as st
 
 from llmbreaker.charts import loss_chart, next_token_chart
-from llmbreaker.corpus import BUNDLED, word_set
+from llmbreaker.corpus import BUNDLED
 from llmbreaker.presets import MODEL_SIZES
-from llmbreaker.session import History, TrainingSession, request_from_settings
-from llmbreaker.store import StoredRun
-from llmbreaker.store.db import StoreError
+from llmbreaker.session import History, TrainingSession
 from llmbreaker.textview import progression_html
-from llmbreaker.trainer import Checkpoint
-from llmbreaker.ui.browser_id import browser_key
-from llmbreaker.ui.common import browser_session_id, font_scale, get_manager, page_session
+from llmbreaker.ui.common import font_scale, page_session
 from llmbreaker.ui.controls import live_fragment, progress_line, starting_note
 from llmbreaker.ui.inputs import LR_OPTIONS, dataset_run_setup
+from llmbreaker.ui.run_address import shown_session
 
 POLL_SECONDS = 0.5
-VIEW_POLL_SECONDS = 2.0  # a viewer of a run that trains reads the store this often (only checkpoints change)
-SHARE_LINE = "Anyone with this page's address can view this run (read-only); it is never listed for others."
+
 
 
 def watch_page(page: str) -> None:
     """The page below its header: this tab's own run (settings, controls, live view), or, when
-    the address names another run, that run read-only."""
-    manager = get_manager()
+    the address names another run, that run read-only, with replay (ui/run_address.py)."""
     session = page_session(page)
-    session.store_runs = True
-    key = browser_key()
-    session.browser_key = key or session.browser_key
-    _address_follows(page, session)
-    token = st.query_params.get("run", "")
-    if token and token != session.run_token:
-        live = manager.session_by_token(token)
-        # The same browser (a reloaded tab) rejoins its live run, controls and all.
-        if (live is not None and key and live.browser_key == key and live is not session
-                and manager.adopt(live, browser_session_id())):
-            session = live
-            _address_follows(page, session)
-        else:
-            viewer(page, token, session)
-            return
-    store = manager.store
-    if not store.available:
-        st.caption(f":material/cloud_off: {store.problem} Training works; this run will not open again from its address.")
-    elif session.run_token:
-        st.caption(f":material/link: This run's address opens it again after a reload or a server restart. {SHARE_LINE}")
-    dataset_run_setup(page, session)
-    live_view(session, page)
-
-
-def _address_follows(page: str, session: TrainingSession) -> None:
-    """When this tab starts a run (Play, Replay, a copy), the address names it; so it does when the
-    page is opened without one (the sidebar's link) while this tab has a run."""
-    seen_key = f"{page}_own_run"
-    if session.run_token and (session.run_token != st.session_state.get(seen_key) or "run" not in st.query_params):
-        st.session_state[seen_key] = session.run_token
-        st.query_params["run"] = session.run_token
-
-
-def _leave_run() -> None:
-    st.query_params.pop("run", None)
-
-
-def viewer(page: str, token: str, session: TrainingSession) -> None:
-    """A stored run, read-only: its curve, samples and next-letter guesses, and a way to train a copy."""
-    store = get_manager().store
-    try:
-        run = store.load_run(token)
-    except StoreError as e:
-        st.warning(f"{e} You can train a new run meanwhile.", icon=":material/cloud_off:")
-        st.button("Train a new run", key=f"{page}_leave_run", on_click=_leave_run, type="primary")
+    shown = shown_session(page, session, on_copy=lambda request: _match_settings(page, request))
+    if shown is None:
         return
-    if run is None:
-        days = store.max_age / 86400
-        st.warning("There is no run at this address. Check that the whole address was copied; runs are kept "
-                   f"{days:g} days, and the oldest go first when the store is full.", icon=":material/link_off:")
-        st.button("Train a new run", key=f"{page}_leave_run", on_click=_leave_run, type="primary",
-                  help="Open this page without the run's address, to choose a text and press Play.")
-        return
-    st.info(f"You are viewing a run trained on **{run.label}**. {SHARE_LINE}", icon=":material/visibility:")
-    c1, c2 = st.columns(2)
-    c1.button("Train your own copy", key=f"{page}_copy_run", type="primary", width="stretch",
-              on_click=_train_copy, args=(page, session, token),
-              help="Start a fresh run on the same text with the same settings, in this tab: yours to control.")
-    c2.button("Train something else", key=f"{page}_leave_run", width="stretch", on_click=_leave_run,
-              help="Choose your own text and settings.")
-    if st.session_state.get(f"{page}_copy_error"):
-        st.error(st.session_state[f"{page}_copy_error"], icon=":material/warning:")
-    live = get_manager().session_by_token(token)
-    words = word_set(run.text)
-
-    @st.fragment(run_every=VIEW_POLL_SECONDS if run.state == "running" and live is not None else None)
-    def _view() -> None:
-        shown = run
-        if run.state == "running" and live is not None:
-            try:
-                shown = store.load_run(token) or run
-            except StoreError:
-                shown = run
-            if shown.state != "running":
-                st.rerun()  # it ended: redraw without polling
-        _stored_progress(shown, live is not None)
-        h = stored_history(shown, words)
-        if h.message:
-            st.error(h.message, icon=":material/warning:")
-        if not h.checkpoints:
-            st.info("This run has no checkpoint yet.", icon=":material/hourglass_top:")
-            return
-        draw_history(h, page)
-
-    _view()
+    if not shown.read_only:
+        dataset_run_setup(page, shown)
+    live_view(shown, page)
 
 
-def _stored_progress(run: StoredRun, live_here: bool) -> None:
-    total = max(1, run.total_steps)
-    if run.state == "completed":
-        words = "completed" + (f" in {run.seconds:.1f} s" if run.seconds is not None else "")
-    elif run.state == "running" and live_here:
-        words = "training (you are watching it live, read-only)"
-    elif run.state in ("running", "interrupted"):
-        # Still "running" in the store but trained by no one here: the server stopped under it.
-        words = f"interrupted at step {run.step:,} (the server stopped while it trained)"
-    else:
-        words = {"stopped": f"stopped at step {run.step:,}", "error": "ended with an error"}.get(run.state, run.state)
-    done = run.state == "completed"
-    st.progress(1.0 if done else min(1.0, run.step / total), text=f"Step {run.step:,} / {run.total_steps:,} · {words}")
-
-
-def stored_history(run: StoredRun, words: frozenset | None = None) -> History:
-    """A stored run as the History the charts draw from."""
-    names = [f.name for f in fields(Checkpoint)]
-    checkpoints = [Checkpoint(**{n: getattr(c, n) for n in names}) for c in run.checkpoints]
-    info = run.info or {}
-    return History(steps=list(run.steps), losses=list(run.losses), checkpoints=checkpoints,
-                   probe_tokens=info.get("probe_tokens", []), next_prompt=info.get("next_prompt", ""),
-                   vocab=info.get("vocab", []), words=words if words is not None else word_set(run.text),
-                   step=run.step, total_steps=run.total_steps, parameters=info.get("parameters", 0),
-                   message=run.message, seconds=run.seconds, model_file=run.model_file)
-
-
-def _train_copy(page: str, session: TrainingSession, token: str) -> None:
-    """"Train your own copy": a fresh run of the stored request in this tab, with the page's settings
-    set to match, so the controls and a later Replay say what is training."""
-    st.session_state.pop(f"{page}_copy_error", None)
-    try:
-        run = get_manager().store.load_run(token)
-        if run is None:
-            raise StoreError("This run is gone from the store (removed meanwhile).")
-        request = request_from_settings(run.text, run.label, run.settings)
-        session.stop()
-        session.play(request)
-    except (StoreError, ValueError, TypeError) as e:
-        st.session_state[f"{page}_copy_error"] = f"The copy could not start: {e} Choose a text and press Play instead."
-        return
-    except Exception as e:  # UserInputError and the like carry a message for people
-        st.session_state[f"{page}_copy_error"] = getattr(e, "message", str(e))
-        return
-    dataset = next((k for k, (label, _) in BUNDLED.items() if label == run.label), None)
+def _match_settings(page: str, request) -> None:
+    """After "Train your own copy": the page's settings say what is training, so that a later
+    Replay of the training controls trains the same."""
+    dataset = next((k for k, (label, _) in BUNDLED.items() if label == request.label), None)
     if dataset:
         st.session_state[f"{page}_dataset"] = dataset
     t, m = request.train, request.model
