@@ -680,6 +680,8 @@ class RunStore:
             with Session(self.engine) as s:
                 runs = s.scalars(select(RunRow).where(RunRow.series == series)
                                  .order_by(RunRow.created, RunRow.token)).all()
+                # Its first run first even if a clock gave two runs the same second.
+                runs = sorted(runs, key=lambda r: r.token != series)
                 return [self._stored(s, run) for run in runs]
         except Exception as e:
             raise StoreError(f"These runs cannot be read now: {_describe(e)}. Try again in a moment.") from e
@@ -708,6 +710,8 @@ class RunStore:
                          .order_by(RunRow.created, RunRow.token))
                     for row in s.execute(q):
                         members.setdefault(row.series, []).append(row)
+                for rows in members.values():
+                    rows.sort(key=lambda r: r.token != r.series)  # stable: the series' first run first
                 lasts = [rows[-1].token for rows in members.values()]
                 newest = (select(func.max(CheckpointRow.id)).where(CheckpointRow.run_token.in_(lasts))
                           .group_by(CheckpointRow.run_token))
