@@ -58,13 +58,14 @@ PAGES = {
     "compare": ("Compare architectures", "app_pages/compare.py", ":material/compare_arrows:", "compare"),
     "rope": ("Rotary positions (RoPE)", "app_pages/rope.py", ":material/360:", "rope"),
     "scaling": ("Scaling laws", "app_pages/scaling.py", ":material/trending_down:", "scaling"),
+    "runs": ("Your runs", "app_pages/runs.py", ":material/history:", "runs"),
 }
 
 # The sidebar's groups, in order: heading -> page keys. "" is the group without a heading.
 # Each group is a line of its own, so the people adding pages to different groups do not meet.
 PAGE_SECTIONS = {
     "": ["landing"],
-    "Watch it learn": ["watch", "cinema", "style", "lab"],
+    "Watch it learn": ["watch", "cinema", "style", "lab", "runs"],
     "Look inside": ["journey", "tokens", "microscope", "follow", "sampling", "inside"],
     "Modern models": ["compare", "rope", "scaling", "moe"],
 }
