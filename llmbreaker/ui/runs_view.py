@@ -209,43 +209,36 @@ def _card(store, owner: str, s: RunSummary, tz, now: float, new: bool = False) -
         meta.append(f"<span>{s.runs} runs compared</span>")
     meta.append(f"<span>{_size(s.size)}</span>")
     with st.container(border=True, key=f"lb-run-{s.token}"):
-        info, actions = st.columns([3, 2], vertical_alignment="center")
-        with info:
-            st.html(f'<div class="lb-run-kicker">{html.escape(title)}</div>'
-                    f'<div class="lb-run-name">{html.escape(name)}<span style="color:#94A3B8;font-weight:400">'
-                    f'{name_sub}</span>{"<span class=lb-run-new>IMPORTED</span>" if new else ""}</div>'
-                    f'<div class="lb-run-meta">{"".join(meta)}</div>'
-                    + (f'<div class="lb-run-sample">“{html.escape(first_words(s.last_sample))}”</div>'
-                       if s.last_sample.strip() else ""))
-        with actions:
-            a, b, c, d = st.columns(4, gap="small")
-            with a:
-                if path:
-                    st.page_link(path, label="Open", icon=":material/open_in_new:", query_params={"run": s.token},
-                                 help=f"Open this run on {title}")
-                else:
-                    st.button("Open", disabled=True, key=f"runs_open_{s.token}",
-                              help="This run's page is not in this version of the app")
-            with b:
-                with st.popover("Rename", icon=":material/edit:"):
-                    with st.form(key=f"runs_rename_{s.token}", border=False):
-                        new_title = st.text_input("Name", value=s.title, placeholder=s.label, max_chars=300,
-                                                  key=f"runs_title_{s.token}")
-                        if st.form_submit_button("Save", icon=":material/save:"):
-                            _change(lambda: store.rename(s.token, owner, new_title), s.token,
-                                    "Renamed." if new_title.strip() else "Its name is cleared.")
-            with c:
-                st.download_button("Download", data=_exporter(store, s.token), file_name=file_name(s),
-                                   mime="application/zip", icon=":material/download:", on_click="ignore",
-                                   key=f"runs_download_{s.token}",
-                                   help="One file with everything of this run; import it here again, anywhere")
-            with d:
-                with st.popover("Delete", icon=":material/delete:"):
-                    what = f"these {s.runs} runs" if s.runs > 1 else "this run"
-                    st.markdown(f"Delete {what} for good? Its address stops working for everyone who has it.")
-                    if st.button("Delete for good", type="primary", icon=":material/delete_forever:",
-                                 key=f"runs_delete_{s.token}"):
-                        _change(lambda: store.delete(s.token, owner), s.token, "Deleted.")
+        st.html(f'<div class="lb-run-kicker">{html.escape(title)}</div>'
+                f'<div class="lb-run-name">{html.escape(name)}<span style="color:#94A3B8;font-weight:400">'
+                f'{name_sub}</span>{"<span class=lb-run-new>IMPORTED</span>" if new else ""}</div>'
+                f'<div class="lb-run-meta">{"".join(meta)}</div>'
+                + (f'<div class="lb-run-sample">“{html.escape(first_words(s.last_sample))}”</div>'
+                   if s.last_sample.strip() else ""))
+        with st.container(horizontal=True, gap="small", vertical_alignment="center"):
+            if path:
+                st.page_link(path, label="Open", icon=":material/open_in_new:", query_params={"run": s.token},
+                             help=f"Open this run on {title}")
+            else:
+                st.button("Open", disabled=True, key=f"runs_open_{s.token}",
+                          help="This run's page is not in this version of the app")
+            with st.popover("Rename", icon=":material/edit:"):
+                with st.form(key=f"runs_rename_{s.token}", border=False):
+                    new_title = st.text_input("Name", value=s.title, placeholder=s.label, max_chars=300,
+                                              key=f"runs_title_{s.token}")
+                    if st.form_submit_button("Save", icon=":material/save:"):
+                        _change(lambda: store.rename(s.token, owner, new_title), s.token,
+                                "Renamed." if new_title.strip() else "Its name is cleared.")
+            st.download_button("Download", data=_exporter(store, s.token), file_name=file_name(s),
+                               mime="application/zip", icon=":material/download:", on_click="ignore",
+                               key=f"runs_download_{s.token}",
+                               help="One file with everything of this run: import it here again, on any server")
+            with st.popover("Delete", icon=":material/delete:"):
+                what = f"these {s.runs} runs" if s.runs > 1 else "this run"
+                st.markdown(f"Delete {what} for good? Its address stops working for everyone who has it.")
+                if st.button("Delete for good", type="primary", icon=":material/delete_forever:",
+                             key=f"runs_delete_{s.token}"):
+                    _change(lambda: store.delete(s.token, owner), s.token, "Deleted.")
 
 
 def _exporter(store, token: str):
