@@ -65,9 +65,27 @@ def test_a_run_survives_a_reload_and_opens_read_only_in_another_browser(browser,
     friend.locator(".lb-row[data-step='600']").wait_for(timeout=30_000)
     assert friend.locator(".lb-row").count() == rows
     friend.get_by_role("button", name="Train your own copy").wait_for()
-    for name in (PLAY, re.compile(r"Replay$"), re.compile(r"Pause$"), re.compile(r"Stop$")):
+    for name in (PLAY, re.compile(r"Stop$"), re.compile(r"Pause$")):  # nothing that trains
         assert friend.get_by_role("button", name=name).count() == 0
+    assert friend.locator('[data-testid="stSelectbox"]').count() == 0  # nor the text and settings
     friend.screenshot(path=str(ARTIFACTS / "watch-store-viewer.png"), full_page=True)
+
+    # The friend replays it: from step 0 the samples unfold again, at the recorded pace (here 5x).
+    friend.get_by_text("5x", exact=True).last.click()
+    friend.get_by_role("button", name=re.compile(r"Replay$")).click()
+    friend.get_by_text(re.compile(r"replay at 5x · \d+ s of \d+ s recorded")).wait_for(timeout=30_000)
+    friend.wait_for_function(f"() => document.querySelectorAll('.lb-row').length < {rows}", timeout=30_000)
+    friend.screenshot(path=str(ARTIFACTS / "watch-store-replay.png"), full_page=True)
+    friend.get_by_text(re.compile(rf"Step {STEPS:,} / {STEPS:,} · completed in")).wait_for(timeout=60_000)
+    assert friend.locator(".lb-row").count() == rows
+
+    # The owner plays back their own run too ("Watch it again"), then comes back to it.
+    page.get_by_role("button", name=re.compile(r"Watch it again$")).click()
+    page.get_by_text("Playing back your run").wait_for(timeout=30_000)
+    page.get_by_role("button", name=re.compile(r"End$")).click()
+    page.get_by_role("button", name=re.compile(r"Back to your run$")).click()
+    page.get_by_role("button", name=re.compile(r"Replay$")).wait_for(timeout=30_000)  # its training controls
+    assert token in page.url
 
     # A wrong token: a message and a way on, no traceback.
     friend.goto(server + "/watch?run=not-a-real-token-at-all")

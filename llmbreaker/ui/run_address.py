@@ -191,6 +191,8 @@ def _recording(page: str, token: str, session: TrainingSession, on_copy, mine: b
 def _banner(page: str, rec: Recording, session: TrainingSession, on_copy, mine: bool) -> None:
     run = rec.runs[0]
     name = run.title if getattr(run, "title", "") else run.label
+    if name == "your text":  # the Style page's label, written for the person who pasted it
+        name = "their own writing" if not mine else "your text"
     count = f" ({len(rec.runs)} runs)" if len(rec.runs) > 1 else ""
     if mine:
         st.info(f"Playing back your run on **{name}**{count}: nothing trains, the recording unfolds at the pace "
