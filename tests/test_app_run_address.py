@@ -141,3 +141,51 @@ def test_the_style_page_keeps_nothing_unless_asked(tmp_path):
         s.stop()
         manager.store.flush()
         assert set(manager.store.tokens()) == before  # nothing was written
+
+
+def test_a_reloaded_tab_of_the_same_browser_rejoins_its_run_on_any_page(monkeypatch):
+    """A reload is a new Streamlit session of the same browser (the same cookie): it takes its run
+    back, live, with its controls; a tab of another browser opening the same address only watches."""
+    from pathlib import Path
+
+    from streamlit.testing.v1 import AppTest
+
+    import llmbreaker.ui.common as common
+    import llmbreaker.ui.run_address as run_address
+
+    # AppTest gives every script run the same session id and no cookie: each "tab" says its own.
+    browser = {"key": "browser-one", "tab": "tab-1"}
+    monkeypatch.setattr(run_address, "browser_key", lambda: browser["key"])
+    monkeypatch.setattr(common, "browser_session_id", lambda: browser["tab"])
+    monkeypatch.setattr(run_address, "browser_session_id", lambda: browser["tab"])
+    for app in fresh_app(PAGES["cinema"]):
+        app.run()
+        app.segmented_control(key="cinema_speed").set_value("1x").run()
+        app.button(key="cinema_play").click().run()
+        assert not app.exception
+        token = app.query_params["run"]
+        s = next(s for s in get_manager().all_sessions() if s.page == "cinema")
+        assert s.active and token == s.run_token
+
+        script = str(Path(__file__).resolve().parent.parent / "streamlit_app.py")
+        browser["tab"] = "tab-1-reloaded"
+        reloaded = AppTest.from_file(script, default_timeout=60)
+        reloaded.switch_page(PAGES["cinema"])
+        reloaded.query_params["run"] = token
+        reloaded.run()
+        assert not reloaded.exception
+        keys = {b.key for b in reloaded.button}
+        assert "cinema_pause" in keys and "cinema_copy_run" not in keys  # its own run, with its controls
+        assert s.active and [x for x in get_manager().all_sessions() if x.page == "cinema"] == [s]
+
+        browser.update(key="browser-two", tab="tab-2")  # a friend, while it trains
+        friend = AppTest.from_file(script, default_timeout=60)
+        friend.switch_page(PAGES["cinema"])
+        friend.query_params["run"] = token
+        friend.run()
+        assert not friend.exception
+        keys = {b.key for b in friend.button}
+        assert "cinema_copy_run" in keys and "cinema_pause" not in keys
+        assert "watching a run on" in texts(friend) and "watching it live" in texts(friend)
+        assert s.active  # the friend's tab changed nothing
+        s.stop()
