@@ -37,9 +37,12 @@ def series_of(store, n=3, owner=OWNER, finish="completed", label="Lab", steps=2)
 
 
 def orphan_checkpoints(store) -> int:
+    """Checkpoints and texts left without their run."""
     with store.engine.connect() as conn:
         return conn.execute(select(func.count()).select_from(store_db.CheckpointRow.__table__).where(
-            store_db.CheckpointRow.run_token.notin_(select(store_db.RunRow.token)))).scalar()
+            store_db.CheckpointRow.run_token.notin_(select(store_db.RunRow.token)))).scalar() + conn.execute(
+            select(func.count()).select_from(store_db.RunTextRow.__table__).where(
+                store_db.RunTextRow.token.notin_(select(store_db.RunRow.token)))).scalar()
 
 
 def test_start_run_records_series_and_owner_and_a_lone_run_is_its_own_series(open_store):
@@ -306,6 +309,9 @@ def test_a_schema_1_database_is_migrated_to_schema_2_and_its_runs_read_back(db_u
     assert run.checkpoints[0].sample == "old sample" and run.checkpoints[0].attention.shape == (2, 2, 4, 4)
     assert [r.token for r in store.load_series(going)] == [going]
     assert store.list_runs(OWNER) == []  # old runs have no owner: open by their address only
+    with store.engine.connect() as conn:  # the texts moved to run_texts
+        assert conn.execute(text("SELECT count(*) FROM run_texts")).scalar() == 2
+        assert {len(t) for t in conn.execute(text("SELECT text FROM runs")).scalars()} == {0}
     # The migrated database takes schema-2 writes, and opens again without migrating twice.
     mine = write_run(store)
     assert store.flush() and store.available, store.problem
@@ -338,3 +344,21 @@ def test_direct_calls_on_an_unavailable_store_raise_a_message(tmp_path, open_sto
                  lambda: store.load_series(new_token()), lambda: store.import_run(b"x", OWNER)):
         with pytest.raises(StoreError, match="Runs are not kept: its database file is damaged"):
             call()
+
+
+def test_two_processes_opening_a_schema_1_database_at_once_both_migrate_it_once(db_url, open_store):
+    """Two replicas starting together on an old database: one migrates, the other finds it done."""
+    done, _ = write_v1_database(db_url)
+    stores, start = [], threading.Barrier(3)
+
+    def open_one():
+        start.wait()
+        stores.append(open_store(url=db_url, clock=lambda: 200.0))  # (its runs are from 1970)
+
+    threads = [threading.Thread(target=open_one) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(stores) == 3 and all(s.available for s in stores), [s.problem for s in stores]
+    assert all(s.load_run(done).series == done for s in stores)

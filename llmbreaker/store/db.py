@@ -87,7 +87,9 @@ class RunRow(Base):
     label: Mapped[str] = mapped_column(String(300))
     settings: Mapped[str] = mapped_column(Text)  # JSON: the request's model and train configs, base
     # The large columns load only when read: the writer updates a run's small columns many times.
-    text: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)  # zlib of the UTF-8 text
+    # Schema 1 kept the text here; schema 2 keeps it in run_texts (b"" here): SQLite rewrites a whole
+    # row, overflow pages and all, on every update, so a 500 KB text was written again at every checkpoint.
+    text: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
     info: Mapped[str] = mapped_column(Text, default="{}")  # JSON: vocab, next_prompt, probe_tokens, parameters
     created: Mapped[float] = mapped_column(Double, index=True)  # seconds since the epoch
     updated: Mapped[float] = mapped_column(Double)
@@ -101,6 +103,13 @@ class RunRow(Base):
     losses: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True, deferred=True)  # zlib: int32 steps, float32 losses
     model_file: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True, deferred=True)
     size: Mapped[int] = mapped_column(BigInteger, default=0)  # bytes the run holds, for the size cap
+
+
+class RunTextRow(Base):
+    """A run's text (zlib of its UTF-8), written once when the run starts (schema 2)."""
+    __tablename__ = "run_texts"
+    token: Mapped[str] = mapped_column(String(64), ForeignKey("runs.token", ondelete="CASCADE"), primary_key=True)
+    text: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class CheckpointRow(Base):
@@ -128,8 +137,12 @@ def _migrate_1_to_2(conn) -> None:
                       ("title", "VARCHAR(300) NOT NULL DEFAULT ''")):
         if name not in have:
             conn.execute(sql_text(f"ALTER TABLE runs ADD COLUMN {name} {ddl}"))
-    conn.execute(update(RunRow.__table__).where(RunRow.__table__.c.series == "").values(
-        series=RunRow.__table__.c.token))
+    runs, texts = RunRow.__table__, RunTextRow.__table__
+    conn.execute(update(runs).where(runs.c.series == "").values(series=runs.c.token))
+    texts.create(conn, checkfirst=True)
+    conn.execute(texts.insert().from_select(["token", "text"], select(runs.c.token, runs.c.text).where(
+        runs.c.token.notin_(select(texts.c.token)))))
+    conn.execute(update(runs).values(text=b""))
     for index in RunRow.__table__.indexes:
         if {c.name for c in index.columns} & {"series", "owner"}:
             index.create(conn, checkfirst=True)
@@ -366,7 +379,9 @@ class RunStore:
             version = self._schema_version(engine)
             if version != CURRENT_SCHEMA:
                 with self.write_engine.begin() as conn:  # again under the write lock: another process may have
-                    version = self._schema_version(conn)  # created or migrated it meanwhile
+                    if url.get_backend_name() == "postgresql":  # created or migrated it meanwhile (PostgreSQL:
+                        conn.execute(sql_text("SELECT pg_advisory_xact_lock(7416016)"))  # one replica at a time)
+                    version = self._schema_version(conn)
                     self._upgrade(conn, version)
         except Exception:
             engine.dispose()
@@ -506,8 +521,10 @@ class RunStore:
             blob = zlib.compress(text.encode("utf-8"), 1)  # level 1: 5x faster than 6 on Shakespeare, 17 % larger
             s.add(RunRow(token=token, series=series[:64], owner=owner[:64], title="", page=page[:32],
                          label=_clean(label[:300]), settings=json.dumps(_to_json(settings)),
-                         text=blob, info="{}", created=now, updated=now, state="running", step=0,
+                         text=b"", info="{}", created=now, updated=now, state="running", step=0,
                          total_steps=total, message="", size=len(blob)))
+            s.flush()  # the run before its text (the text's foreign key)
+            s.add(RunTextRow(token=token, text=blob))
             self._live[token] = {"steps": [], "losses": [], "size": len(blob), "written": now, "series": series}
             self._hold_series(series, +1)
             return True
@@ -616,6 +633,7 @@ class RunStore:
             if owner is not None:
                 runs = runs.where(RunRow.owner == owner)
             s.execute(delete(CheckpointRow).where(CheckpointRow.run_token.in_(runs)))
+            s.execute(delete(RunTextRow).where(RunTextRow.token.in_(runs)))
             gone = delete(RunRow).where(RunRow.series.in_(part))
             if owner is not None:
                 gone = gone.where(RunRow.owner == owner)
@@ -643,6 +661,7 @@ class RunStore:
         rows = s.scalars(select(CheckpointRow).where(CheckpointRow.run_token == run.token)
                          .order_by(CheckpointRow.step, CheckpointRow.id)).all()
         steps, losses = _unpack_losses(run.losses)
+        text = s.get(RunTextRow, run.token)
         checkpoints = [StoredCheckpoint(
             step=r.step, train_loss=r.train_loss, val_loss=r.val_loss, sample=r.sample,
             attention=np.frombuffer(zlib.decompress(r.attention), np.float16).astype(np.float32)
@@ -650,7 +669,8 @@ class RunStore:
             next_token=[(ch, p) for ch, p in json.loads(r.next_token)], lr=r.lr, elapsed=r.elapsed,
             experts=_from_json(json.loads(r.experts)) if r.experts else None) for r in rows]
         return StoredRun(token=run.token, page=run.page, label=run.label, settings=json.loads(run.settings),
-                         text=zlib.decompress(run.text).decode("utf-8"), info=json.loads(run.info or "{}"),
+                         text=zlib.decompress(text.text if text is not None else run.text).decode("utf-8"),
+                         info=json.loads(run.info or "{}"),
                          created=run.created, updated=run.updated, state=run.state, step=run.step,
                          total_steps=run.total_steps, train_loss=run.train_loss, val_loss=run.val_loss,
                          seconds=run.seconds, message=run.message, steps=steps, losses=losses,
@@ -791,7 +811,7 @@ class RunStore:
         self._usable()
         runs = unpack_series(data)
         now = self.clock()
-        rows, checkpoints, total = [], [], 0
+        rows, texts, checkpoints, total = [], [], [], 0
         tokens = [new_token() for _ in runs]
         series = tokens[0]
         for i, (token, r) in enumerate(zip(tokens, runs)):
@@ -811,11 +831,12 @@ class RunStore:
                                         experts=experts))
             rows.append(dict(token=token, series=series, owner=(owner or "")[:64], title=_clean(r.title),
                              page=r.page, label=_clean(r.label), settings=json.dumps(_to_json(r.settings)),
-                             text=text_blob, info=json.dumps(_to_json(r.info)), created=created,
+                             text=b"", info=json.dumps(_to_json(r.info)), created=created,
                              updated=created, state="interrupted" if r.state == "running" else r.state,
                              step=r.step, total_steps=r.total_steps, train_loss=r.train_loss, val_loss=r.val_loss,
                              seconds=r.seconds, message=_clean(r.message), losses=losses_blob,
                              model_file=r.model_file, size=size))
+            texts.append(dict(token=token, text=text_blob))
             total += size
         if total > self.max_bytes:
             raise RunFileError(f"This run file holds {total / 1e6:.1f} MB of runs, more than this server keeps "
@@ -823,6 +844,7 @@ class RunStore:
         try:
             with Session(self.write_engine) as s, s.begin():
                 s.execute(RunRow.__table__.insert(), rows)
+                s.execute(RunTextRow.__table__.insert(), texts)
                 if checkpoints:
                     s.execute(CheckpointRow.__table__.insert(), checkpoints)
                 self._enforce_caps(s, keep=(series,))
