@@ -79,9 +79,15 @@ def shown_session(page: str, session: TrainingSession, on_copy: Callable[[Traini
     session.browser_key = key or session.browser_key
     session.store_owner = owner_id(key) if key else session.store_owner
     token = st.query_params.get("run", "")
-    if token and token not in (session.run_token, session.series_token):
-        live = manager.session_by_token(token)
-        if (live is not None and key and live.browser_key == key and live is not session and live.page == session.page
+    # This tab's own earlier run, just replaced by a new one (a button's callback started it before
+    # this script run): the address follows the new run.
+    replaced = token == st.session_state.get(f"{page}_own_run")
+    live = manager.session_by_token(token) if token else None
+    if live is not None and live.page != session.page:
+        token = ""  # another page's run, its address carried over: this page shows its own
+        st.query_params.pop("run", None)
+    if token and token not in (session.run_token, session.series_token) and not replaced:
+        if (live is not None and key and live.browser_key == key and live is not session
                 and manager.adopt(live, browser_session_id())):
             session = live  # the same browser, reloaded: its run, with its controls
         elif live is not None and live.private and live is not session:
@@ -92,8 +98,7 @@ def shown_session(page: str, session: TrainingSession, on_copy: Callable[[Traini
             shown = _recording(page, token, session, on_copy)
             if shown is not _OTHER_PAGE:
                 return shown
-            # A run of another page (an address carried over from it): this page shows its own.
-            st.query_params.pop("run", None)
+            st.query_params.pop("run", None)  # a stored run of another page: this page shows its own
     watching = st.session_state.get(f"{page}_watch_again")
     if watching and watching == session.series_token and not session.active:
         return _recording(page, watching, session, on_copy, mine=True)
