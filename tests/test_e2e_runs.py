@@ -31,6 +31,12 @@ def new_page(browser, width=1400, height=1900):
     return pg
 
 
+def cards(page, n: int) -> list[str]:
+    """The cards' names once the page shows n of them (a rerun draws them one after another)."""
+    page.wait_for_function(f"() => document.querySelectorAll('.lb-run-name').length === {n}", timeout=30_000)
+    return page.locator(".lb-run-name").all_inner_texts()
+
+
 def card(page, token):
     return page.locator(f".st-key-lb-run-{token}")
 
@@ -84,8 +90,8 @@ def test_your_runs_lists_renames_downloads_imports_and_deletes_a_run(browser, tm
         page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(saved))
         page.get_by_text("it is at the top of the list").wait_for(timeout=60_000)
         page.locator(".lb-run-new").wait_for(timeout=30_000)
-        names = page.locator(".lb-run-name").all_inner_texts()
-        assert len(names) == 2 and names[0].startswith("Before class") and "IMPORTED" in names[0]
+        names = cards(page, 2)
+        assert names[0].startswith("Before class") and "IMPORTED" in names[0] and "IMPORTED" not in names[1]
         page.screenshot(path=str(ARTIFACTS / "runs-imported.png"), full_page=True)
         page.get_by_role("link", name=re.compile("Open it on Watch It Learn to Spell")).click()
         page.wait_for_url(re.compile(r"/watch\?.*run="), timeout=60_000)
@@ -103,7 +109,7 @@ def test_your_runs_lists_renames_downloads_imports_and_deletes_a_run(browser, tm
         page.get_by_text("This file cannot be imported: it is not a run file saved by LLMBreaker").wait_for(
             timeout=60_000)
         assert page.locator('[data-testid="stException"]').count() == 0
-        assert page.locator(".lb-run-name").count() == 2
+        assert len(cards(page, 2)) == 2
 
         # Delete, with a confirmation: the card and the run's address are gone.
         victim = card(page, imported)
@@ -111,7 +117,7 @@ def test_your_runs_lists_renames_downloads_imports_and_deletes_a_run(browser, tm
         page.get_by_text("Its address stops working for everyone").wait_for(timeout=30_000)
         page.get_by_role("button", name=re.compile("Delete for good")).click()
         victim.wait_for(state="detached", timeout=30_000)
-        assert page.locator(".lb-run-name").count() == 1
+        assert cards(page, 1) == ["Before class · Poems"]
         page.goto(url + f"/watch?run={imported}")
         page.get_by_text("There is no run at this address").wait_for(timeout=60_000)
         assert unexpected_console_errors(page) == [] and unexpected_console_errors(other) == []
