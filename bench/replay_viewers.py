@@ -104,6 +104,7 @@ def measure(browser, base: str, pid: int, path: str, n: int, window: float, pres
     """N tabs on `path`, each pressing `press` (a button's name) once loaded; the server's CPU and
     RSS and the tabs' redraws over `window` seconds."""
     contexts, pages = [], []
+    before = process_cpu(pid)
     for _ in range(n):
         ctx = browser.new_context(viewport={"width": 1280, "height": 900})
         pg = ctx.new_page()
@@ -112,6 +113,10 @@ def measure(browser, base: str, pid: int, path: str, n: int, window: float, pres
         pages.append(pg)
     for pg in pages:
         pg.get_by_role("button", name=re.compile(rf"{press}$")).first.wait_for(timeout=120_000)
+        # The page's whole first run has ended (Streamlit's "Running" status is gone): a Style viewer
+        # writes its text once on opening, which is an opening cost, not a replay's.
+        pg.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=120_000)
+    opened = process_cpu(pid)
     rss0 = rss_mb(pid)
     for pg in pages:
         pg.get_by_role("button", name=re.compile(rf"{press}$")).first.click()
@@ -128,7 +133,8 @@ def measure(browser, base: str, pid: int, path: str, n: int, window: float, pres
             pg.get_by_role("button", name=re.compile(r"Stop$")).first.click()
     for ctx in contexts:
         ctx.close()
-    return {"cpu": (cpu1 - cpu0) / (t1 - t0), "rss": rss1 - rss0, "redraws": statistics.median(redraws)}
+    return {"cpu": (cpu1 - cpu0) / (t1 - t0), "rss": rss1 - rss0, "redraws": statistics.median(redraws),
+            "open": (opened - before) / n}
 
 
 def main() -> None:
@@ -165,7 +171,8 @@ def main() -> None:
                 print(f"{page:8s} {n} viewer(s): server CPU {per_viewer:.3f} s/s per viewer "
                       f"({per_viewer / train_cpu:.2f}x a training tab) · RSS +{statistics.median(r['rss'] for r in results) / n:.1f} MB "
                       f"per viewer · redraws {statistics.median(r['redraws'] for r in results):.2f}/s per tab "
-                      f"(polls every {POLL[page]} s)", flush=True)
+                      f"(polls every {POLL[page]} s) · opening the page {statistics.median(r['open'] for r in results):.2f} "
+                      f"CPU s per viewer", flush=True)
         browser.close()
     print("viewers one server holds (page redraws share one core: 1 / CPU per viewer, at the largest N):")
     for page in args.pages:

@@ -129,4 +129,12 @@ EXPLAIN = {
         "uneven. Here the coloured text shows which expert read each character, and the charts show how "
         "the shares change as the model trains, with the balancing loss on or off."
     ),
+    "runs": (
+        "Every time you press Play on a page that keeps its runs, the run is saved on this server as it trains: "
+        "the text it read, its settings, the loss curve, what it wrote at every checkpoint, where it looked, and "
+        "the trained model when it ends. This page lists the runs this browser started, newest first. Open one "
+        "and it comes back exactly as it was, ready to replay; give it a name so you find it again; download it "
+        "as one file to keep it, send it to a friend or bring it to another computer, and import that file here. "
+        "A run's address is like a key: anyone who has it can watch the run, but nobody else sees this list."
+    ),
 }

@@ -20,19 +20,10 @@ from llmbreaker.store import RUN_FILE_SUFFIX, RunFileError, RunSummary, StoreErr
 from llmbreaker.store.runfile import MAX_FILE_BYTES
 from llmbreaker.ui.browser_id import owner_id
 from llmbreaker.ui.common import PAGES, get_manager, page_header
-from llmbreaker.ui.explain import EXPLAIN
 
 PAGE = "runs"
 LIST_LIMIT = 100
 SAMPLE_WORDS = 14
-
-EXPLAIN.setdefault(PAGE, (
-    "Every time you press Play on a page that keeps its runs, the run is saved on this server as it trains: "
-    "the text it read, its settings, the loss curve, what it wrote at every checkpoint, where it looked, and "
-    "the trained model when it ends. This page lists the runs this browser started, newest first. Open one "
-    "and it comes back exactly as it was, ready to replay; give it a name so you find it again; download it "
-    "as one file to keep it, send it to a friend or bring it to another computer, and import that file here. "
-    "A run's address is like a key: anyone who has it can watch the run, but nobody else sees this list."))
 
 STATE_WORDS = {"running": "training", "completed": "completed", "stopped": "stopped", "error": "failed",
                "interrupted": "interrupted"}
