@@ -1,11 +1,14 @@
 """Benchmark: how far each setup learns Shakespeare in the demo's budget of wall time.
 
-    python bench/learning_budget.py [--seconds 25] [--rounds 2]
+    python bench/learning_budget.py [--seconds 25] [--rounds 2] [--setups ours,before,spec]
 
-Two setups, alternating in one process, each in a background thread with one torch thread (what
+Setups, alternating in one process, each in a background thread with one torch thread (what
 the session manager gives a trainer):
-- ours: the app's defaults (Small model, lr 2e-2, warm-up + cosine, a checkpoint every 200 steps
-  with loss on both splits, a sample, all attention and next-token probabilities): our Trainer;
+- ours: the Watch page's defaults (presets.default_model_size("watch") and TrainConfig: warm-up + cosine, a
+  checkpoint every eval_interval steps with loss on both splits, a sample, all attention and
+  next-token probabilities): our Trainer;
+- before: the defaults before issue 17 (Small: 32 dims, 2 layers, 2 heads; batch 32, lr 2e-2,
+  a checkpoint every 200 steps), the same Trainer;
 - spec: the spec's literal model and loop (bench/spec_reference.py) with the spec's own
   hyperparameters (16 dims, 2 layers, 2 heads, lr 1e-3, warm-up 50, eval every 50, batch 32).
   The spec's 500 steps end long before the budget (at a loss near 3.4), so its schedule is
@@ -31,8 +34,11 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from engine_vs_spec import in_thread  # noqa: E402
 from llmbreaker.corpus import bundled_text  # noqa: E402
-from llmbreaker.presets import DEFAULT_MODEL_SIZE, MODEL_SIZES  # noqa: E402
+from llmbreaker.presets import MODEL_SIZES, default_model_size  # noqa: E402
+from llmbreaker.model import ModelConfig  # noqa: E402
+from llmbreaker.style import real_word_share  # noqa: E402
 from llmbreaker.trainer import TrainConfig, Trainer  # noqa: E402
+from _harness import loadavg, machine  # noqa: E402
 from spec_reference import run_spec_loop  # noqa: E402
 
 SPEC_MODEL = dict(n_embd=16, n_layer=2, n_head=2, block_size=64)
@@ -45,9 +51,20 @@ def spec_run(text: str, steps: int, seed: int, deadline: float | None) -> dict:
                          SPEC_TRAIN["eval_interval"], warmup=SPEC_TRAIN["warmup"], seed=seed, deadline_s=deadline)
 
 
-def ours_run(text: str, steps: int, seed: int, deadline: float | None) -> dict:
+BEFORE_MODEL = ModelConfig(n_embd=32, n_layer=2, n_head=2)  # "Small", the default until issue 17
+BEFORE_TRAIN = dict(batch_size=32, learning_rate=2e-2, warmup_steps=100, min_lr_ratio=0.05, eval_interval=200)
+
+
+def before_run(text: str, steps: int, seed: int, deadline: float | None) -> dict:
+    return ours_run(text, steps, seed, deadline, BEFORE_MODEL, replace(TrainConfig(), **BEFORE_TRAIN))
+
+
+def ours_run(text: str, steps: int, seed: int, deadline: float | None, model: ModelConfig | None = None,
+             train: TrainConfig | None = None) -> dict:
     """Our trainer as the session drives it: a checkpoint at step 0, every interval and the end."""
-    trainer = Trainer(text, MODEL_SIZES[DEFAULT_MODEL_SIZE], replace(TrainConfig(), max_steps=steps, seed=seed))
+    train = TrainConfig() if train is None else train
+    trainer = Trainer(text, MODEL_SIZES[default_model_size("watch")] if model is None else model,
+                      replace(train, max_steps=steps, seed=seed))
     t0 = time.perf_counter()
     last = trainer.checkpoint()
     while not trainer.done:
@@ -58,7 +75,8 @@ def ours_run(text: str, steps: int, seed: int, deadline: float | None) -> dict:
         if trainer.is_checkpoint_step():
             last = trainer.checkpoint()
     seconds = time.perf_counter() - t0
-    return {"seconds": seconds, "steps": trainer.step_count, "val_loss": last.val_loss, "sample": last.sample}
+    return {"seconds": seconds, "steps": trainer.step_count, "val_loss": last.val_loss, "sample": last.sample,
+            "real_words": real_word_share(last.sample, text)}
 
 
 def steps_for(budget: float, run, text: str) -> int:
@@ -73,12 +91,17 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=25.0)
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--setups", default="ours,before,spec")
     args = parser.parse_args()
 
     text = bundled_text("shakespeare")
-    print(f"budget {args.seconds:.0f} s of wall time; torch {torch.__version__}, 1 torch thread per run")
-    results = {"ours": [], "spec": []}
-    runs = {"ours": ours_run, "spec": spec_run}
+    print(machine())
+    m, t = MODEL_SIZES[default_model_size("watch")], TrainConfig()
+    print(f"budget {args.seconds:.0f} s of wall time; torch {torch.__version__}, 1 torch thread per run; ours: "
+          f"{m.n_embd} dims / {m.n_layer} layers / {m.n_head} heads, batch {t.batch_size}, lr {t.learning_rate:g}")
+    every = {"ours": ours_run, "before": before_run, "spec": spec_run}
+    runs = {name: every[name] for name in args.setups.split(",")}
+    results = {name: [] for name in runs}
     for r in range(args.rounds):
         for name, run in runs.items():
             def one(run=run):
@@ -87,12 +110,13 @@ def main():
             res = in_thread(one, 1)
             results[name].append(res)
             print(f"round {r + 1} {name}: {res['steps']:5d} steps in {res['seconds']:5.1f} s, "
-                  f"val loss {res['val_loss']:.3f}", flush=True)
-    print()
+                  f"val loss {res['val_loss']:.3f} (load {loadavg()})", flush=True)
+    print(f"\nload average at the end {loadavg()}")
     for name, runs_ in results.items():
         med = lambda k: statistics.median(x[k] for x in runs_)  # noqa: E731
         print(f"{name} median: {med('steps'):.0f} steps in {med('seconds'):.1f} s, val loss {med('val_loss'):.3f}")
-        print(f"  last sample: {runs_[-1]['sample'][:100]!r}")
+        for x in runs_:
+            print(f"  sample ({real_word_share(x['sample'], text):.0%} real words): {x['sample'][:100]!r}")
 
 
 if __name__ == "__main__":

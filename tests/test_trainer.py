@@ -111,3 +111,28 @@ def test_with_a_time_budget_warm_up_ends_on_time_even_if_few_steps_were_taken(po
     assert t.lr_at(0) == pytest.approx(t.config.learning_rate / 100)
     t.train_seconds = 1.0  # 10 % of the budget spent, still at step 3
     assert t.lr_at(3) > 0.95 * t.config.learning_rate  # past warm-up, early in the cosine decay
+
+
+def test_muon_optimizer_trains_the_blocks_matrices_and_adamw_the_rest(poems):
+    """optimizer="muon": torch's Muon for the 2-D weights inside the blocks, AdamW (with the
+    configured betas) for embeddings, biases and norms; both follow the schedule (Muon's rate
+    times muon_lr_scale), and the run learns."""
+    t = Trainer(poems, TINY_MODEL, tiny_train(optimizer="muon", muon_lr_scale=0.5, beta2=0.95, max_steps=60))
+    adamw, muon = t.optimizer.optimizers
+    muon_params = {id(p) for g in muon.param_groups for p in g["params"]}
+    named = dict(t.model.named_parameters())
+    assert muon_params == {id(p) for n, p in named.items() if n.startswith("blocks.") and p.dim() == 2}
+    assert id(named["tok_emb.weight"]) not in muon_params
+    assert all(g["betas"] == (0.9, 0.95) for g in adamw.param_groups)
+    first = t.checkpoint().val_loss
+    t.step()
+    assert muon.param_groups[0]["lr"] == pytest.approx(0.5 * t.lr_at(0))
+    assert adamw.param_groups[0]["lr"] == pytest.approx(t.lr_at(0))
+    while not t.done:
+        t.step()
+    assert t.checkpoint().val_loss < first - 0.5
+
+
+def test_an_unknown_optimizer_is_refused(poems):
+    with pytest.raises(UserInputError, match="optimizer must be one of"):
+        Trainer(poems, TINY_MODEL, tiny_train(optimizer="lion"))
