@@ -4,7 +4,10 @@
 dense; `--loop` adds the same 8-expert top-1 model through the plain loop over experts
 (`MixtureOfExperts.reference_forward`, what the layer did before it grouped its tokens).
 
-    python bench/moe_cost.py [--steps 40] [--rounds 5] [--loop]
+    python bench/moe_cost.py [--steps 40] [--rounds 5] [--loop] [--batch 32]
+
+(batch 32 by default: the batch of the issue-17 figure, 1.92x; smaller batches leave the router's
+fixed costs a larger share)
 """
 from __future__ import annotations
 
@@ -42,14 +45,16 @@ def main() -> None:
     ap.add_argument("--steps", type=int, default=40)
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--loop", action="store_true", help="also time the plain loop over experts")
+    ap.add_argument("--batch", type=int, default=32)
     args = ap.parse_args()
     torch.set_num_threads(1)
     print(machine())
     print(f"torch grouped matmul: {'yes' if GROUPED_MM else 'no (one matmul per expert)'}; "
-          f"batch {TrainConfig().batch_size} x {SMALL.block_size}, {SMALL.n_embd} dims, {SMALL.n_layer} layers")
+          f"batch {args.batch} x {SMALL.block_size}, {SMALL.n_embd} dims, {SMALL.n_layer} layers")
     text = shakespeare()
     models = dict(MODELS, **({LOOP: MODELS["8 experts, top-1"]} if args.loop else {}))
-    trainers = {name: Trainer(text, cfg, TrainConfig()) for name, cfg in models.items()}
+    train = TrainConfig(batch_size=args.batch)
+    trainers = {name: Trainer(text, cfg, train) for name, cfg in models.items()}
     if args.loop:
         for block in trainers[LOOP].model.blocks:  # this model's layers run the reference loop
             block.ffn.forward = block.ffn.reference_forward.__get__(block.ffn, MixtureOfExperts)
