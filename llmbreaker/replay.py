@@ -48,7 +48,8 @@ def stored_history(run, words: frozenset | None = None) -> History:
     return History(steps=list(run.steps), losses=list(run.losses), checkpoints=checkpoints,
                    probe_tokens=info.get("probe_tokens", []), next_prompt=info.get("next_prompt", ""),
                    vocab=info.get("vocab", []), words=words if words is not None else word_set(run.text),
-                   step=run.step, total_steps=run.total_steps, parameters=info.get("parameters", 0),
+                   step=run.step, total_steps=info.get("total_steps", run.total_steps),  # fitted, if it was
+                   parameters=info.get("parameters", 0),
                    message=run.message, seconds=run.seconds, model_file=run.model_file,
                    best_step=info.get("best_step"), stopped_early=bool(info.get("stopped_early", False)),
                    request=stored_request(run), ended=ended)

@@ -37,7 +37,7 @@ from .errors import MESSAGES, UserInputError
 from .model import ModelConfig
 from .model_io import save_model
 from .store import RunStore, default_store, new_token
-from .trainer import Checkpoint, TrainConfig, Trainer
+from .trainer import FIT_AFTER_SECONDS, Checkpoint, TrainConfig, Trainer, fit_steps
 
 
 class State(str, Enum):
@@ -211,6 +211,8 @@ class TrainingSession:
         self._pace_anchor: tuple[float, int] | None = None  # (time, step) pacing is measured from
         self._paused_seconds = 0.0
         self._started = 0.0  # when the current run first held a trainer slot
+        self._checkpoint_seconds = 0.0  # what the run's first checkpoint took (fitting its steps)
+        self._fitted = True
         self.trainer: Trainer | None = None
         self.run_id = 0
         # Absence: the manager asks the run to leave (_leave) when its page has been gone a while;
@@ -432,6 +434,8 @@ class TrainingSession:
             elif kind == "error":
                 h.message = payload
                 h.ended = "error"
+            elif kind == "total_steps":  # fitted to this machine's speed (TrainConfig.fit_seconds)
+                h.total_steps = payload
             elif kind == "next_run":  # the queue's next run starts: keep this one's history
                 run_id, request = payload
                 self._keep_finished(h)
@@ -515,7 +519,10 @@ class TrainingSession:
                                         "vocab": list(trainer.tokenizer.chars), "parameters": parameters})
                 with self._cond:
                     self._set_state(State.PAUSED if self._paused else State.RUNNING)
+                t_cp = time.monotonic()
                 self._checkpoint_event(trainer.checkpoint())
+                self._checkpoint_seconds = time.monotonic() - t_cp
+                self._fitted = request.train.fit_seconds <= 0
             else:
                 # The time it was parked and waited for a slot again counts as paused.
                 self._paused_seconds += time.monotonic() - self._parked_at
@@ -545,6 +552,8 @@ class TrainingSession:
                     last_flush = now
                 if trainer.is_checkpoint_step():
                     self._checkpoint_event(trainer.checkpoint())
+                if not self._fitted and trainer.train_seconds >= FIT_AFTER_SECONDS:
+                    self._fit(trainer)
             trainer.restore_best()
             self._finish(State.COMPLETED, "completed", (time.monotonic() - started - self._paused_seconds,
                                                         save_model(trainer), trainer.best_step, trainer.stopped_early))
@@ -561,6 +570,25 @@ class TrainingSession:
             if slot:
                 self.manager._release_slot(self)
         return self.state
+
+    def training_seconds(self) -> float:
+        """Wall seconds the current run has trained, pauses and waiting in line excluded."""
+        if not self._started:
+            return 0.0
+        return max(0.0, time.monotonic() - self._started - self._paused_seconds)
+
+    def _fit(self, trainer: Trainer) -> None:
+        """A run that should last fit_seconds: its steps fitted to this machine's measured rate
+        (trainer.fit_steps), once, after its first second of training."""
+        self._fitted = True
+        cfg = trainer.config
+        steps = fit_steps(trainer.step_count, trainer.train_seconds, self.training_seconds(),
+                          self._checkpoint_seconds, max(0, (cfg.max_steps - trainer.step_count) // cfg.eval_interval),
+                          cfg.fit_seconds, cfg.max_steps)
+        if steps < cfg.max_steps:
+            trainer.refit(steps)
+            self.events.put(("total_steps", trainer.config.max_steps))
+            self._keep("run_info", {"total_steps": trainer.config.max_steps})
 
     def _park(self) -> str:
         """Paused for an absent person: this thread ends, the trainer stays for a later Resume."""
@@ -652,8 +680,9 @@ class TrainingSession:
                 self._cond.wait(timeout=delay)
 
     def _pace_delay(self, step: int, max_steps: int) -> float:
-        """Seconds to wait before `step` so that the run keeps the pace of the chosen speed.
-        At 1x a run lasts RUN_SECONDS_AT_1X x (max_steps / default steps); faster speeds divide it."""
+        """Seconds to wait before `step` so that the run keeps the pace of the chosen speed. At 1x a
+        run fitted to its seconds (TrainConfig.fit_seconds) lasts them; a fixed-steps run lasts
+        RUN_SECONDS_AT_1X x (max_steps / default steps). Faster speeds divide it, where the machine allows."""
         factor = SPEEDS[self.speed]
         if factor is None:
             return 0.0
@@ -661,7 +690,9 @@ class TrainingSession:
         if self._pace_anchor is None:
             self._pace_anchor = (now, step)
             return 0.0
-        seconds_per_step = RUN_SECONDS_AT_1X / TrainConfig().max_steps / factor
+        fit = self.trainer.config.fit_seconds if self.trainer is not None else 0.0
+        # 1x: a fitted run lasts its fit_seconds; a fixed one keeps the default run's pace.
+        seconds_per_step = (fit / max_steps if fit > 0 else RUN_SECONDS_AT_1X / TrainConfig().max_steps) / factor
         t0, s0 = self._pace_anchor
         due = t0 + (step - s0) * seconds_per_step
         if now - due > 1.0:  # far behind (a slow machine): do not sprint to catch up later

@@ -70,6 +70,12 @@ class TrainConfig:
     # so a model that takes fewer steps in the time still ends its cosine decay: the scaling
     # experiment compares model sizes on the same compute time.
     time_budget: float = 0.0
+    # Wall-clock seconds the run should last at 1x on this machine (0: exactly max_steps, the
+    # fixed mode that tests and a link naming a step count use). After FIT_AFTER_SECONDS of
+    # training the session measures this machine's step rate and, when max_steps would take
+    # longer, trains fewer steps (`fit_steps`, `Trainer.refit`): a slow machine or a busy
+    # server still shows the whole schedule, warm-up to the end of the cosine, in the time.
+    fit_seconds: float = 0.0
 
     def checkpoint_steps(self) -> list[int]:
         steps = list(range(0, self.max_steps, self.eval_interval))
@@ -89,11 +95,26 @@ BOUNDS = {
     "temperature": (0.05, 3.0),
     "sample_chars": (10, 1000),
     "time_budget": (0, 600),
+    "fit_seconds": (0, 600),
 }
+FIT_AFTER_SECONDS = 1.0  # training measured before a run's steps are fitted to its seconds
+FIT_MARGIN = 0.95  # of the measured rate: the page's redraws and the last checkpoint take their share
 OPTIMIZERS = ("adamw", "muon")
 MIN_FINETUNE_WINDOW = 32  # characters: shorter windows teach a fine-tuned model too little of a sentence
 MAX_CHECKPOINTS = 201  # bounds the history of one run, whatever its length
 WARMUP_BUDGET_SHARE = 0.05  # with a time budget, warm-up also ends after this share of the time
+
+
+def fit_steps(done: int, step_seconds: float, elapsed: float, checkpoint_seconds: float, checkpoints_left: int,
+              fit_seconds: float, max_steps: int) -> int:
+    """How many steps in all a run can take to end `fit_seconds` after it started, never more than
+    `max_steps`: `done` steps took `step_seconds` of compute; `elapsed` wall seconds have passed; each
+    of the `checkpoints_left` checkpoints to come costs about `checkpoint_seconds`."""
+    if done <= 0 or step_seconds <= 0:
+        return max_steps
+    rate = done / step_seconds  # steps per second this machine sustains now
+    left = fit_seconds - elapsed - checkpoints_left * checkpoint_seconds
+    return int(max(done + 1, min(max_steps, done + FIT_MARGIN * rate * max(0.0, left))))
 
 
 def validate(cfg: TrainConfig) -> TrainConfig:
@@ -300,6 +321,16 @@ class Trainer:
     @property
     def out_of_time(self) -> bool:
         return 0 < self.config.time_budget <= self.train_seconds
+
+    def refit(self, max_steps: int) -> None:
+        """Train `max_steps` in all instead (fit_steps): the cosine schedule ends there, and the
+        checkpoint interval shrinks with it so the run keeps about as many checkpoints."""
+        cfg = self.config
+        if max_steps >= cfg.max_steps:
+            return
+        interval = max(1, round(cfg.eval_interval * max_steps / cfg.max_steps))
+        self.config = replace(cfg, max_steps=int(max_steps), eval_interval=int(interval),
+                              warmup_steps=min(cfg.warmup_steps, max(1, max_steps // 10)))
 
     @property
     def done(self) -> bool:

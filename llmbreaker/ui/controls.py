@@ -59,7 +59,9 @@ def training_controls(session: TrainingSession, make_request: Callable[[], Train
                   width="stretch", help="End this run. Play starts a new one from scratch.")
     speed = st.segmented_control(
         "Speed", list(SPEEDS), default=default_speed, key=f"{page}_speed", required=True, bind="query-params",
-        help="Adjust training speed (faster = less smooth). 1x: the default run lasts about 25 s; "
+        help="1x: a run fitted to 25 s lasts 25 s on any computer (a slower one trains fewer steps, the "
+             "whole schedule still runs); a fixed number of steps goes at the default run's pace. "
+             "2x-10x: the same steps in half to a tenth of the time, where this computer can go that fast. "
              "max: as fast as this computer can go.",
     )
     if speed and speed != session.speed:  # the widget (or the page's link) says what the person wants
@@ -84,6 +86,9 @@ def progress_line(session: TrainingSession) -> None:
         pos = session.manager.queue_position(session)
         if pos:
             words += f" ({pos} in line)"
+    fit = session.request.train.fit_seconds if session.request else 0
+    if fit and state in (State.RUNNING, State.PAUSED):  # a run fitted to its seconds says them
+        words += f" · {session.training_seconds():.0f} s of {fit:.0f}"
     done = state == State.COMPLETED
     if done and h.seconds is not None:
         words += f" in {h.seconds:.1f} s"

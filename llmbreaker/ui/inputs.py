@@ -10,8 +10,9 @@ from llmbreaker.corpus import (BUNDLED, MAX_TRAIN_CHARS, bundled_stats, bundled_
                                read_upload, text_stats)
 from llmbreaker.errors import UserInputError
 from llmbreaker.model import ModelConfig
-from llmbreaker.presets import DEFAULT_MODEL_SIZE, MODEL_SIZE_CAPTIONS, MODEL_SIZE_LABELS, MODEL_SIZES, next_token_prompt
-from llmbreaker.session import TrainingRequest, TrainingSession
+from llmbreaker.presets import (MODEL_SIZE_CAPTIONS, MODEL_SIZE_LABELS, MODEL_SIZES, default_model_size,
+                                next_token_prompt)
+from llmbreaker.session import RUN_SECONDS_AT_1X, TrainingRequest, TrainingSession
 from llmbreaker.trainer import BOUNDS, TrainConfig, validate
 from llmbreaker.ui.controls import training_controls
 from llmbreaker.ui.switching import confirm_dataset_switch
@@ -105,15 +106,29 @@ def training_settings(page: str, defaults: TrainConfig = TrainConfig()) -> tuple
         size = st.radio(
             "Model size",
             list(MODEL_SIZES),
-            index=list(MODEL_SIZES).index(DEFAULT_MODEL_SIZE),
+            index=list(MODEL_SIZES).index(default_model_size(page)),
             format_func=MODEL_SIZE_LABELS.get, captions=list(MODEL_SIZE_CAPTIONS.values()),
             key=f"{page}_size", bind="query-params",
-            help="Bigger models can learn more but take longer per step; in 25 seconds, Small learns most.",
+            help="Bigger models can learn more but take longer per step. In 25 seconds Shallow (one wide layer) "
+                 "learns most; Small and Deeper have more layers of attention heads to watch.",
         )
+        # Fitted to 25 s unless the person (or the page's link) names a step count: a link that says
+        # ?watch_steps=… trains exactly that many, on any machine.
+        fit_key = f"{page}_fit"
+        if fit_key not in st.session_state:
+            st.session_state[fit_key] = f"{page}_steps" not in st.query_params
+        fit = st.toggle(
+            f"Fit the run to {RUN_SECONDS_AT_1X:.0f} seconds on this computer", key=fit_key,
+            help=f"On: the run takes at most the steps below and lasts about {RUN_SECONDS_AT_1X:.0f} s at 1x on any "
+                 "computer: a slower one (or a busy server) trains fewer steps, measured in the first second, and "
+                 "still ends its whole learning-rate schedule. Off: exactly the steps below, however long they take "
+                 "(the same seed then gives the same run). A link that names a step count turns it off.")
         c1, c2 = st.columns(2)
         steps = c1.number_input(
-            "Training steps", *BOUNDS["max_steps"], value=defaults.max_steps, step=500, key=f"{page}_steps", bind="query-params",
-            help="How many updates of the weights. At 1x speed, the default 2,200 steps take about 25 seconds.")
+            "Training steps" + (" (at most)" if fit else ""), *BOUNDS["max_steps"], value=defaults.max_steps, step=500,
+            key=f"{page}_steps", bind="query-params", on_change=st.session_state.update, args=({fit_key: False},),
+            help="How many updates of the weights. At 1x speed, the default 2,200 steps take about 25 seconds "
+                 "where this computer keeps up. Choosing a number turns the fit to 25 seconds off.")
         interval = c2.number_input(
             "Checkpoint every (steps)", *BOUNDS["eval_interval"], value=defaults.eval_interval, step=50,
             key=f"{page}_interval", bind="query-params", help="How often to measure the loss, write a sample and take the attention.")
@@ -128,7 +143,7 @@ def training_settings(page: str, defaults: TrainConfig = TrainConfig()) -> tuple
                                help="The same seed and settings train the same model again.")
         st.caption("Changes apply the next time you press Play.")
     train = replace(defaults, max_steps=int(steps), eval_interval=int(interval), learning_rate=float(lr),
-                    temperature=float(temperature), seed=int(seed))
+                    temperature=float(temperature), seed=int(seed), fit_seconds=RUN_SECONDS_AT_1X if fit else 0.0)
     validate(train)
     return MODEL_SIZES[size], train
 

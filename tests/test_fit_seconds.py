@@ -1,0 +1,103 @@
+"""A run fitted to its seconds (TrainConfig.fit_seconds): a slow machine trains fewer steps and still
+ends its whole schedule; a fast one trains the steps asked for; a fixed-steps run is untouched."""
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import replace
+
+from llmbreaker.session import State, TrainingSession
+from llmbreaker.trainer import FIT_MARGIN, Trainer, fit_steps
+
+from conftest import TINY_MODEL, tiny_train
+
+
+def test_fit_steps_takes_what_the_measured_rate_allows_and_never_more_than_asked():
+    # 100 steps in 2 s of compute (50 steps/s), 2 s gone, 10 checkpoints of 0.1 s to come, 25 s in all.
+    assert fit_steps(100, 2.0, 2.0, 0.1, 10, 25.0, 5000) == 100 + int(FIT_MARGIN * 50 * (25 - 2 - 1))
+    assert fit_steps(100, 2.0, 2.0, 0.1, 10, 25.0, 1000) == 1000  # a fast enough machine: the steps asked
+    assert fit_steps(100, 2.0, 30.0, 0.1, 10, 25.0, 5000) == 101  # out of time already: end soon
+    assert fit_steps(0, 0.0, 0.0, 0.1, 10, 25.0, 800) == 800  # nothing measured: nothing changed
+
+
+def test_refit_ends_the_schedule_at_the_new_step_count_and_keeps_the_checkpoints(poems):
+    t = Trainer(poems, TINY_MODEL, tiny_train(max_steps=1000, eval_interval=100, warmup_steps=50))
+    at_a_fifth = t.lr_at(200)
+    t.refit(400)
+    assert t.config.max_steps == 400 and t.config.eval_interval == 40  # still 10 checkpoints
+    assert t.lr_at(399) < 0.1 * t.config.learning_rate  # the cosine ends at the new end
+    assert t.lr_at(200) < at_a_fifth  # step 200 is halfway now, no longer a fifth of the way
+    t.refit(2000)  # never more than was asked for
+    assert t.config.max_steps == 400
+
+
+class SlowTrainer(Trainer):
+    """A machine at a known speed: every step takes at least 15 ms."""
+
+    def step(self):
+        t0 = time.perf_counter()
+        loss = super().step()
+        spare = 0.015 - (time.perf_counter() - t0)
+        if spare > 0:
+            time.sleep(spare)
+            self.train_seconds += spare
+        return loss
+
+
+def run_to_end(session: TrainingSession) -> None:
+    done = threading.Event()
+    for _ in range(600):
+        session.drain()
+        if session.state in (State.COMPLETED, State.STOPPED, State.ERROR):
+            break
+        done.wait(0.1)
+    session.drain()
+
+
+def test_a_slow_machine_trains_fewer_steps_in_the_time_and_ends_its_schedule(manager, poems):
+    from llmbreaker.session import TrainingRequest
+
+    s = TrainingSession(manager, "tab-1", "watch", trainer_factory=lambda r: SlowTrainer(r.text, r.model, r.train))
+    s.set_speed("max")
+    train = tiny_train(max_steps=5000, eval_interval=500, fit_seconds=4.0)  # at most ~67 steps/s: not 5,000 in 4 s
+    s.play(TrainingRequest(poems, TINY_MODEL, train, label="Poems"))
+    run_to_end(s)
+    h = s.history
+    assert s.state == State.COMPLETED, h.message
+    assert 20 < h.total_steps < 5000  # fitted to the measured speed
+    assert h.step == h.total_steps and h.checkpoints[-1].step == h.total_steps  # and trained to its end
+    assert len(h.checkpoints) >= 9  # about as many checkpoints as asked for (5000 / 500 + step 0)
+    assert h.checkpoints[-1].lr < 0.2 * train.learning_rate  # the whole cosine, not cut off
+
+
+def test_a_fixed_run_and_a_fast_enough_machine_train_every_step(manager, poems):
+    from llmbreaker.session import TrainingRequest
+
+    for fit in (0.0, 60.0):  # fixed; or fitted, with far more time than 300 tiny steps need
+        s = TrainingSession(manager, f"tab-{fit}", "watch")
+        s.set_speed("max")
+        s.play(TrainingRequest(poems, TINY_MODEL, replace(tiny_train(max_steps=300, eval_interval=100),
+                                                          fit_seconds=fit), label="Poems"))
+        run_to_end(s)
+        assert s.state == State.COMPLETED and s.history.total_steps == 300 and s.history.step == 300
+
+
+def test_the_page_fits_its_run_to_25_seconds_unless_a_step_count_is_named():
+    from conftest import fresh_app
+    from llmbreaker.ui.common import get_manager
+
+    for app in fresh_app("app_pages/watch.py"):
+        app.run()
+        assert app.toggle(key="watch_fit").value is True  # the default: 25 s on this computer
+        app.segmented_control(key="watch_speed").set_value("max").run()
+        app.button(key="watch_play").click().run()
+        s = next(x for x in get_manager().all_sessions() if x.page == "watch")
+        assert s.request.train.fit_seconds == 25.0 and s.request.train.max_steps == 2200
+        s.stop()
+        app.number_input(key="watch_steps").set_value(600).run()  # choosing a number: exactly that many
+        assert app.toggle(key="watch_fit").value is False
+    for app in fresh_app("app_pages/watch.py"):
+        app.query_params["watch_steps"] = "800"  # a link that names a step count
+        app.run()
+        assert app.toggle(key="watch_fit").value is False
+        assert app.number_input(key="watch_steps").value == 800
