@@ -211,8 +211,11 @@ class TrainingSession:
         self._pace_anchor: tuple[float, int] | None = None  # (time, step) pacing is measured from
         self._paused_seconds = 0.0
         self._started = 0.0  # when the current run first held a trainer slot
-        self._checkpoint_seconds = 0.0  # what the run's first checkpoint took (fitting its steps)
-        self._fitted = True
+        self._checkpoint_seconds = 0.0  # what the run's last checkpoint took (fitting its steps)
+        # A run fitted to its seconds is fitted twice: after its first second of training (with the
+        # step-0 checkpoint's cost, inflated by the process's first forward passes), then at its next
+        # checkpoint with a checkpoint's real cost.
+        self._fits_left = 0
         self.trainer: Trainer | None = None
         self.run_id = 0
         # Absence: the manager asks the run to leave (_leave) when its page has been gone a while;
@@ -522,7 +525,7 @@ class TrainingSession:
                 t_cp = time.monotonic()
                 self._checkpoint_event(trainer.checkpoint())
                 self._checkpoint_seconds = time.monotonic() - t_cp
-                self._fitted = request.train.fit_seconds <= 0
+                self._fits_left = 2 if request.train.fit_seconds > 0 else 0
             else:
                 # The time it was parked and waited for a slot again counts as paused.
                 self._paused_seconds += time.monotonic() - self._parked_at
@@ -551,8 +554,12 @@ class TrainingSession:
                     pending_steps, pending_losses = self._flush(pending_steps, pending_losses)
                     last_flush = now
                 if trainer.is_checkpoint_step():
+                    t_cp = time.monotonic()
                     self._checkpoint_event(trainer.checkpoint())
-                if not self._fitted and trainer.train_seconds >= FIT_AFTER_SECONDS:
+                    self._checkpoint_seconds = time.monotonic() - t_cp
+                    if self._fits_left == 1 and not trainer.done:  # again, with a checkpoint's real cost
+                        self._fit(trainer)
+                if self._fits_left == 2 and trainer.train_seconds >= FIT_AFTER_SECONDS and not trainer.done:
                     self._fit(trainer)
             trainer.restore_best()
             self._finish(State.COMPLETED, "completed", (time.monotonic() - started - self._paused_seconds,
@@ -579,13 +586,14 @@ class TrainingSession:
 
     def _fit(self, trainer: Trainer) -> None:
         """A run that should last fit_seconds: its steps fitted to this machine's measured rate
-        (trainer.fit_steps), once, after its first second of training."""
-        self._fitted = True
+        (trainer.fit_steps), at most the steps it asked for."""
+        self._fits_left -= 1
         cfg = trainer.config
+        asked = getattr(trainer, "_asked", (cfg.max_steps,))[0]
         steps = fit_steps(trainer.step_count, trainer.train_seconds, self.training_seconds(),
                           self._checkpoint_seconds, max(0, (cfg.max_steps - trainer.step_count) // cfg.eval_interval),
-                          cfg.fit_seconds, cfg.max_steps)
-        if steps < cfg.max_steps:
+                          cfg.fit_seconds, asked)
+        if steps != cfg.max_steps:
             trainer.refit(steps)
             self.events.put(("total_steps", trainer.config.max_steps))
             self._keep("run_info", {"total_steps": trainer.config.max_steps})

@@ -114,7 +114,7 @@ def fit_steps(done: int, step_seconds: float, elapsed: float, checkpoint_seconds
         return max_steps
     rate = done / step_seconds  # steps per second this machine sustains now
     left = fit_seconds - elapsed - checkpoints_left * checkpoint_seconds
-    return int(max(done + 1, min(max_steps, done + FIT_MARGIN * rate * max(0.0, left))))
+    return int(min(max_steps, max(done + 1, done + FIT_MARGIN * rate * max(0.0, left))))
 
 
 def validate(cfg: TrainConfig) -> TrainConfig:
@@ -323,14 +323,19 @@ class Trainer:
         return 0 < self.config.time_budget <= self.train_seconds
 
     def refit(self, max_steps: int) -> None:
-        """Train `max_steps` in all instead (fit_steps): the cosine schedule ends there, and the
-        checkpoint interval shrinks with it so the run keeps about as many checkpoints."""
+        """Train `max_steps` in all instead (fit_steps), at most what the request asked for: the
+        cosine schedule ends there, and the checkpoint interval follows so the run keeps about as
+        many checkpoints."""
         cfg = self.config
-        if max_steps >= cfg.max_steps:
+        if not hasattr(self, "_asked"):
+            self._asked = (cfg.max_steps, cfg.eval_interval, cfg.warmup_steps)  # what the request asked for
+        asked_steps, asked_interval, asked_warmup = self._asked
+        max_steps = min(asked_steps, max(self.step_count + 1, int(max_steps)))  # never more than asked
+        if max_steps == cfg.max_steps:
             return
-        interval = max(1, round(cfg.eval_interval * max_steps / cfg.max_steps))
+        interval = max(1, round(asked_interval * max_steps / asked_steps))
         self.config = replace(cfg, max_steps=int(max_steps), eval_interval=int(interval),
-                              warmup_steps=min(cfg.warmup_steps, max(1, max_steps // 10)))
+                              warmup_steps=min(asked_warmup, max(1, max_steps // 10)))
 
     @property
     def done(self) -> bool:
