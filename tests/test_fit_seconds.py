@@ -101,3 +101,27 @@ def test_the_page_fits_its_run_to_25_seconds_unless_a_step_count_is_named():
         app.run()
         assert app.toggle(key="watch_fit").value is False
         assert app.number_input(key="watch_steps").value == 800
+    from llmbreaker.store import default_store
+    default_store().close()  # its writer thread ends with it, not WRITER_IDLE_SECONDS later
+
+
+def test_a_fitted_runs_step_count_is_what_the_store_keeps(tmp_path, poems):
+    from llmbreaker.session import SessionManager, TrainingRequest
+    from llmbreaker.store import RunStore
+
+    store = RunStore(f"sqlite:///{tmp_path / 'runs.db'}")
+    m = SessionManager(max_running=1, store=store)
+    try:
+        s = TrainingSession(m, "tab-1", "watch", trainer_factory=lambda r: SlowTrainer(r.text, r.model, r.train))
+        s.store_runs = True
+        s.set_speed("max")
+        s.play(TrainingRequest(poems, TINY_MODEL, tiny_train(max_steps=5000, eval_interval=500, fit_seconds=3.0),
+                               label="Poems"))
+        run_to_end(s)
+        assert s.state == State.COMPLETED and s.history.total_steps < 5000
+        assert store.flush()
+        run = store.load_run(s.run_token)
+        assert run.total_steps == s.history.total_steps == run.step  # "Your runs" says the steps it trained
+    finally:
+        m.shutdown()
+        store.close()

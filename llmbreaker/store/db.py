@@ -545,6 +545,8 @@ class RunStore:
             return False
         if kind == "info":
             run.info = json.dumps(_to_json(op[2]))
+            if isinstance(op[2].get("total_steps"), int):  # a run fitted to its seconds (TrainConfig.fit_seconds)
+                run.total_steps = op[2]["total_steps"]
         elif kind == "checkpoint":
             c, now = op[2], op[3]
             att = np.asarray(c.attention)
