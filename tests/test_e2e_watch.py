@@ -13,7 +13,6 @@ pytestmark = pytest.mark.e2e
 
 
 DEFAULT = TrainConfig()
-TOTAL = f"{DEFAULT.max_steps:,}"
 
 
 def test_default_shakespeare_run_at_max_speed_shows_loss_samples_and_probabilities(page, server):
@@ -26,12 +25,16 @@ def test_default_shakespeare_run_at_max_speed_shows_loss_samples_and_probabiliti
     page.get_by_role("button", name=re.compile(r"^(play_arrow)?\s*Play$")).click()
 
     # While it trains: the progress line counts steps and the first checkpoint's row is there.
-    page.get_by_text(re.compile(rf"Step [\d,]+ / {TOTAL} · training")).first.wait_for(timeout=60_000)
+    # The default run is fitted to 25 s on this machine: at most the default steps.
+    page.get_by_text(re.compile(r"Step [\d,]+ / [\d,]+ · training")).first.wait_for(timeout=60_000)
     page.locator(".lb-row[data-step='0']").wait_for(timeout=60_000)
     page.screenshot(path=str(ARTIFACTS / "watch-training.png"), full_page=True)
 
-    page.get_by_text(re.compile(rf"Step {TOTAL} / {TOTAL} · completed in [\d.]+ s")).wait_for(timeout=120_000)
-    print("browser run:", page.get_by_text(re.compile(r"completed in")).first.inner_text())
+    done = page.get_by_text(re.compile(r"Step ([\d,]+) / \1 · completed in [\d.]+ s"))
+    done.wait_for(timeout=120_000)
+    print("browser run:", done.inner_text())
+    last = int(re.search(r"Step ([\d,]+)", done.inner_text()).group(1).replace(",", ""))
+    assert 100 < last <= DEFAULT.max_steps
     page.get_by_role("button", name=re.compile(r"Replay$")).wait_for(timeout=10_000)
     page.wait_for_timeout(1500)  # let the newest sample finish fading in
     page.screenshot(path=str(ARTIFACTS / "watch-completed.png"), full_page=True)
@@ -40,8 +43,9 @@ def test_default_shakespeare_run_at_max_speed_shows_loss_samples_and_probabiliti
     assert charts.count() >= 2  # loss curve + next-token bars
     assert charts.first.locator("canvas, svg").count() >= 1
     rows = page.locator(".lb-row")
-    assert rows.count() == len(DEFAULT.checkpoint_steps())  # step 0, every interval, and the last
-    last = DEFAULT.max_steps
+    # Step 0, every interval, and the last: a fitted run keeps about as many checkpoints (a refit
+    # changes the interval between two of them, which may add one or two).
+    assert len(DEFAULT.checkpoint_steps()) - 2 <= rows.count() <= len(DEFAULT.checkpoint_steps()) + 3
     assert page.locator(f".lb-row[data-step='{last}']").count() == 1
     # The last sample is mostly real words of Shakespeare; the first is not.
     last_words = page.locator(f".lb-row[data-step='{last}'] .txt .w").count()

@@ -125,10 +125,11 @@ def training_settings(page: str, defaults: TrainConfig = TrainConfig()) -> tuple
                  "(the same seed then gives the same run). A link that names a step count turns it off.")
         c1, c2 = st.columns(2)
         steps = c1.number_input(
-            "Training steps" + (" (at most)" if fit else ""), *BOUNDS["max_steps"], value=defaults.max_steps, step=500,
+            "Training steps", *BOUNDS["max_steps"], value=defaults.max_steps, step=500,
             key=f"{page}_steps", bind="query-params", on_change=st.session_state.update, args=({fit_key: False},),
-            help="How many updates of the weights. At 1x speed, the default 2,200 steps take about 25 seconds "
-                 "where this computer keeps up. Choosing a number turns the fit to 25 seconds off.")
+            help="How many updates of the weights (at most, while the run is fitted to 25 seconds). At 1x speed, "
+                 "the default 2,200 steps take about 25 seconds where this computer keeps up. Choosing a number "
+                 "turns the fit to 25 seconds off.")
         interval = c2.number_input(
             "Checkpoint every (steps)", *BOUNDS["eval_interval"], value=defaults.eval_interval, step=50,
             key=f"{page}_interval", bind="query-params", help="How often to measure the loss, write a sample and take the attention.")
