@@ -55,6 +55,10 @@ def test_your_runs_lists_renames_downloads_imports_and_deletes_a_run(browser, tm
         page.goto(url + "/runs")
         mine = card(page, token)
         mine.wait_for(timeout=60_000)
+        # The card's box comes first and its lines after it, in the same rerun: wait for them.
+        page.wait_for_function("(sel) => { const t = document.querySelector(sel)?.innerText || ''; "
+                               "return /steps/.test(t) && /Poems/.test(t) && /learn to spell/i.test(t); }",
+                               arg=f".st-key-lb-run-{token}", timeout=30_000)
         text = mine.inner_text()
         assert "Watch It Learn to Spell".upper() in text.upper() and "Poems" in text
         assert "200 / 200 steps" in text and "completed" in text and "today" in text
