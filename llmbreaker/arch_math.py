@@ -40,10 +40,10 @@ def attention_params_per_layer(m: Arch) -> int:
               + m.kv_lora_rank * m.n_head * (m.qk_nope_head_dim + m.v_head_dim))  # up to per-head K and V
         out = m.n_head * m.v_head_dim * d
         return q + kv + out
-    q_dim, kv_dim = m.n_head * m.head_dim, m.n_kv_head * m.head_dim
-    params = d * q_dim + 2 * d * kv_dim + q_dim * d
+    q_dim, k_dim, v_dim = m.n_head * m.head_dim, m.n_kv_head * m.head_dim, m.n_kv_head * v_head_dim(m)
+    params = d * q_dim + d * (k_dim + v_dim) + m.n_head * v_head_dim(m) * d
     if m.qkv_bias:
-        params += q_dim + 2 * kv_dim
+        params += q_dim + k_dim + v_dim
     if m.out_bias:
         params += d
     return params
@@ -105,16 +105,19 @@ def qk_head_dim(m: Arch) -> int:
 
 
 def v_head_dim(m: Arch) -> int:
-    return m.v_head_dim if m.attention == "MLA" else m.head_dim
+    """The width of one value vector: `head_dim` unless the config names another (DeepSeek-V3's
+    v_head_dim is 128 where its query/key heads are 128 + 64 = 192 wide)."""
+    return m.v_head_dim or m.head_dim
 
 
 def kv_values_per_token_per_layer(m: Arch) -> int:
-    """Numbers cached per token in one layer. MHA/GQA/MQA keep a K and a V vector per KV head;
-    MLA keeps one compressed latent and one shared rotary key (DeepSeek-V2, section 2.1)."""
+    """Numbers cached per token in one layer. MHA/GQA/MQA keep a K and a V vector per KV head
+    (head_dim + v_head_dim numbers); MLA keeps one compressed latent and one shared rotary key
+    (DeepSeek-V2, section 2.1)."""
     _require(m)
     if m.attention == "MLA":
         return m.kv_lora_rank + m.qk_rope_head_dim
-    return 2 * m.n_kv_head * m.head_dim
+    return m.n_kv_head * (m.head_dim + v_head_dim(m))
 
 
 def kv_cache_bytes_per_token(m: Arch, bytes_per_value: float = 2.0) -> float:
@@ -132,12 +135,15 @@ def kv_cache_bytes(m: Arch, context: int, bytes_per_value: float = 2.0, batch: i
 
 def as_mha(m: Arch) -> Arch:
     """The same model with one K/V head per query head (plain multi-head attention): the what-if
-    that shows what GQA saves. MLA models keep their per-head K/V width after decompression."""
+    that shows what GQA saves. An MLA model keeps the per-head widths it decompresses to: keys of
+    qk_nope_head_dim + qk_rope_head_dim, values of v_head_dim (DeepSeek-V3's config_671B.json: 128
+    heads, 128 + 64 = 192 and 128), so its MHA cache is 61 x 128 x (192 + 128) x 2 B = 4.8 MiB a token."""
     from dataclasses import replace
     _require(m)
     if m.attention == "MLA":
         return replace(m, key=m.key + "-mha", name=m.name + " if MHA", attention="MHA", n_kv_head=m.n_head,
-                       head_dim=m.qk_nope_head_dim + m.qk_rope_head_dim, q_lora_rank=None, kv_lora_rank=None)
+                       head_dim=m.qk_nope_head_dim + m.qk_rope_head_dim, v_head_dim=m.v_head_dim,
+                       q_lora_rank=None, kv_lora_rank=None)
     return replace(m, key=m.key + "-mha", name=m.name + " if MHA", attention="MHA", n_kv_head=m.n_head)
 
 
@@ -170,10 +176,10 @@ def qkv_shapes(m: Arch, seq_len: int) -> list[dict]:
                 row("Q", (T, H * qk)), row("K", (T, H * qk)), row("V", (T, H * m.v_head_dim)),
                 row("Cached per token", (c + r,))]
     else:
-        hd, kvh = m.head_dim, m.n_kv_head
-        rows = [row("Input X", (T, d)), row("W_Q", (d, H * hd)), row("W_K", (d, kvh * hd)), row("W_V", (d, kvh * hd)),
-                row("Q", (T, H * hd)), row("K", (T, kvh * hd)), row("V", (T, kvh * hd)),
-                row("Cached per token", (2 * kvh * hd,))]
+        hd, vd, kvh = m.head_dim, v_head_dim(m), m.n_kv_head
+        rows = [row("Input X", (T, d)), row("W_Q", (d, H * hd)), row("W_K", (d, kvh * hd)), row("W_V", (d, kvh * vd)),
+                row("Q", (T, H * hd)), row("K", (T, kvh * hd)), row("V", (T, kvh * vd)),
+                row("Cached per token", (kvh * (hd + vd),))]
     rows.append(row("Scores Q·Kᵀ", (H, T, T)))
     return rows
 

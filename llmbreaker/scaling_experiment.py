@@ -1,11 +1,13 @@
 """The scaling playground's live experiment: several model sizes, each trained on Shakespeare for the
 same short time budget, one after another (a session's queue), and their final losses against size.
 
-With the time fixed, the compute is (about) fixed: a bigger model takes fewer steps and sees fewer
-characters. That is the set-up of Chinchilla's "IsoFLOP" profiles (Hoffmann et al. 2022, approach 2),
-which fit a parabola to loss against log(parameters) at fixed compute and read the best model size at
-its bottom. We do the same with our few points.
-"""
+With the time fixed, a bigger model takes fewer steps and sees fewer characters. That is close to the
+set-up of Chinchilla's "IsoFLOP" profiles (Hoffmann et al. 2022, approach 2), which fit a parabola to
+loss against log(parameters) at fixed compute and read the best model size at its bottom; we do the
+same with our few points. It is the time that is fixed, not the compute: on a CPU a tiny model's step
+is mostly overhead, so in the same seconds it does several times fewer FLOPs (6ND) than the biggest
+(measured on a loaded 2-core machine, 5 s each: 7.5e9 for 8.5 K parameters against 6.8e10 for 207 K),
+and the page says by how much (`compute_note`)."""
 from __future__ import annotations
 
 import math
@@ -55,6 +57,20 @@ def result(history: History) -> Point | None:
     n = history.parameters
     return Point(f"{m.n_layer} layers × {m.n_embd} dims", n, history.step, tokens, 6.0 * n * tokens,
                  last.val_loss, last.elapsed)
+
+
+def compute_note(points: list[Point]) -> str:
+    """What the page says about the compute of its points: the same seconds, and how far apart their
+    6ND compute ended up (within 10 %: "about the same compute")."""
+    if not points:
+        return ""
+    lo, hi = min(p.compute for p in points), max(p.compute for p in points)
+    if lo <= 0:
+        return "Here each model had the same seconds of training."
+    if hi / lo <= 1.1:
+        return f"Here each model had the same seconds and about the same compute ({lo:.1e}-{hi:.1e} FLOPs)."
+    return (f"Here each model had the same seconds, not the same compute: from {lo:.1e} to {hi:.1e} FLOPs "
+            f"(6ND), {hi / lo:.1f}x apart, so this is an equal-time profile, close to an IsoFLOP one.")
 
 
 def isoflop_fit(points: list[Point]) -> tuple[float, float, float] | None:

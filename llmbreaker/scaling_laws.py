@@ -77,6 +77,12 @@ def frontier(c_min: float = 1e18, c_max: float = 1e26, points: int = 81, fit: Fi
     return out
 
 
+def format_ratio(x: float) -> str:
+    """A ratio as a person reads it: one decimal below 10 (GPT-3's 300 B tokens / 175 B parameters
+    is 1.7, not "2"), whole numbers above ("20", "1,875")."""
+    return f"{x:,.1f}" if abs(x) < 10 else f"{x:,.0f}"
+
+
 def model_points(models: tuple[Arch, ...] = MODELS, fit: Fit = CHINCHILLA_FIT) -> tuple[list[dict], list[str]]:
     """Registry models whose training tokens are published, placed by the fit: (points, the names
     of the models skipped and why)."""
@@ -92,6 +98,6 @@ def model_points(models: tuple[Arch, ...] = MODELS, fit: Fit = CHINCHILLA_FIT) -
         C = float(compute(n, D))
         points.append({"model": m.name, "params": float(n), "tokens": float(D), "compute": C,
                        "loss": float(fit.loss(n, D)), "loss_opt": float(fit.loss_opt(C)),
-                       "tokens_per_param": D / n, "moe": m.is_moe,
+                       "tokens_per_param": D / n, "tokens_per_param_label": format_ratio(D / n), "moe": m.is_moe,
                        "source": m.tokens_source.title if m.tokens_source else ""})
     return points, skipped

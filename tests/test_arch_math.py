@@ -94,3 +94,25 @@ def test_numbers_for_people():
 def test_unpublished_models_refuse_to_be_computed():
     with pytest.raises(ValueError, match="not published"):
         am.kv_cache_bytes_per_token(BY_KEY["gpt4"])
+
+
+def test_deepseek_v3_as_mha_caches_192_wide_keys_and_128_wide_values():
+    # config_671B.json: 61 layers, 128 heads, qk_nope_head_dim 128 + qk_rope_head_dim 64 = 192, v_head_dim 128.
+    m = BY_KEY["deepseek-v3"]
+    mha = am.as_mha(m)
+    assert (mha.n_kv_head, mha.head_dim, am.v_head_dim(mha)) == (128, 192, 128)
+    assert am.kv_cache_bytes_per_token(mha, 2) == 61 * 128 * (192 + 128) * 2 == 4_997_120
+    assert am.human_bytes(am.kv_cache_bytes_per_token(mha, 2)) == "4.8 MiB"  # not 5.7 (192-wide values)
+    shapes = {r["matrix"]: r["numbers"] for r in am.qkv_shapes(mha, 10)}
+    assert shapes["V"] == 10 * 128 * 128 and shapes["K"] == 10 * 128 * 192
+    assert shapes["Cached per token"] == 128 * (192 + 128)
+    # a model whose values are as wide as its keys is unchanged: 2 x L x heads x d_h
+    assert am.kv_cache_bytes_per_token(am.as_mha(BY_KEY["llama2-70b"]), 2) == 2 * 80 * 64 * 128 * 2
+
+
+def test_the_compare_page_shows_the_what_if_formula_with_its_source():
+    from llmbreaker.ui.compare_view import kv_formula_line, mha_source
+    m = BY_KEY["deepseek-v3"]
+    text = kv_formula_line(am.as_mha(m), 4096, 2, "bf16") + mha_source(m)
+    assert "(192 key + 128 value)" in text and "4,997,120 B = 4.8 MiB" in text
+    assert "config_671B.json" in text

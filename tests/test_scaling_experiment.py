@@ -59,3 +59,16 @@ def test_the_page_trains_each_size_for_the_budget_and_plots_the_losses(app, monk
     assert table["Steps"].iloc[0] > table["Steps"].iloc[-1]
     assert (table["Training seconds"] >= 1.0).all() and (table["Training seconds"] < 3).all()
     assert any("x^2" in l.value for l in app.latex)  # the fitted parabola
+    # The page does not call equal seconds "the same compute": it says how far apart the 6ND figures are.
+    words = " ".join(m.value for m in app.markdown) + " ".join(c.value for c in app.caption)
+    assert "the same compute, roughly" not in words
+    lo, hi = table["Compute 6ND"].astype(float).min(), table["Compute 6ND"].astype(float).max()
+    assert f"{lo:.1e}" in words and f"{hi:.1e}" in words
+
+
+def test_the_compute_note_says_when_equal_seconds_are_not_equal_compute():
+    far = [se.Point("a", 8_528, 100, 1, 3.2e10, 2.0, 20.0), se.Point("b", 207_424, 10, 1, 8.8e10, 2.1, 20.0)]
+    note = se.compute_note(far)
+    assert "not the same compute" in note and "3.2e+10" in note and "8.8e+10" in note and "2.8x" in note
+    near = [se.Point("a", 1, 1, 1, 1.00e10, 2.0, 20.0), se.Point("b", 2, 1, 1, 1.05e10, 2.0, 20.0)]
+    assert "about the same compute" in se.compute_note(near)

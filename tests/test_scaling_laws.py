@@ -39,3 +39,11 @@ def test_the_frontier_falls_with_compute_and_models_sit_on_or_above_it():
         assert p["loss"] >= p["loss_opt"] - 1e-9
     llama3 = next(p for p in points if p["model"] == "LLaMA-3 8B")
     assert llama3["tokens_per_param"] > 1000  # far past the ~20 tokens per parameter of Chinchilla
+
+
+def test_small_ratios_keep_one_decimal():
+    from llmbreaker.scaling_laws import format_ratio, model_points
+    assert format_ratio(300e9 / 175e9) == "1.7"
+    assert format_ratio(20.0) == "20" and format_ratio(1875.4) == "1,875" and format_ratio(9.94) == "9.9"
+    gpt3 = next(p for p in model_points()[0] if p["model"] == "GPT-3 175B")
+    assert gpt3["tokens_per_param_label"] == "1.7"

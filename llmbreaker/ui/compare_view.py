@@ -341,11 +341,24 @@ def kv_formula_line(m: Arch, context: int, bpv: float, dtype: str) -> str:
     longest = " (its longest context)" if context > m.context else ""
     if m.attention == "MLA":
         head = f"{m.n_layer} layers x ({m.kv_lora_rank} + {m.qk_rope_head_dim}) x {bpv:g} B"
+    elif am.v_head_dim(m) != m.head_dim:  # keys and values of different widths (DeepSeek-V3 if it used MHA)
+        head = (f"{m.n_layer} layers x {m.n_kv_head} KV heads x ({m.head_dim} key + {am.v_head_dim(m)} value)"
+                f" x {bpv:g} B")
     else:
         head = f"2 x {m.n_layer} layers x {m.n_kv_head} KV heads x {m.head_dim} x {bpv:g} B"
     window = f" (window {m.sliding_window:,})" if m.sliding_window and context > m.sliding_window else ""
     return (f"{m.name}:\n  per token  = {head} = {per:,.0f} B = {am.human_bytes(per)}\n"
             f"  {ctx:,} tokens{window}{longest} = {am.human_bytes(per * ctx)} ({dtype})")
+
+
+def mha_source(m: Arch) -> str:
+    """Where the what-if's head widths come from."""
+    src = m.config_source.title if m.config_source else "its published configuration"
+    if m.attention == "MLA":
+        return (f"\n  (what-if: {m.n_head} heads with keys of {m.qk_nope_head_dim} + {m.qk_rope_head_dim} = "
+                f"{m.qk_nope_head_dim + m.qk_rope_head_dim} and values of {m.v_head_dim}: "
+                f"qk_nope_head_dim, qk_rope_head_dim, v_head_dim of {src})")
+    return f"\n  (what-if: one key/value head per query head, {m.n_head}; {src})"
 
 
 # -- the page ---------------------------------------------------------------------------------------
@@ -452,10 +465,13 @@ def compare_page() -> None:
                "each grid line up is 10 times more memory, and each line ends at the longest context its model reads."
                + (" A sliding window (Mistral) stops the cache growing at the window's length."
                   if any(m.sliding_window for m in pub) else ""))
-    st.latex(r"\text{KV per token} = 2 \times L \times n_{kv} \times d_h \times \text{bytes} \ \ \text{(MHA, GQA, MQA)}"
+    st.latex(r"\text{KV per token} = L \times n_{kv} \times (d_k + d_v) \times \text{bytes} \ \ \text{(MHA, GQA, MQA; usually } d_k = d_v = d_h \text{)}"
              r"\qquad L \times (d_c + d_h^{R}) \times \text{bytes} \ \ \text{(MLA)}")
     st.latex(r"\text{KV per sequence} = \text{KV per token} \times \text{context}")
-    st.code("\n\n".join(kv_formula_line(m, context, bpv, dtype) for m in pub), language="text")
+    lines = [kv_formula_line(m, context, bpv, dtype) for m in pub]
+    if what_if:
+        lines += [kv_formula_line(am.as_mha(m), context, bpv, dtype) + mha_source(m) for m in pub if m.attention != "MHA"]
+    st.code("\n\n".join(lines), language="text")
     st.info(gqa_answer(context, bpv, dtype), icon=":material/lightbulb:")
 
     st.markdown("#### FLOPs per generated token")

@@ -24,8 +24,10 @@ def experiment_section() -> None:
     st.markdown("#### Try it here: a mini scaling experiment",
                 help="Real training runs on this computer, one after another.")
     st.markdown(f"Four models from {se.EXPERIMENT_SIZES[0].n_embd} to {se.EXPERIMENT_SIZES[-1].n_embd} dimensions "
-                "each train on Shakespeare for **the same number of seconds**: the same compute, roughly. A small model "
-                "takes many cheap steps; a big one takes few expensive ones. Which ends with the lowest validation loss?")
+                "each train on Shakespeare for **the same number of seconds**. A small model takes many cheap steps; a big "
+                "one takes few expensive ones. Which ends with the lowest validation loss? The same time is not quite "
+                "the same compute: on a CPU a small model's step is mostly fixed overhead, so it does fewer of its "
+                "FLOPs per second than a big one (the table counts each model's compute, 6ND).")
     session = page_session(PAGE)
     shown = shown_session(PAGE, session)  # this tab's experiment, or the one the address names, read-only
     if shown is None:
@@ -93,7 +95,8 @@ def _live(session: TrainingSession) -> None:
                            "end. Try a longer or shorter budget.")
             st.caption("As in Chinchilla's IsoFLOP profiles (Hoffmann et al. 2022, approach 2): at a fixed compute, "
                        "loss against log(size) is close to a parabola, and its bottom is the compute-optimal size. "
-                       "Our losses are per character, so the numbers differ from the paper's; the shape is the lesson.")
+                       + se.compute_note(points) + " Our losses are per character, so the numbers differ from the "
+                       "paper's; the shape is the lesson.")
         st.dataframe(pd.DataFrame([{"Model": p.name, "Parameters N": p.parameters, "Steps": p.steps,
                                     "Characters seen D": p.tokens, "Compute 6ND": f"{p.compute:.2e}",
                                     "Validation loss": round(p.val_loss, 3), "Training seconds": round(p.seconds, 1)}

@@ -83,7 +83,7 @@ def loss_compute_chart(points: list[dict], you: dict, scale: float, fit: sl.Fit 
         tooltip=[alt.Tooltip("model:N", title="Model"), alt.Tooltip("params:Q", title="Parameters", format=".3s"),
                  alt.Tooltip("tokens:Q", title="Training tokens", format=".3s"),
                  alt.Tooltip("loss:Q", title="Predicted loss", format=".3f"),
-                 alt.Tooltip("tokens_per_param:Q", title="Tokens per parameter", format=",.0f")])
+                 alt.Tooltip("tokens_per_param_label:N", title="Tokens per parameter")])
     me = pd.DataFrame([you])
     mine = alt.Chart(me).mark_point(filled=True, size=320 * scale, shape="cross", color="#F472B6").encode(
         x=x, y=y, tooltip=[alt.Tooltip("loss:Q", title="Your loss", format=".3f")])
@@ -112,7 +112,7 @@ def params_tokens_chart(points: list[dict], you: dict, scale: float, fit: sl.Fit
                                                               stroke="#0F172A", strokeWidth=1).encode(
         x=x, y=y, color=color, shape=shape,
         tooltip=[alt.Tooltip("model:N", title="Model"),
-                 alt.Tooltip("tokens_per_param:Q", title="Tokens per parameter", format=",.0f")]))
+                 alt.Tooltip("tokens_per_param_label:N", title="Tokens per parameter")]))
     me = pd.DataFrame([you])
     layers.append(alt.Chart(me).mark_point(filled=True, size=320 * scale, shape="cross", color="#F472B6").encode(x=x, y=y))
     layers.append(alt.Chart(me).mark_text(align="left", dx=12, color="#F472B6", fontSize=13 * scale, fontWeight="bold",
@@ -156,7 +156,7 @@ def formula_section() -> None:
     m1.metric("Predicted loss", f"{L:.3f}", help="L(N, D) from the fit.")
     m2.metric("Compute", _fmt_flops(C) + " FLOPs", help="C ≈ 6·N·D: 2 FLOPs per parameter forward, 4 backward, "
                                                          "for every training token.")
-    m3.metric("Tokens per parameter", f"{D / N:,.1f}", help="The fit's best split is about 20 tokens per parameter "
+    m3.metric("Tokens per parameter", sl.format_ratio(D / N), help="The fit's best split is about 20 tokens per parameter "
                                                             "at Chinchilla's budget.")
     m4.metric("Best loss for this compute", f"{l_opt:.3f}", delta=f"{l_opt - L:+.3f}", delta_color="inverse",
               help="The lowest loss the fit predicts for the same compute, with the optimal split below.")
@@ -185,7 +185,7 @@ def formula_section() -> None:
 
     table = pd.DataFrame([{"Model": p["model"], "Parameters": am.human(p["params"]) + (" active" if p["moe"] else ""),
                            "Training tokens": am.human(p["tokens"]), "Compute (FLOPs)": f"{p['compute']:.2e}",
-                           "Tokens per parameter": f"{p['tokens_per_param']:,.0f}",
+                           "Tokens per parameter": sl.format_ratio(p["tokens_per_param"]),
                            "Predicted loss": f"{p['loss']:.3f}", "Source of the token count": p["source"]}
                           for p in points])
     st.dataframe(table, hide_index=True, width="stretch")
