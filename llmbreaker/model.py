@@ -467,34 +467,34 @@ def parameter_table(model: MicroGPT) -> list[dict]:
     ln = "2 x {}".format(C) if cfg.layer_norm else "off"
     for i, block in enumerate(model.blocks):
         if block.attn is not None:
-            rows.append({"component": f"Block {i}: layer norm 1", "calculation": ln, "params": _count(block.ln1)})
+            rows.append({"component": f"Layer {i + 1}: layer norm 1", "calculation": ln, "params": _count(block.ln1)})
             if cfg.kv_heads == H:
                 per_head = block.attn.qkv.weight.numel() // H
                 for h in range(H):
-                    rows.append({"component": f"Block {i}: attention head {h} (Q, K, V)",
+                    rows.append({"component": f"Layer {i + 1}: attention head {h + 1} (Q, K, V)",
                                  "calculation": f"3 x {C} x {hs}", "params": per_head})
             else:
                 for h in range(H):
-                    rows.append({"component": f"Block {i}: attention head {h} (Q)",
+                    rows.append({"component": f"Layer {i + 1}: attention head {h + 1} (Q)",
                                  "calculation": f"{C} x {hs}", "params": C * hs})
                 for g in range(cfg.kv_heads):
-                    rows.append({"component": f"Block {i}: key/value head {g} (K, V), shared by {H // cfg.kv_heads} heads",
+                    rows.append({"component": f"Layer {i + 1}: key/value head {g + 1} (K, V), shared by {H // cfg.kv_heads} heads",
                                  "calculation": f"2 x {C} x {hs}", "params": 2 * C * hs})
-            rows.append({"component": f"Block {i}: attention output projection",
+            rows.append({"component": f"Layer {i + 1}: attention output projection",
                          "calculation": f"{C} x {C} + {C}", "params": _count(block.attn.proj)})
-        rows.append({"component": f"Block {i}: layer norm 2", "calculation": ln, "params": _count(block.ln2)})
+        rows.append({"component": f"Layer {i + 1}: layer norm 2", "calculation": ln, "params": _count(block.ln2)})
         if cfg.n_expert:
             E = cfg.n_expert
-            rows.append({"component": f"Block {i}: router", "calculation": f"{C} x {E}",
+            rows.append({"component": f"Layer {i + 1}: router", "calculation": f"{C} x {E}",
                          "params": block.ffn.router.weight.numel()})
             per_expert = (_count(block.ffn) - block.ffn.router.weight.numel()) // E
-            rows.append({"component": f"Block {i}: {E} experts (each up + down)",
+            rows.append({"component": f"Layer {i + 1}: {E} experts (each up + down)",
                          "calculation": f"{E} x ({C} x {4 * C} + {4 * C} + {4 * C} x {C} + {C})",
                          "params": E * per_expert})
         else:
-            rows.append({"component": f"Block {i}: feed-forward up", "calculation": f"{C} x {4 * C} + {4 * C}",
+            rows.append({"component": f"Layer {i + 1}: feed-forward up", "calculation": f"{C} x {4 * C} + {4 * C}",
                          "params": _count(block.ffn.up)})
-            rows.append({"component": f"Block {i}: feed-forward down", "calculation": f"{4 * C} x {C} + {C}",
+            rows.append({"component": f"Layer {i + 1}: feed-forward down", "calculation": f"{4 * C} x {C} + {C}",
                          "params": _count(block.ffn.down)})
     rows.append({"component": "Final layer norm", "calculation": ln, "params": _count(model.ln_f)})
     rows.append({"component": "Output head", "calculation": "tied" if cfg.tie_weights else f"{C} x {V}",

@@ -31,12 +31,12 @@ def test_parameter_table_matches_the_model_and_the_spec_rows():
     rows = {r["component"]: r["params"] for r in parameter_table(model)}
     assert rows["Token embeddings (tied with the output head)"] == 65 * 16
     assert rows["Position embeddings"] == 64 * 16
-    assert rows["Block 0: attention head 0 (Q, K, V)"] == 3 * 16 * 8  # 384 as in the spec's table
-    assert rows["Block 0: attention head 1 (Q, K, V)"] == 384
-    assert rows["Block 0: attention output projection"] == 16 * 16 + 16  # bias included
-    assert rows["Block 0: feed-forward up"] == 16 * 64 + 64
-    assert rows["Block 0: feed-forward down"] == 64 * 16 + 16
-    assert rows["Block 0: layer norm 1"] == 32
+    assert rows["Layer 1: attention head 1 (Q, K, V)"] == 3 * 16 * 8  # 384 as in the spec's table
+    assert rows["Layer 1: attention head 2 (Q, K, V)"] == 384
+    assert rows["Layer 1: attention output projection"] == 16 * 16 + 16  # bias included
+    assert rows["Layer 1: feed-forward up"] == 16 * 64 + 64
+    assert rows["Layer 1: feed-forward down"] == 64 * 16 + 16
+    assert rows["Layer 1: layer norm 1"] == 32
     assert rows["Output head"] == 0
     assert rows["Total"] == sum(p.numel() for p in model.parameters()) == 8560
 
