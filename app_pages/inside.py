@@ -2,18 +2,21 @@
 import pandas as pd
 import streamlit as st
 
+from llmbreaker import our_model
 from llmbreaker.model import parameter_budget
-from llmbreaker.presets import DEFAULT_MODEL_SIZE, MODEL_SIZE_CAPTIONS, MODEL_SIZE_LABELS, MODEL_SIZES
+from llmbreaker.presets import MODEL_SIZE_CAPTIONS, MODEL_SIZE_LABELS, MODEL_SIZES
 from llmbreaker.ui.common import page_header
 from dataclasses import replace
 
 page_header("Inside the model", "Where the numbers live: every weight of the tiny GPT, counted.", page="inside")
 
-size = st.radio("Model size", list(MODEL_SIZES), index=list(MODEL_SIZES).index(DEFAULT_MODEL_SIZE),
+size = st.radio("Model size", list(MODEL_SIZES), index=list(MODEL_SIZES).index(our_model.SIZE),
                 format_func=MODEL_SIZE_LABELS.get, captions=list(MODEL_SIZE_CAPTIONS.values()), key="inside_size",
                 help="The same sizes as in the training settings of the other pages.")
-vocab = st.number_input("Vocabulary (distinct characters of the text)", 10, 200, 65, key="inside_vocab",
-                        help="Shakespeare has about 65 distinct characters; each is one token.")
+vocab = st.number_input("Vocabulary (distinct characters of the text)", 10, 200, our_model.vocab_size(),
+                        key="inside_vocab",
+                        help=f"The bundled Shakespeare has {our_model.vocab_size()} distinct characters; each is one "
+                             "token. Another text has another number: the Watch page shows it under the dataset.")
 rows, _ = parameter_budget(replace(MODEL_SIZES[size], vocab_size=int(vocab)))
 st.dataframe(pd.DataFrame(rows).rename(columns={"component": "Component", "calculation": "Calculation", "params": "Parameters"}),
              hide_index=True, width="stretch", height=min(800, 36 * (len(rows) + 1)),

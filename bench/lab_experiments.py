@@ -19,7 +19,7 @@ from llmbreaker.corpus import bundled_text  # noqa: E402
 from llmbreaker.lab import LAB_TRAIN, SIZES  # noqa: E402
 from llmbreaker.trainer import Trainer  # noqa: E402
 
-SMALL, DEEP = SIZES["small"][1], SIZES["deeper"][1]
+SMALL, DEEP = SIZES["small"][1], SIZES["tall"][1]
 VARIANTS = {
     "base": SMALL, "nopos": replace(SMALL, position="none"), "rope": replace(SMALL, position="rope"),
     "nocausal": replace(SMALL, causal=False), "deep": DEEP, "deep-nores": replace(DEEP, residual=False),

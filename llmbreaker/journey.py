@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Iterable
 
+from . import our_model
 from .corpus import DATASETS_DIR, bundled_text
 
 DEFAULT_MODEL_FILE = DATASETS_DIR / "models" / "shakespeare-small.lbmodel"
@@ -114,7 +115,8 @@ STATIONS = (
     Station("tokens", "Tokens", "Each character becomes a number, its token id.",
             "'In Shakespeare's vocabulary 'h' is 44 and a space is 1: the model never sees letters, only ids.",
             ("tokens",)),
-    Station("model", "Model", "Embeddings, attention and feed-forward layers: about 30,000 numbers.",
+    Station("model", "Model", "Embeddings, attention and feed-forward layers: "
+            f"{our_model.about(our_model.parameters())} numbers.",
             "Follow one character through every layer, or open the microscope on one attention head.",
             ("microscope", "follow", "inside")),
     Station("training", "Training", "Guess the next character, measure the error, nudge the numbers.",

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields, replace
 
+from . import our_model
 from .model import ModelConfig
+from .presets import MODEL_SIZES
 from .session import History, TrainingRequest
 from .trainer import TrainConfig
 
@@ -19,11 +21,22 @@ MAX_LAB_RUNS = 8  # runs kept on the page (finished, training and queued togethe
 # after a few hundred steps), short enough to compare four variants in about a minute at max speed.
 LAB_TRAIN = TrainConfig(max_steps=1500, eval_interval=100, warmup_steps=100)
 
+def _size_label(name: str, shape: str, cfg: ModelConfig) -> str:
+    """'Tall · 4 layers × 2 heads, ~55 K': the parameters counted on the app's own text (our_model)."""
+    n = our_model.parameters_of(cfg)
+    return f"{name} · {shape}, ~{n / 1000:.1f} K" if n < 10_000 else f"{name} · {shape}, ~{n / 1000:.0f} K"
+
+
+# One description of each model everywhere (issue 19 point 5): a size the Lab shares with the other
+# pages is the other pages' own (presets.MODEL_SIZES, under the same name); the Lab's own sizes have
+# names of their own. Its four-layer model is "Tall", not "Deeper": Watch's Deeper is 3 layers x 4 heads.
+_TALL = ModelConfig(n_embd=32, n_layer=4, n_head=2)
+_WIDE = ModelConfig(n_embd=64, n_layer=2, n_head=4)
 SIZES: dict[str, tuple[str, ModelConfig]] = {
-    "tiny": ("Tiny · the spec's ~8 K", ModelConfig(n_embd=16, n_layer=2, n_head=2)),
-    "small": ("Small · ~29 K", ModelConfig(n_embd=32, n_layer=2, n_head=2)),
-    "deeper": ("Deeper · 4 layers, ~54 K", ModelConfig(n_embd=32, n_layer=4, n_head=2)),
-    "wide": ("Wide · 64 dims, ~108 K", ModelConfig(n_embd=64, n_layer=2, n_head=4)),
+    "tiny": (_size_label("Tiny", "the spec's 16 dims", MODEL_SIZES["tiny"]), MODEL_SIZES["tiny"]),
+    "small": (_size_label("Small", "2 layers × 2 heads", MODEL_SIZES["small"]), MODEL_SIZES["small"]),
+    "tall": (_size_label("Tall", "4 layers × 2 heads", _TALL), _TALL),
+    "wide": (_size_label("Wide", "64 dims", _WIDE), _WIDE),
 }
 DEFAULT_SIZE = "small"
 
@@ -128,7 +141,7 @@ class Experiment:
 
 
 _SMALL = SIZES["small"][1]
-_DEEP = SIZES["deeper"][1]
+_DEEP = SIZES["tall"][1]
 EXPERIMENTS = (
     Experiment(
         "positions", "No positional embeddings",

@@ -23,7 +23,7 @@ MODEL_SIZES: dict[str, ModelConfig] = {
 # Short names (they also appear in shared links: ?watch_size=Small) and a line about each.
 MODEL_SIZE_LABELS = {"tiny": "Tiny", "small": "Small", "shallow": "Shallow", "deeper": "Deeper"}
 MODEL_SIZE_CAPTIONS = {
-    "tiny": "the spec's model: 16 dims, 2 layers, 2 heads, ~8.6 K parameters",
+    "tiny": "the spec's model: 16 dims, 2 layers, 2 heads, ~8.5 K parameters",
     "small": "32 dims, 2 layers, 2 heads, ~29 K parameters",
     "shallow": "64 dims, 1 layer, 4 heads, ~58 K parameters: learns most in 25 s",
     "deeper": "32 dims, 3 layers, 4 heads, ~42 K parameters: slower, more heads to watch",

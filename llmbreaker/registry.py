@@ -13,6 +13,9 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
+from . import our_model
+from .trainer import TrainConfig
+
 
 @dataclass(frozen=True)
 class Source:
@@ -124,21 +127,28 @@ def _gpt2(key: str, name: str, n_layer: int, d_model: int, total: float, hf: str
     )
 
 
+_OURS = our_model.config()  # the app's own model, described once (llmbreaker/our_model.py)
+_TRAIN = TrainConfig()
+
 MODELS: tuple[Arch, ...] = (
     Arch(
-        key="microgpt", name="MicroGPT (this app, Small)", org="LLMBreaker", year=2026,
-        n_layer=2, d_model=32, n_head=2, n_kv_head=2, head_dim=16, d_ff=128, ffn_type="ReLU MLP", vocab_size=65,
-        context=64, position="learned absolute", attention="MHA", norm="LayerNorm", tied_embeddings=True,
+        key="microgpt", name=f"{our_model.name()} · this app", org="LLMBreaker", year=2026,
+        n_layer=_OURS.n_layer, d_model=_OURS.n_embd, n_head=_OURS.n_head, n_kv_head=_OURS.n_head,
+        head_dim=_OURS.head_size, d_ff=4 * _OURS.n_embd, ffn_type="ReLU MLP", vocab_size=_OURS.vocab_size,
+        context=_OURS.block_size, position="learned absolute", attention="MHA", norm="LayerNorm", tied_embeddings=True,
         qkv_bias=False, out_bias=True, mlp_bias=True,
-        published_total=29_408,
-        total_source=Source("llmbreaker/model.py: sum of MicroGPT(MODEL_SIZES['small']) parameters, 65 characters",
-                            "llmbreaker/model.py"),
-        config_source=Source("llmbreaker/presets.py, MODEL_SIZES['small']", "llmbreaker/presets.py"),
-        training_tokens=2200 * 32 * 64, token_unit="characters",
-        tokens_source=Source("llmbreaker/trainer.py, TrainConfig defaults: 2,200 steps x batch 32 x block 64",
-                             "llmbreaker/trainer.py"),
-        notes="The model this app trains: one token is one character (65 for Shakespeare). Its default run "
-              "reads 2,200 x 32 x 64 = 4.5 M characters.",
+        published_total=our_model.parameters(),
+        total_source=Source(f"llmbreaker/our_model.py: the Total row of MicroGPT(MODEL_SIZES['{our_model.SIZE}'])'s "
+                            f"parameter table, {_OURS.vocab_size} characters (the bundled Shakespeare's)",
+                            "llmbreaker/our_model.py"),
+        config_source=Source(f"llmbreaker/presets.py, MODEL_SIZES['{our_model.SIZE}']", "llmbreaker/presets.py"),
+        training_tokens=_TRAIN.max_steps * _TRAIN.batch_size * _OURS.block_size, token_unit="characters",
+        tokens_source=Source(f"llmbreaker/trainer.py, TrainConfig defaults: at most {_TRAIN.max_steps:,} steps x batch "
+                             f"{_TRAIN.batch_size} x block {_OURS.block_size}", "llmbreaker/trainer.py"),
+        notes=f"The model this app trains: one token is one character ({_OURS.vocab_size} for Shakespeare). Its "
+              f"default run reads at most {_TRAIN.max_steps:,} x {_TRAIN.batch_size} x {_OURS.block_size} = "
+              f"{_TRAIN.max_steps * _TRAIN.batch_size * _OURS.block_size / 1e6:.1f} M characters (fewer where the "
+              "run is fitted to 25 seconds on a slow machine).",
     ),
     _gpt2("gpt2-small", "GPT-2 small", 12, 768, 124e6, "gpt2"),
     _gpt2("gpt2-medium", "GPT-2 medium", 24, 1024, 355e6, "gpt2-medium"),

@@ -9,7 +9,7 @@ import pytest
 from llmbreaker.journey import DEFAULT_LABEL
 from llmbreaker.session import State
 from llmbreaker.ui.common import PAGES, get_manager
-from llmbreaker.ui.explain import EXPLAIN
+from llmbreaker.ui.explain import EXPLAIN, explain
 
 from conftest import fresh_app
 
@@ -42,7 +42,7 @@ def test_each_journey_page_has_its_header_and_explanation_and_is_in_the_sidebar(
     open_page(app, key)
     assert PAGES[key][0] in html_text(app)
     expander = [e for e in app.expander if e.label == "What am I looking at?"]
-    assert len(expander) == 1 and " ".join(m.value for m in expander[0].markdown) == EXPLAIN[key]
+    assert len(expander) == 1 and " ".join(m.value for m in expander[0].markdown) == explain(key)
     assert get_manager().all_sessions() == []  # looking starts no training
 
 

@@ -9,7 +9,7 @@ import pytest
 from llmbreaker import arch_math as am
 from llmbreaker.registry import get
 from llmbreaker.ui.common import PAGE_SECTIONS, PAGES
-from llmbreaker.ui.explain import EXPLAIN
+from llmbreaker.ui.explain import EXPLAIN, explain
 
 from conftest import fresh_app
 
@@ -41,7 +41,7 @@ def test_every_page_has_the_header_and_its_explanation(app, key):
     header = " ".join(h.proto.body for h in app.get("html"))
     assert "LLMBreaker" in header and PAGES[key][0] in header
     expander = [e for e in app.expander if e.label == "What am I looking at?"]
-    assert len(expander) == 1 and " ".join(m.value for m in expander[0].markdown) == EXPLAIN[key]
+    assert len(expander) == 1 and " ".join(m.value for m in expander[0].markdown) == explain(key)
     assert len(EXPLAIN[key].split()) >= 60
 
 

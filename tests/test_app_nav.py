@@ -5,7 +5,7 @@ import pytest
 
 from llmbreaker.session import State
 from llmbreaker.ui.common import PAGES, get_manager
-from llmbreaker.ui.explain import EXPLAIN
+from llmbreaker.ui.explain import EXPLAIN, explain
 
 from conftest import fresh_app
 TRAINING_PAGES = [key for key in PAGES if key != "landing"]  # every page but the landing page
@@ -25,7 +25,7 @@ def test_every_page_has_the_header_and_a_what_am_i_looking_at_paragraph(app, pag
     expander = [e for e in app.expander if e.label == "What am I looking at?"]
     assert len(expander) == 1
     text = " ".join(m.value for m in expander[0].markdown)
-    assert text == EXPLAIN[page] and len(text.split()) >= 60
+    assert text == explain(page) and len(text.split()) >= 60
     assert app.sidebar.toggle(key="workshop") is not None  # the sidebar is there on every page
 
 

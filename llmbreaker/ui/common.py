@@ -10,7 +10,7 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 from llmbreaker.errors import UserInputError
 from llmbreaker.session import SessionManager, TrainingSession
 from llmbreaker.ui.controls import state_badge
-from llmbreaker.ui.explain import EXPLAIN
+from llmbreaker.ui.explain import EXPLAIN, explain
 
 NO_BROWSER_SESSION = "no-browser-session"
 
@@ -130,7 +130,7 @@ def page_header(title: str, subtitle: str, page: str | None = None) -> None:
     st.html(f'<div class="lb-brand">LLMBreaker</div><div class="lb-title">{title}</div><div class="lb-sub">{subtitle}</div>')
     if page in EXPLAIN:
         with st.expander("What am I looking at?", icon=":material/school:"):
-            st.markdown(EXPLAIN[page])
+            st.markdown(explain(page))
 
 
 def sessions_indicator() -> None:

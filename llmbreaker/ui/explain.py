@@ -1,13 +1,19 @@
 """The "What am I looking at?" paragraph of each page, written for a 15-year-old (issue 5.6).
 
-Kept apart from the pages so the words can be read and edited in one place."""
+Kept apart from the pages so the words can be read and edited in one place. A model's size is not
+written here: `explain(page)` fills it in from llmbreaker/our_model.py, so the paragraph counts the
+numbers of the very model the page trains (issue 19 point 5: it said ~30,000 beside a 58,048-number
+model on Watch)."""
 from __future__ import annotations
+
+from llmbreaker import our_model
+from llmbreaker.presets import default_model_size
 
 EXPLAIN = {
     "watch": (
         "A **language model** is a program that guesses what comes next in a text. This one works one "
         "character at a time, and it starts knowing nothing: its guesses are random, so what it writes is "
-        "gibberish. Each **training step** shows it a few lines of the text and nudges its ~30,000 numbers "
+        "gibberish. Each **training step** shows it a few lines of the text and nudges its {watch_params} numbers "
         "(its *weights*) so that the real next character becomes a little more likely. The **loss** measures "
         "how surprised the model is by the real next character: lower means better guesses. Watch the "
         "samples change: random letters first, then spaces in the right places, then short words, then "
@@ -42,7 +48,7 @@ EXPLAIN = {
     ),
     "journey": (
         "A language model is built in stages, like a metro line: a **text** to learn from, **tokens** (each "
-        "character turned into a number), the **model** (about 30,000 numbers arranged in layers), "
+        "character turned into a number), the **model** ({journey_params} numbers arranged in layers), "
         "**training** (guess the next character, measure the mistake, nudge the numbers), **evaluation** "
         "(test it on text it never saw) and **generation** (let it write). Each station links to the page that "
         "shows it. New here? Start at *Training*: press Play on Watch It Learn to Spell and see a model learn in "
@@ -138,3 +144,14 @@ EXPLAIN = {
         "A run's address is like a key: anyone who has it can watch the run, but nobody else sees this list."
     ),
 }
+
+
+def explain(page: str) -> str:
+    """The page's paragraph with its model's size filled in: Watch's default model, and the journey's
+    bundled one (the Small model on Shakespeare)."""
+    text = EXPLAIN[page]
+    if "{watch_params}" in text:
+        text = text.replace("{watch_params}", our_model.about(our_model.parameters(default_model_size("watch"))))
+    if "{journey_params}" in text:
+        text = text.replace("{journey_params}", our_model.about(our_model.parameters(our_model.SIZE)))
+    return text

@@ -6,6 +6,7 @@ import html
 
 import streamlit as st
 
+from llmbreaker import our_model
 from llmbreaker.textview import markdown_literal
 
 from llmbreaker.charts import visible_char
@@ -76,8 +77,10 @@ def model_picker(page: str):
                        "4 layers, 4 heads; it read 6.2 million characters of modern English, plays, poems and "
                        "stories before it ever saw your text.")
         elif source.is_default:
-            st.caption("Showing the **default model**: trained on Shakespeare with the app's defaults (Small, "
-                       "2,200 steps). Train your own on **Watch It Learn to Spell** and it appears here.")
+            st.caption(f"Showing the **default model**, {our_model.name()}: trained on Shakespeare with the app's "
+                       f"defaults (2,200 steps); {our_model.vocab_size()} characters, "
+                       f"{our_model.parameters():,} parameters. Train your own on **Watch It Learn to Spell** "
+                       "and it appears here.")
         else:
             st.caption(f"Showing **your model** from {markdown_literal(source.label)}, trained on "
                        f"{markdown_literal(source.text_label)}.")
