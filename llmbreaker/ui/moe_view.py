@@ -145,11 +145,14 @@ def _probe_html(tokens: list[str], experts, n_expert: int) -> str:
     for ch, e in zip(tokens, experts.tolist()):
         color = EXPERT_COLORS[int(e) % len(EXPERT_COLORS)]
         shown = html.escape(visible_char(ch) if ch in " \n\t" else ch)
-        br = "<br>" if ch == "\n" else ""
+        # ␣ is no place to break a line, as a space is: without <wbr> a line could break only at a
+        # hyphen, and the characters before it ran out of the box ("dinner-time" lost "nner-").
+        after = "<br>" if ch == "\n" else "<wbr>" if ch in " \t" else ""
         spans.append(f'<span title="expert E{int(e)}" style="background:{color}33; border-bottom:3px solid {color}; '
-                     f'padding:0 1px; margin:0 0.5px">{shown}</span>{br}')
+                     f'padding:0 1px; margin:0 0.5px">{shown}</span>{after}')
     legend = " ".join(f'<span style="border-bottom:3px solid {EXPERT_COLORS[e]}; padding:0 4px; margin-right:6px">E{e}</span>'
                       for e in range(n_expert))
-    return (f'<div style="font-family: ui-monospace, monospace; font-size:1.05rem; line-height:2.0; color:#E2E8F0; '
-            f'background:#111827; padding:0.6rem 0.8rem; border-radius:8px">{"".join(spans)}</div>'
+    return (f'<div class="lb-probe" style="font-family: ui-monospace, monospace; font-size:1.05rem; line-height:2.0; '
+            f'color:#E2E8F0; background:#111827; padding:0.6rem 0.8rem; border-radius:8px; overflow-wrap:anywhere">'
+            f'{"".join(spans)}</div>'
             f'<div style="font-size:0.85rem; color:#94A3B8; margin-top:0.3rem">Experts: {legend}</div>')
