@@ -15,5 +15,12 @@ pages = {heading: [_page(key) for key in keys] for heading, keys in PAGE_SECTION
 page = st.navigation(pages, expanded=True)  # every page in view: a teacher points at them
 with st.sidebar:
     workshop_toggle()
-    sessions_indicator()
-page.run()
+    runs_in_sidebar = st.container()  # filled after the page: see below
+try:
+    page.run()
+finally:
+    # The sidebar's runs are drawn after the page, from what the page has just read of them (its
+    # Play, Pause or Step, and its run's newest step): drawn before the page, they could say a step
+    # less than the page after Step (issue 19).
+    with runs_in_sidebar:
+        sessions_indicator()

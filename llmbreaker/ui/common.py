@@ -133,6 +133,20 @@ def page_header(title: str, subtitle: str, page: str | None = None) -> None:
             st.markdown(explain(page))
 
 
+SIDEBAR_POLL_SECONDS = 0.5  # as often as a live page (Watch, MoE): its list says the page's step
+
+
+def runs_headline(sessions) -> str:
+    """The line over the sidebar's list: how many of the runs listed are active (training, waiting or
+    paused) and how many ended, so that it never says "0 active sessions" over a listed run."""
+    active = sum(s.active for s in sessions)
+    ended = len(sessions) - active
+    line = f"**{active} active session{'s' * (active != 1)}**"
+    if ended:
+        line += f" · {ended} ended run{'s' * (ended != 1)} listed"
+    return line
+
+
 def sessions_indicator() -> None:
     """In the sidebar, every training session of this browser tab: its page (a link), state and
     progress, and "N active sessions" (spec FR-5.3). Ticks once a second while any is active."""
@@ -140,7 +154,7 @@ def sessions_indicator() -> None:
     owner = browser_session_id()
     any_active = any(s.active for s in manager.sessions_of(owner))
 
-    @st.fragment(run_every=1.0 if any_active else None)
+    @st.fragment(run_every=SIDEBAR_POLL_SECONDS if any_active else None)
     def _indicator() -> None:
         sessions = [s for s in manager.sessions_of(owner) if s.request is not None]
         for s in sessions:
@@ -148,8 +162,7 @@ def sessions_indicator() -> None:
             # page's own fragment; it keeps runs on other pages up to date.
             s.drain()
             s.touch()
-        active = sum(s.active for s in sessions)
-        st.markdown(f"**{active} active session{'s' * (active != 1)}**",
+        st.markdown(runs_headline(sessions),
                     help="Each page keeps its own training run; runs go on while you look at another page. "
                          "A run whose tab is closed or reloaded is paused after a few seconds and ended soon after.")
         # The whole server, so that a wait in line is explained: everyone's runs share these trainers.
