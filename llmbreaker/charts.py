@@ -390,7 +390,10 @@ EXPERT_COLORS = ["#60A5FA", "#F472B6", "#34D399", "#FBBF24", "#A78BFA", "#F87171
 
 
 def expert_share_chart(share, row_height: int = 44, font_scale: float = 1.0) -> dict:
-    """Layer x expert heatmap of the share of tokens each expert got, with the share written in."""
+    """Layer x expert heatmap of the share of tokens each expert got, with the share written in.
+    Vega fits the axes and the legend into the chart's height: the height holds them as well as
+    the rows (it was the rows' alone, and one layer drew as a thin strip), the legend lies under
+    the cells, and the shares are written as small as the cells need (8 experts in half a screen)."""
     n_layer, n_expert = share.shape
     rows = [{"layer": f"Layer {l}", "expert": f"E{e}", "share": round(float(share[l, e]), 3)}
             for l in range(n_layer) for e in range(n_expert)]
@@ -403,11 +406,15 @@ def expert_share_chart(share, row_height: int = 44, font_scale: float = 1.0) -> 
     cells = base.mark_rect(stroke="#0F172A", strokeWidth=2).encode(
         color=alt.Color("share:Q", title="Share", scale=alt.Scale(domain=[0, max(0.5, 2 * even)], scheme="blues",
                                                                clamp=True),
-                        legend=alt.Legend(format=".0%", labelFontSize=11 * font_scale, titleFontSize=12 * font_scale)))
-    text = base.mark_text(fontSize=13 * font_scale, fontWeight="bold").encode(
+                        legend=alt.Legend(format=".0%", orient="bottom", direction="horizontal",
+                                          gradientLength=int(140 * font_scale), labelFontSize=11 * font_scale,
+                                          titleFontSize=12 * font_scale)))
+    # "76%" is about 2.6 font sizes wide: in a narrow cell the share is written smaller.
+    text = base.mark_text(fontSize=alt.ExprRef(f"min({13 * font_scale:g}, bandwidth('x') / 2.8)"), fontWeight="bold").encode(
         text=alt.Text("share:Q", format=".0%"),
         color=alt.condition(alt.datum.share > even * 1.2, alt.value("#F8FAFC"), alt.value("#0F172A")))
-    chart = (cells + text).properties(height=int(row_height * font_scale) * n_layer)
+    plot = int(max(row_height, 48) * font_scale) * n_layer
+    chart = (cells + text).properties(height=plot + int(110 * font_scale))  # + the expert axis and the legend
     return chart.configure_axis(titleFontSize=12 * font_scale).configure_view(strokeWidth=0).to_dict()
 
 

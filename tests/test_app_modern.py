@@ -148,8 +148,8 @@ def test_scaling_page_shows_the_fit_and_reacts_to_n_and_d(app):
     from llmbreaker.scaling_laws import CHINCHILLA_FIT
     D = app.select_slider(key="scaling_d").value
     assert metrics["Predicted loss"] == f"{float(CHINCHILLA_FIT.loss(1e12, D)):.3f}"
-    table = app.dataframe[0].value
-    assert "LLaMA-3 8B" in set(table["Model"]) and "Mistral 7B" not in set(table["Model"])
+    table = app.table[0].value
+    assert "LLaMA-3 8B" in set(table.index) and "Mistral 7B" not in set(table.index)
     assert "Mistral 7B" in " ".join(c.value for c in app.caption)
 
 

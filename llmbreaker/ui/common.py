@@ -116,6 +116,17 @@ html, body, [class*="css"] { font-family: 'Inter', 'Source Sans', system-ui, -ap
 .lb-state.stopped, .lb-state.idle { background: rgba(100,116,139,0.25); color: #CBD5E1; }
 .lb-state.error { background: rgba(245,158,11,0.22); color: #FBBF24; }
 div[data-testid="stMetricValue"] { font-size: 1.3rem; }
+/* Nothing is cut (issue 19; tests/test_e2e_clipping.py): page links and metric labels wrap onto a
+   second line where Streamlit would end them with "…". */
+[data-testid="stPageLink-NavLink"] > span:has(> [data-testid="stMarkdownContainer"]),
+[data-testid="stPageLink-NavLink"] [data-testid="stMarkdownContainer"],
+[data-testid="stPageLink-NavLink"] [data-testid="stMarkdownContainer"] p,
+[data-testid="stMetricLabel"] .stMarkdownEllipsis, [data-testid="stMetricLabel"] .stMarkdownEllipsis p {
+  white-space: normal !important; overflow: visible !important; text-overflow: clip !important; }
+[data-testid="stMetricLabel"] > div { min-width: 0; }
+/* Code lines wrap rather than scroll out of sight. */
+[data-testid="stMain"] [data-testid="stCode"] pre, [data-testid="stMain"] [data-testid="stCode"] code {
+  white-space: pre-wrap !important; overflow-wrap: anywhere; }
 </style>
 """
 
@@ -204,8 +215,20 @@ WORKSHOP_CSS = """
 .lb-row .meta { font-size: 1rem !important; }
 .lb-side { font-size: 1.2rem !important; }
 div[data-testid="stMetricValue"] { font-size: 2rem !important; }
-/* Labels above metrics stay one line: three metrics share a narrow column. */
-[data-testid="stMain"] [data-testid="stMetricLabel"] p { font-size: 1.05rem !important; }
+/* Labels above metrics: three metrics share a narrow column (a long label wraps, see STYLE). */
+[data-testid="stMain"] [data-testid="stMetricLabel"] p { font-size: 0.95rem !important; line-height: 1.3; }
+/* Segmented controls keep their height: their larger labels need a tighter line. */
+[data-testid="stMain"] [data-testid="stButtonGroup"] button p { line-height: 1.2 !important; }
+/* Dropdowns, text boxes, tables and tabs grow with the rest (charts: font_scale()). */
+[data-testid="stMain"] [data-baseweb="select"] input, [data-testid="stMain"] [data-testid="stSelectbox"] input,
+[data-testid="stMain"] [data-baseweb="select"] span, [data-testid="stMain"] [data-testid="stTextInput"] input,
+[data-testid="stMain"] [data-testid="stNumberInput"] input, [data-testid="stMain"] textarea { font-size: 1.15rem !important; }
+[role="listbox"] li, [role="listbox"] [role="option"] { font-size: 1.15rem !important; }
+[data-testid="stMain"] [data-testid="stTable"] td, [data-testid="stMain"] [data-testid="stTable"] th,
+[data-testid="stMain"] [data-testid="stMarkdownContainer"] td, [data-testid="stMain"] [data-testid="stMarkdownContainer"] th {
+  font-size: 1.15rem !important; }
+[data-testid="stMain"] [data-testid="stCode"] code { font-size: 1.05rem !important; }
+[data-testid="stMain"] [data-baseweb="tab"] p { font-size: 1.3rem !important; }
 .lb-heat-legend { font-size: 1.1rem !important; }
 /* Fewer controls on screen: the settings (a teacher's link sets them), downloads and model loading
    are hidden, not removed, so their values stay for when the mode is turned off. */

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import textwrap
 
 import altair as alt
 import numpy as np
@@ -95,16 +96,24 @@ def bars(labels: list[str], values, *, title: str = "", highlight: int | None = 
     cat = alt.X("label:N", sort=order, title=x_title or None,
                 axis=alt.Axis(labelAngle=0, labelFont="monospace", labelFontSize=13 * font_scale, labelOverlap=False))
     val = alt.Y("v:Q", title=y_title or None)
-    if horizontal:
+    if horizontal:  # the labels in full ("validation"), not cut to Vega's default width
         cat = alt.Y("label:N", sort=order, title=x_title or None,
-                    axis=alt.Axis(labelFont="monospace", labelFontSize=13 * font_scale, labelOverlap=False))
+                    axis=alt.Axis(labelFont="monospace", labelFontSize=13 * font_scale, labelOverlap=False,
+                                  labelLimit=0))
         val = alt.X("v:Q", title=y_title or None)
     chart = alt.Chart(frame).mark_bar(cornerRadius=2).encode(
         **({"y": cat, "x": val} if horizontal else {"x": cat, "y": val}),
         color=alt.Color("color:N", scale=None),
         tooltip=[alt.Tooltip("label:N", title=x_title or "Item"), alt.Tooltip("v:Q", title=y_title or "Value", format=fmt)],
-    ).properties(height=height, title=title)
+    ).properties(height=height, title=_title_lines(title, font_scale))
     return _configure(chart, font_scale).to_dict(validate=False)
+
+
+def _title_lines(title: str, font_scale: float):
+    """A long title on several lines: Vega ends a title wider than its chart with "…" (half a
+    screen holds ~40 characters of title, ~28 in workshop mode)."""
+    width = int(40 / font_scale ** 0.75)
+    return textwrap.wrap(title, width) if len(title) > width else title
 
 
 def vector_bars(vectors: dict[str, np.ndarray], *, height: int = 200, font_scale: float = 1.0, title: str = "",

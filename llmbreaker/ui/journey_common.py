@@ -61,7 +61,8 @@ def model_picker(page: str):
     keys = [s.key for s in sources]
     wanted = st.session_state.get(CHOICE)
     index = keys.index(wanted) if wanted in keys else 0
-    left, right = st.columns([1, 1.6], gap="large", vertical_alignment="bottom")
+    # The model's name ("Default model · Shakespeare · step 2,200") fits its box, in workshop mode too.
+    left, right = st.columns([1.25, 1], gap="large", vertical_alignment="bottom")
     with left:
         key = st.selectbox("Model", keys, index=index, key=f"{page}_model",
                            format_func=lambda k: next(s.label for s in sources if s.key == k),

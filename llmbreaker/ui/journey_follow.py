@@ -61,8 +61,7 @@ def view() -> None:
     chars = [tokenizer.chars[i] for i in ids]
     with right:
         pos = st.selectbox("Character to follow", range(len(ids)), index=len(ids) - 1, key=f"{PAGE}_pos_{source.key}_{len(ids)}",
-                           format_func=lambda i: f"{i}: {visible_char(chars[i])}" + (" (the last: it predicts what comes next)"
-                                                                                    if i == len(ids) - 1 else ""),
+                           format_func=lambda i: f"{i}: {visible_char(chars[i])}" + (" (the last one)" if i == len(ids) - 1 else ""),
                            help="Which character's trip to follow. The last one's prediction is the text's next character.")
     names = chapter_names(cfg.n_layer)
     last = len(names) - 1

@@ -28,48 +28,40 @@ def shown_pairs(head_size: int) -> list[int]:
     return sorted({round(i * (n - 1) / (MAX_PANELS - 1)) for i in range(MAX_PANELS)})
 
 
-def clocks_chart(head_size: int, position: int, base: float, scale: float) -> alt.Chart:
+def clocks_html(head_size: int, position: int, base: float, scale: float) -> str:
     """One small circle per pair: the pair's vector at `position` (a hand) and where it pointed at
-    every earlier position (fading dots)."""
+    every earlier position (fading dots). Drawn as inline SVGs in a row that wraps, so the clocks
+    fit any screen (a Vega facet has a fixed number of columns: its last one went off screen)."""
     theta = rope.rope_frequencies(head_size, base)
-    circle, trail, hands = [], [], []
+    size = int(118 * scale)
+    r = 0.8 * size / 2  # the ring's radius: the axis of the old chart went to 1.25
+    c = size / 2
+    clocks = []
     for i in shown_pairs(head_size):
-        title = f"pair {i} · dims {2 * i},{2 * i + 1}"
-        for a in np.linspace(0, 2 * math.pi, 61):
-            circle.append({"pair": title, "x": math.cos(a), "y": math.sin(a), "o": a})
+        dots = []
         for p in range(position + 1):
             ang = p * theta[i]
-            trail.append({"pair": title, "x": math.cos(ang), "y": math.sin(ang), "age": position - p, "pos": p})
+            age = position - p
+            opacity = 0.9 - (0.9 - 0.08) * age / max(1, position)
+            dots.append(f'<circle cx="{c + r * math.cos(ang):.1f}" cy="{c - r * math.sin(ang):.1f}" r="{2.4 * scale:.1f}" '
+                        f'fill="#60A5FA" fill-opacity="{opacity:.2f}"><title>Position {p}</title></circle>')
         ang = position * theta[i]
-        hands.append({"pair": title, "x": 0.0, "y": 0.0, "x2": math.cos(ang), "y2": math.sin(ang),
-                      "angle": f"{math.degrees(ang) % 360:.0f}°", "turns": ang / (2 * math.pi),
-                      "theta": theta[i]})
-    size = int(118 * scale)
-    data = pd.concat([pd.DataFrame(circle).assign(kind="ring"), pd.DataFrame(trail).assign(kind="trail"),
-                      pd.DataFrame(hands).assign(kind="hand")], ignore_index=True)
-    axis = dict(scale=alt.Scale(domain=[-1.25, 1.25]), axis=None)
-    x, y = alt.X("x:Q", **axis), alt.Y("y:Q", **axis)
-    base = alt.Chart(data)
-    ring = base.transform_filter("datum.kind == 'ring'").mark_line(color="#334155", strokeWidth=1.2 * scale).encode(
-        x=x, y=y, order="o:Q")
-    dots = base.transform_filter("datum.kind == 'trail'").mark_circle(color="#60A5FA", size=18 * scale).encode(
-        x=x, y=y, opacity=alt.Opacity("age:Q", scale=alt.Scale(domain=[0, max(1, position)], range=[0.9, 0.08]),
-                                      legend=None),
-        tooltip=[alt.Tooltip("pos:Q", title="Position")])
-    hands_only = base.transform_filter("datum.kind == 'hand'")
-    hand = hands_only.mark_rule(color="#FBBF24", strokeWidth=3.5 * scale, strokeCap="round").encode(
-        x=x, y=y, x2="x2:Q", y2="y2:Q",
-        tooltip=[alt.Tooltip("angle:N", title="Angle now"), alt.Tooltip("turns:Q", title="Full turns so far", format=".2f"),
-                 alt.Tooltip("theta:Q", title="Radians per position", format=".4g")])
-    tip = hands_only.mark_circle(color="#FBBF24", size=60 * scale).encode(
-        x=alt.X("x2:Q", **axis), y=alt.Y("y2:Q", **axis))
-    label = hands_only.mark_text(color="#E2E8F0", fontSize=11 * scale, baseline="bottom").encode(
-        x=alt.value(size / 2), y=alt.value(size), text="angle:N")
-    layered = alt.layer(ring, dots, hand, tip, label).properties(width=size, height=size)
-    order = [f"pair {i} · dims {2 * i},{2 * i + 1}" for i in shown_pairs(head_size)]
-    return layered.facet(facet=alt.Facet("pair:N", title=None, sort=order,
-                                         header=alt.Header(labelColor="#CBD5E1", labelFontSize=11 * scale)),
-                         columns=max(4, min(8, 1000 // (size + 12))), spacing=6)
+        x2, y2 = c + r * math.cos(ang), c - r * math.sin(ang)
+        tip = (f"Angle now {math.degrees(ang) % 360:.0f}° · full turns so far {ang / (2 * math.pi):.2f} · "
+               f"radians per position {theta[i]:.4g}")
+        clocks.append(
+            f'<figure class="lb-clock" style="margin:0; width:{size}px; text-align:center">'
+            f'<figcaption style="font-size:{11 * scale:.1f}px; color:#CBD5E1; white-space:nowrap">pair {i} · dims {2 * i},{2 * i + 1}</figcaption>'
+            f'<svg width="{size}" height="{size}" viewBox="0 0 {size} {size}" role="img" '
+            f'aria-label="pair {i}: {math.degrees(ang) % 360:.0f} degrees">'
+            f'<circle cx="{c}" cy="{c}" r="{r:.1f}" fill="none" stroke="#334155" stroke-width="{1.2 * scale:.1f}"/>'
+            + "".join(dots) +
+            f'<line x1="{c}" y1="{c}" x2="{x2:.1f}" y2="{y2:.1f}" stroke="#FBBF24" stroke-width="{3.5 * scale:.1f}" '
+            f'stroke-linecap="round"><title>{tip}</title></line>'
+            f'<circle cx="{x2:.1f}" cy="{y2:.1f}" r="{4 * scale:.1f}" fill="#FBBF24"><title>{tip}</title></circle>'
+            f'<text x="{c}" y="{size - 2}" text-anchor="middle" font-size="{11 * scale:.1f}" fill="#E2E8F0">'
+            f'{math.degrees(ang) % 360:.0f}°</text></svg></figure>')
+    return f'<div class="lb-clocks" style="display:flex; flex-wrap:wrap; gap:6px 10px">{"".join(clocks)}</div>'
 
 
 def frequency_chart(head_size: int, base: float, positions: int, scale: float) -> alt.Chart:
@@ -91,7 +83,7 @@ def frequency_chart(head_size: int, base: float, positions: int, scale: float) -
     text = ctx.mark_text(color="#FBBF24", align="left", dx=4, dy=-7, fontSize=11 * scale).encode(
         y="wavelength:Q", x=alt.value(4), text="t:N")
     h = int(230 * scale)
-    return alt.hconcat(freq.properties(height=h, width=380 * scale), (wave + rule + text).properties(height=h, width=380 * scale))
+    return freq.properties(height=h), (wave + rule + text).properties(height=h)
 
 
 def barcode_chart(head_size: int, positions: int, base: float, scale: float) -> alt.Chart:
@@ -153,7 +145,9 @@ def extension_charts(head_size: int, trained: int, factor: int, pair: int, base:
     rule = trained_rule.mark_rule(color="#E2E8F0", strokeDash=[4, 4], opacity=0.7).encode(x="position:Q")
     rule_text = trained_rule.mark_text(color="#E2E8F0", align="left", dx=4, fontSize=11 * scale, y=10).encode(
         x="position:Q", text="t:N")
-    color = alt.Color("method:N", title=None, scale=alt.Scale(domain=list(METHOD_LABELS.values()), range=METHOD_COLORS))
+    # The three names in one row do not fit half a screen: two columns, one in workshop mode.
+    color = alt.Color("method:N", title=None, scale=alt.Scale(domain=list(METHOD_LABELS.values()), range=METHOD_COLORS),
+                      legend=alt.Legend(columns=1 if scale > 1 else 2))
     lines = alt.Chart(df).mark_line(strokeWidth=2.5 * scale).encode(
         x=alt.X("position:Q", title="Position"), y=alt.Y("angle:Q", title=f"Angle of pair {pair} (radians)"),
         color=color, tooltip=[alt.Tooltip("method:N", title=""), alt.Tooltip("position:Q", title="Position"),
@@ -200,7 +194,7 @@ def rope_page() -> None:
     shown = shown_pairs(head_size)
 
     def clocks(p: int) -> None:
-        st.altair_chart(style_chart(clocks_chart(head_size, p, base, scale), scale), width="content")
+        st.html(clocks_html(head_size, p, base, scale))
         st.caption(f"Each circle is one pair of the {head_size} numbers ({head_size // 2} pairs"
                    + (f"; {len(shown)} of them shown, evenly spread" if len(shown) < head_size // 2 else "")
                    + f"). The amber hand is the pair's direction at position **{p}**; the blue dots where it pointed "
@@ -228,7 +222,10 @@ def rope_page() -> None:
                       f"({math.degrees(pos * theta[i]) % 360:.0f}°)" for i in shown[:4] + shown[-2:]), language="text")
 
     st.markdown("#### How fast each pair turns")
-    st.altair_chart(style_chart(frequency_chart(head_size, base, positions, scale), scale), width="content")
+    freq, wave = frequency_chart(head_size, base, positions, scale)
+    left, right = st.columns(2)
+    left.altair_chart(style_chart(freq, scale), width="stretch")
+    right.altair_chart(style_chart(wave, scale), width="stretch")
     st.caption("Left: θᵢ falls geometrically from 1 radian per position. Right: the positions a pair needs for one "
                "full turn, from 2π ≈ 6 up to 2π·base. Fast pairs tell neighbours apart; slow pairs tell near from far.")
     st.altair_chart(style_chart(barcode_chart(head_size, positions, base, scale), scale), width="stretch")

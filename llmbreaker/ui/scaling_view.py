@@ -188,7 +188,8 @@ def formula_section() -> None:
                            "Tokens per parameter": sl.format_ratio(p["tokens_per_param"]),
                            "Predicted loss": f"{p['loss']:.3f}", "Source of the token count": p["source"]}
                           for p in points])
-    st.dataframe(table, hide_index=True, width="stretch")
+    # A table whose long cells wrap (the sources): a data grid's columns ran off the page at 1280 px.
+    st.table(table.set_index("Model"))
     st.caption("Only models whose training tokens are published are placed. Not placed (token count not published): "
                + ", ".join(skipped) + ". The losses are what the Chinchilla fit predicts for each N and D, not measured "
                "losses: the models used other data and tokenizers. For mixtures of experts the active parameters "
