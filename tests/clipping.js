@@ -101,8 +101,8 @@
     const texts = [...svg.querySelectorAll("text")].filter(t => norm(t.textContent) && shown(t));
     for (const t of texts) {
       const r = t.getBoundingClientRect();
-      // A text's box includes the font's ascent and descent: a quarter of its height may stick out.
-      const slack = 0.25 * Math.min(r.width, r.height);
+      // A text's box includes the font's ascent and descent: 0.3 of its font size may stick out.
+      const slack = 0.3 * (parseFloat(getComputedStyle(t).fontSize) || 10);
       const out = Math.max(pr.left - r.left, r.right - pr.right, pr.top - r.top, r.bottom - pr.bottom) - slack;
       if (out > 1) report("chart-text-cut", t, `${Math.round(out)}px outside the chart`);
       else if (/…$/.test(norm(t.textContent))) report("chart-text-ellipsis", t, "shortened by the chart");
