@@ -435,7 +435,8 @@ def expert_share_over_time_chart(checkpoints: list[Checkpoint], layer: int, heig
         x=alt.X("step:Q", title="Training step"),
         y=alt.Y("share:Q", title="Share of tokens", axis=alt.Axis(format="%")),
         color=alt.Color("expert:N", scale=alt.Scale(domain=names, range=EXPERT_COLORS[:n_expert]),
-                        legend=alt.Legend(title=None, orient="top", direction="horizontal")),
+                        legend=alt.Legend(title=None, orient="top", direction="horizontal",
+                                          columns=4)),  # 8 experts in two rows: one row ran past half a screen
         tooltip=[alt.Tooltip("step:Q", title="Step"), alt.Tooltip("expert:N", title="Expert"),
                  alt.Tooltip("share:Q", title="Share", format=".0%")])
     return chart.properties(height=height).configure_axis(labelFontSize=12 * font_scale, titleFontSize=13 * font_scale) \

@@ -124,7 +124,8 @@ div[data-testid="stMetricValue"] { font-size: 1.3rem; }
 [data-testid="stMetricLabel"] .stMarkdownEllipsis, [data-testid="stMetricLabel"] .stMarkdownEllipsis p {
   white-space: normal !important; overflow: visible !important; text-overflow: clip !important; }
 [data-testid="stMetricLabel"] > div { min-width: 0; }
-/* Code lines wrap rather than scroll out of sight. */
+/* Table cells wrap (a source's long name), code lines too, rather than run out of sight. */
+[data-testid="stTable"] td, [data-testid="stTable"] th { white-space: normal !important; overflow-wrap: anywhere; }
 [data-testid="stMain"] [data-testid="stCode"] pre, [data-testid="stMain"] [data-testid="stCode"] code {
   white-space: pre-wrap !important; overflow-wrap: anywhere; }
 </style>
