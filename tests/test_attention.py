@@ -180,12 +180,16 @@ def test_look_back_to_space_head_on_the_cat_sat():
 def test_uniform_and_mixed_heads_get_no_label():
     T = len(PROBE)
     assert label_of(uniform(T), PROBE) is None
-    # Half previous, half itself: two patterns tie, neither is "the" pattern.
+    # Half previous, half itself: neither alone is "the" pattern, but together they are the diagonal
+    # band a person sees on the heatmap (issue 19): a local head.
     half = (previous_token(T) + np.eye(T)) / 2
     half[0, 0] = 1.0
     m = att.head_measures(half, PROBE)
     assert m.previous == pytest.approx(0.5) and m.same_position == pytest.approx(0.5)
-    assert att.classify_head(m) is None
+    assert att.classify_head(m) == "local head"
+    # Half on the previous character, half on the first: mixed, no label.
+    mixed = (previous_token(T) + first_token(T)) / 2
+    assert label_of(mixed, PROBE) is None
 
 
 def test_label_needs_the_share_threshold():
@@ -299,3 +303,55 @@ def test_measures_accept_the_attention_of_a_real_microgpt():
             assert att.classify_head(m) is None
     assert all(isinstance(s, str) and s for s in att.describe([0], [weights], tokens))
     assert json.loads(att.export_json([0], [weights], tokens))["layers"] == 2
+
+
+# -- a clear diagonal is named (issue 19 point 5) ----------------------------------------------------
+
+LONG_PROBE = list("First Citizen:\nBefore we proceed any further, hear me speak.\nAll:\nSp")[:64]
+
+
+def diagonal_band(T, previous, itself, rng_seed=0):
+    """`previous` on the key before, `itself` on the query, the rest spread unevenly over the others."""
+    rng = np.random.default_rng(rng_seed)
+    m = np.zeros((T, T))
+    m[0, 0] = 1.0
+    for i in range(1, T):
+        rest = [j for j in range(i + 1) if j not in (i, i - 1)]
+        m[i, i - 1], m[i, i] = previous, itself
+        if rest:
+            w = rng.random(len(rest))
+            m[i, rest] = (1 - previous - itself) * w / w.sum()
+        else:
+            m[i, i - 1], m[i, i] = previous / (previous + itself), itself / (previous + itself)
+    return m.astype(np.float32)
+
+
+def test_a_trained_previous_character_diagonal_is_named_not_no_clear_pattern():
+    T = len(LONG_PROBE)
+    assert T == 64
+    # As measured on a real Small model after 1,500 steps: 39 % before, 20 % itself, a clear diagonal.
+    m = diagonal_band(T, 0.39, 0.20)
+    measures = att.head_measures(m, LONG_PROBE)
+    assert measures.last_space < 0.1  # the space just before is the previous key: not counted twice
+    assert att.classify_head(measures) == "previous-character head"
+    sentences = att.describe([0, 1500], [stack([uniform(T)]), stack([m])], LONG_PROBE)
+    assert "Layer 1 · Head 1 became a previous-character head" in sentences[1]
+    assert "no single clear pattern" not in sentences[1]
+
+
+def test_a_diagonal_band_split_between_itself_and_the_one_before_is_a_local_head():
+    T = len(LONG_PROBE)
+    m = diagonal_band(T, 0.3, 0.3)
+    assert label_of(m, LONG_PROBE) == "local head"
+    s = att.describe([0], [stack([m])], LONG_PROBE)[1]
+    assert "is a local head: 61 % of its attention goes to the character itself or the one just before" in s
+
+
+def test_faint_or_off_diagonal_heads_stay_unnamed():
+    T = len(LONG_PROBE)
+    assert label_of(uniform(T), LONG_PROBE) is None
+    assert label_of(diagonal_band(T, 0.15, 0.1), LONG_PROBE) is None  # a faint diagonal: 2-3x chance
+    two_back = np.zeros((T, T), dtype=np.float32)
+    for i in range(T):
+        two_back[i, max(0, i - 2)] = 1.0
+    assert label_of(two_back, LONG_PROBE) is None  # a pattern we do not look for: no wrong name
