@@ -3,11 +3,12 @@ when things happen on the server side, for the browser benchmarks (latency, page
 
     LB_BENCH_LOG=/tmp/timing.jsonl python bench/serve_timed.py run streamlit_app.py --server.port 8600
 
-The app is not changed: three methods are wrapped, each to write one JSON line after calling the
+The app is not changed: four methods are wrapped, each to write one JSON line after calling the
 original with the same arguments and returning its result:
 - `Trainer.checkpoint`: when the trainer recorded a checkpoint (wall clock, the step, how long it
   took, the trainer thread's native id, so its CPU time can be read from /proc);
 - `TrainingSession.play`: when the server handled a press of Play;
+- `TrainingSession._flush`: when a run's first per-step losses were sent to its page;
 - Streamlit's `exec_func_with_error_handling` as the script runner calls it: each script run (a
   full rerun or a fragment tick; whether it ended in st.rerun()): wall and CPU time of the script
   thread.
@@ -63,6 +64,16 @@ def install() -> None:
         return play(self, *a, **kw)
 
     session.TrainingSession.play = timed_play
+
+    flush = session.TrainingSession._flush
+
+    @functools.wraps(flush)
+    def timed_flush(self, steps, losses):
+        if steps and steps[0] == 1:  # a run's first per-step losses
+            log(ev="first_losses", t=time.time(), page=self.page)
+        return flush(self, steps, losses)
+
+    session.TrainingSession._flush = timed_flush
 
     exec_func = script_runner.exec_func_with_error_handling
 

@@ -522,11 +522,12 @@ class TrainingSession:
                                         "vocab": list(trainer.tokenizer.chars), "parameters": parameters})
                 with self._cond:
                     self._set_state(State.PAUSED if self._paused else State.RUNNING)
-                t_cp = time.monotonic()
-                self._checkpoint_event(trainer.checkpoint())
-                self._checkpoint_seconds = time.monotonic() - t_cp
+                # The step-0 checkpoint (a few tenths of a second: both splits measured, a sample) is
+                # taken of this copy just after the first step, whose loss is then on the page at once.
+                untrained = trainer.snapshot()
                 self._fits_left = 2 if request.train.fit_seconds > 0 else 0
             else:
+                untrained = None
                 # The time it was parked and waited for a slot again counts as paused.
                 self._paused_seconds += time.monotonic() - self._parked_at
                 with self._cond:
@@ -534,6 +535,9 @@ class TrainingSession:
             started = self._started
             pending_steps, pending_losses, last_flush = [], [], time.monotonic()
             while not trainer.done:
+                if untrained is not None and self._paused:  # paused before its first step: show step 0 now
+                    self._first_checkpoint(trainer, untrained)
+                    untrained = None
                 turn = self._wait_for_turn(trainer)
                 if turn != "step":
                     self._flush(pending_steps, pending_losses)
@@ -550,9 +554,13 @@ class TrainingSession:
                 pending_steps.append(trainer.step_count)
                 pending_losses.append(loss)
                 now = time.monotonic()
-                if trainer.is_checkpoint_step() or now - last_flush >= LOSS_EVENT_SECONDS or self._paused:
+                if trainer.is_checkpoint_step() or now - last_flush >= LOSS_EVENT_SECONDS or self._paused \
+                        or untrained is not None:
                     pending_steps, pending_losses = self._flush(pending_steps, pending_losses)
                     last_flush = now
+                if untrained is not None:
+                    self._first_checkpoint(trainer, untrained)
+                    untrained = None
                 if trainer.is_checkpoint_step():
                     t_cp = time.monotonic()
                     self._checkpoint_event(trainer.checkpoint())
@@ -577,6 +585,13 @@ class TrainingSession:
             if slot:
                 self.manager._release_slot(self)
         return self.state
+
+    def _first_checkpoint(self, trainer: Trainer, untrained: tuple) -> None:
+        """The step-0 checkpoint, of the model as it was before training (Trainer.snapshot)."""
+        t_cp = time.monotonic()
+        with trainer.as_of(untrained):
+            self._checkpoint_event(trainer.checkpoint())
+        self._checkpoint_seconds = time.monotonic() - t_cp
 
     def training_seconds(self) -> float:
         """Wall seconds the current run has trained, pauses and waiting in line excluded."""

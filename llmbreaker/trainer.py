@@ -9,6 +9,8 @@ top next-token probabilities after a fixed prompt.
 """
 from __future__ import annotations
 
+import contextlib
+import copy
 import math
 import threading
 import time
@@ -205,7 +207,7 @@ class Trainer:
         if self.base is not None:
             self.window = max(MIN_FINETUNE_WINDOW, min(self.window, len(self.text) // 10 - 2))
         check_trainable(self.text, self.window)
-        ids = torch.tensor(self.tokenizer.encode(self.text), dtype=torch.long)
+        ids = torch.from_numpy(self.tokenizer.encode_array(self.text))
         self.train_ids, self.val_ids = split_train_val(ids)
         bs = self.window
         if len(self.val_ids) <= bs + 1:
@@ -434,6 +436,23 @@ class Trainer:
             elapsed=self.train_seconds,
             experts=self.expert_routing(),
         )
+
+    def snapshot(self) -> tuple:
+        """The model as it is now, with its step and seconds: `checkpoint()` can be taken of it
+        later, under `as_of`. The session takes the step-0 checkpoint after the first step, so that
+        the first loss point is on screen at once rather than after a whole checkpoint's work."""
+        return copy.deepcopy(self.model), self.step_count, self.train_seconds
+
+    @contextlib.contextmanager
+    def as_of(self, snapshot: tuple):
+        """Inside, the trainer is the snapshot's model at its step (`checkpoint()` measures, samples
+        and tracks the best of it); training's own model and step come back after."""
+        now = self.model, self.step_count, self.train_seconds
+        self.model, self.step_count, self.train_seconds = snapshot
+        try:
+            yield self
+        finally:
+            self.model, self.step_count, self.train_seconds = now
 
     def expert_routing(self) -> dict | None:
         if not self.model_config.n_expert:

@@ -20,6 +20,18 @@ def test_tokenizer_round_trip_on_every_dataset():
         assert tok.vocab_size == len(set(text))
 
 
+def test_whole_corpus_encoding_gives_the_same_ids_as_encode_for_any_alphabet():
+    for text in [bundled_text(n) for n in BUNDLED] + ["Grüße aus Köln 🎉 — ¿qué tal? 你好\n\tend", "a"]:
+        tok = CharTokenizer.from_text(text)
+        ids = tok.encode_array(text)
+        assert ids.dtype.name == "int64" and ids.tolist() == tok.encode(text)
+    tok = CharTokenizer.from_chars(["b", "😀", "a"])
+    assert tok.encode_array("a😀b").tolist() == [2, 1, 0]
+    assert tok.encode_array("").tolist() == []
+    with pytest.raises(KeyError):
+        tok.encode_array("abc")  # "c" has no token
+
+
 def test_tokenizer_filter_drops_unknown_characters():
     tok = CharTokenizer.from_text("abc ")
     assert tok.filter("a😀b\tc") == "abc"

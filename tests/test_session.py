@@ -59,6 +59,42 @@ def test_pause_then_step_once_runs_exactly_one_step_then_resume_completes(manage
     wait_for(lambda: s.state == State.COMPLETED, what="completion")
 
 
+def test_the_first_steps_loss_comes_at_once_and_step_0_still_measures_the_untrained_model(manager, tiny_request):
+    """The first loss point is on the page before the step-0 checkpoint's work (a few tenths of a
+    second) is done; that checkpoint is still the model before any training, as a fresh trainer's."""
+    s = manager.session_for("tab-1", "watch")
+    s.set_speed("max")
+    request = tiny_request()
+    s.play(request)
+    kinds = []
+    while s.active or not s.events.empty():
+        try:
+            kind, value = s.events.get(timeout=0.05)
+        except Exception:
+            continue
+        kinds.append((kind, value))
+    named = [k for k, _ in kinds]
+    assert named.index("losses") < named.index("checkpoint")
+    first_losses = next(v for k, v in kinds if k == "losses")
+    assert first_losses[0] == [1]  # step 1 alone, sent at once
+    step0 = next(v for k, v in kinds if k == "checkpoint")
+    fresh = Trainer(request.text, request.model, request.train).checkpoint()
+    assert step0.step == 0 and step0.elapsed == 0.0
+    assert step0.val_loss == pytest.approx(fresh.val_loss) and step0.train_loss == pytest.approx(fresh.train_loss)
+    assert step0.sample == fresh.sample
+    assert [v.step for k, v in kinds if k == "checkpoint"] == [0, 10, 20, 30, 40]
+
+
+def test_paused_before_its_first_step_a_run_still_shows_step_0(manager, tiny_request):
+    s = manager.session_for("tab-1", "watch")
+    s.play(tiny_request())
+    s.pause()
+    wait_for(lambda: s.state == State.PAUSED, what="paused")
+    wait_for(lambda: (s.drain() or True) and s.history.checkpoints, what="the step-0 checkpoint")
+    assert s.history.checkpoints[0].step == 0
+    s.stop()
+
+
 def test_step_once_does_nothing_unless_paused(manager, tiny_request):
     s = manager.session_for("tab-1", "watch")
     s.step_once()

@@ -136,3 +136,16 @@ def test_muon_optimizer_trains_the_blocks_matrices_and_adamw_the_rest(poems):
 def test_an_unknown_optimizer_is_refused(poems):
     with pytest.raises(UserInputError, match="optimizer must be one of"):
         Trainer(poems, TINY_MODEL, tiny_train(optimizer="lion"))
+
+
+def test_the_servers_warm_up_trains_a_tiny_model_once_per_process():
+    """The warm-up (run in the background when the server starts) really trains: a setting out of
+    range would make it fail silently and the first visitor would wait seconds again."""
+    from llmbreaker import warm_up
+
+    assert warm_up._warm() is True
+    first = warm_up.start()
+    assert warm_up.start() is None  # once per process
+    if first is not None:
+        first.join(60)
+        assert not first.is_alive()

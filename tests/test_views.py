@@ -1,8 +1,10 @@
 """What the pages draw: sample HTML (escaped, real words marked) and the chart specs' data."""
 import html as html_lib
 import re
+import types
 
 import numpy as np
+import pytest
 
 from llmbreaker.charts import (attention_cells, heat_hex, heatmap, heatmap_svg, loss_chart, next_token_chart,
                                stage_annotations, thin)
@@ -64,6 +66,16 @@ def test_loss_chart_carries_every_checkpoint_and_the_stage_notes():
     assert "6.5" in str(high) or "7" in str(high)
 
 
+def test_the_first_steps_loss_is_a_dot_before_any_checkpoint_and_an_empty_chart_has_its_axes():
+    spec = loss_chart([1], [4.17], [], total_steps=1500, vocab_size=65)
+    assert spec["datasets"]["latest"] == [{"step": 1, "loss": 4.17}]  # a line of one point draws nothing
+    assert spec["datasets"]["checkpoints"] == []
+    empty = loss_chart([], [], [], total_steps=1500, vocab_size=65)
+    assert empty["datasets"]["latest"] == [] and empty["datasets"]["per_step"] == []
+    x_domains = [layer["encoding"]["x"]["scale"]["domain"] for layer in empty["layer"] if "scale" in layer["encoding"]["x"]]
+    assert [0, 1500] in x_domains
+
+
 def test_next_token_bars_show_space_and_newline_visibly():
     data = next_token_chart([(" ", 0.5), ("\n", 0.3), ("e", 0.2)])["datasets"]["top"]
     assert [r["token"] for r in data] == ["␣", "↵", "e"]
@@ -71,12 +83,19 @@ def test_next_token_bars_show_space_and_newline_visibly():
 
 def test_heatmap_cells_are_the_lower_triangle_with_the_tooltip_sentence():
     m = np.array([[1.0, 0, 0], [0.77, 0.23, 0], [0.2, 0.3, 0.5]], dtype=np.float32)
-    cells = attention_cells(m, ["c", "a", " "])
+    cells = attention_cells(m).to_pylist()
     assert len(cells) == 6  # 3 + 2 + 1: nothing above the diagonal
-    assert {"q": 1, "k": 1, "w": 0.23, "tip": "Attention from 'a' → 'a' = 0.23"} in cells
-    assert cells[-1]["tip"] == "Attention from '␣' → '␣' = 0.50"
+    assert [(c["q"], c["k"]) for c in cells] == [(0, 0), (1, 0), (1, 1), (2, 0), (2, 1), (2, 2)]
+    assert cells[2]["w"] == pytest.approx(0.23)
     spec = heatmap(m, ["c", "a", " "], "Layer 1 · Head 1", detail=True)
     assert "Key: the character looked at" in str(spec) and '["c", "a", "␣"]' in str(spec)
+    # The tooltip's sentence is made in the browser: its Vega expression (string concatenation, an
+    # array of the probe's characters and format(), which read the same in Python) gives it.
+    (calc,) = [t["calculate"] for t in spec["transform"] if t.get("as") == "tip"]
+    tip = lambda q, k, w: eval(calc, {"datum": types.SimpleNamespace(q=q, k=k, w=w), "format": format})  # noqa: E731
+    assert tip(1, 1, 0.23) == "Attention from 'a' → 'a' = 0.23"
+    assert tip(2, 2, 0.5) == "Attention from '␣' → '␣' = 0.50"
+    assert spec["encoding"]["tooltip"]["field"] == "tip"
 
 
 def test_heat_colours_go_from_white_to_dark_blue_and_svg_escapes_characters():

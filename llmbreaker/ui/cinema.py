@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import html
+import time
 
 import numpy as np
 import streamlit as st
@@ -15,7 +16,7 @@ import streamlit as st
 from llmbreaker import attention as attn
 from llmbreaker.charts import attention_deck, entropy_chart, heat_legend_html, heatmap, heatmap_svg, visible_char
 from llmbreaker.session import TrainingSession
-from llmbreaker.ui.controls import follow_run, progress_line, starting_note
+from llmbreaker.ui.controls import START_POLL_SECONDS, follow_run, progress_line, starting, starting_note
 from llmbreaker.ui.webgl import webgl_available
 
 PACES = {"slow": 1.0, "normal": 0.5, "fast": 0.25}  # seconds per frame of the auto-play
@@ -52,7 +53,7 @@ def film_controls(page: str, session: TrainingSession) -> None:
     def toggle():
         film["autoplay"] = not film["autoplay"]
         if film["autoplay"]:
-            film.update(follow=False, step=0.0)  # a film starts at the beginning
+            film.update(follow=False, step=0.0, advanced_at=time.monotonic())  # a film starts at the beginning
 
     c1, c2 = st.columns([1, 1.3], vertical_alignment="bottom")
     c1.button("Pause film" if film["autoplay"] else "Play film",
@@ -65,36 +66,40 @@ def film_controls(page: str, session: TrainingSession) -> None:
 
 
 def live_view(session: TrainingSession, page: str, idle_shape: tuple[int, int] = (2, 2), font_scale: float = 1.0) -> None:
-    """Two fragments: a light one that follows the run twice a second (progress, new checkpoints),
-    and the film, which is redrawn only when its frame changes: on a new checkpoint (via a rerun
-    from the light one), on the person's own clicks, or at the auto-play pace."""
+    """One fragment that follows the run and draws the film: it ticks twice a second while the run
+    trains and at the auto-play pace while the film plays. A new checkpoint is drawn by the next tick,
+    with no rerun of the whole page (that rerun, once per checkpoint, made the wait between a
+    checkpoint and its heatmaps); between checkpoints a tick draws the same pictures again, which
+    costs little (a heatmap's data is three numbers a cell) and which the browser already has."""
     film = _frame_state(page)
     pace = PACES[st.session_state.get(f"{page}_pace") or "normal"]
+    follow_run(session, page)  # this run of the whole page draws the controls as they are now
+    ticks = [t for t, on in ((LIVE_POLL, session.active), (START_POLL_SECONDS, starting(session)),
+                             (pace, film["autoplay"])) if on]
 
-    @st.fragment(run_every=LIVE_POLL if session.active else None)
-    def _follow() -> None:
-        session.drain()  # first, so the checkpoint count below is this tick's
-        h = session.history
-        seen = follow_run(session, page, extra=(len(h.checkpoints),))
-        progress_line(session)
-        if h.message:
-            st.error(f"{h.message} Your text and settings are kept: press Replay to try again.", icon=":material/warning:")
+    @st.fragment(run_every=min(ticks) if ticks else None)
+    def _live() -> None:
+        seen = follow_run(session, page)
         if seen is not None:
             if seen[0] != session.run_id:
                 film.update(follow=True, step=0.0)
-            if seen[:2] != (session.run_id, session.state) or film["follow"]:
-                st.rerun()  # redraw the controls and the film with the new state or checkpoint
+            st.rerun()  # a new run or state: the controls and the tick rate follow
+        h = session.history
+        progress_line(session)
+        if h.message:
+            st.error(f"{h.message} Your text and settings are kept: press Replay to try again.", icon=":material/warning:")
+        _draw(session, page, film, font_scale, idle_shape, pace)
 
-    @st.fragment(run_every=pace if film["autoplay"] else None)
-    def _film() -> None:
-        _draw(session, page, film, font_scale, idle_shape)
-
-    _follow()
-    _film()
+    _live()
 
 
-def _advance(film: dict, steps: list[int], interval: int, active: bool) -> None:
-    """One auto-play frame forward; at the last checkpoint, wait for more or stop."""
+def _advance(film: dict, steps: list[int], interval: int, active: bool, pace: float) -> None:
+    """One auto-play frame forward, once per `pace` seconds (the fragment may tick faster, to follow
+    the run); at the last checkpoint, wait for more or stop."""
+    now = time.monotonic()
+    if now - film.get("advanced_at", 0.0) < pace * 0.9:
+        return
+    film["advanced_at"] = now
     frame = max(1, interval // FRAMES_PER_CHECKPOINT)
     nxt = film.get("step", 0.0) + frame
     if nxt >= steps[-1]:
@@ -112,7 +117,8 @@ def _stop_film(film: dict) -> None:
         film.update(autoplay=False, needs_rerun=True)
 
 
-def _draw(session: TrainingSession, page: str, film: dict, font_scale: float, idle_shape: tuple[int, int]) -> None:
+def _draw(session: TrainingSession, page: str, film: dict, font_scale: float, idle_shape: tuple[int, int],
+          pace: float) -> None:
     if film.pop("needs_rerun", False):
         st.rerun()
     h = session.history
@@ -133,7 +139,7 @@ def _draw(session: TrainingSession, page: str, film: dict, font_scale: float, id
     matrices = [c.attention for c in h.checkpoints]
     interval = session.request.train.eval_interval if session.request else max(1, steps[-1])
     if film["autoplay"]:
-        _advance(film, steps, interval, session.active)
+        _advance(film, steps, interval, session.active, pace)
     elif film["follow"]:
         film["step"] = float(steps[-1])
     step = float(min(film.get("step", steps[-1]), steps[-1]))

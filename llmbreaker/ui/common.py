@@ -7,6 +7,7 @@ import streamlit as st
 from streamlit import runtime
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
+from llmbreaker import warm_up
 from llmbreaker.errors import UserInputError
 from llmbreaker.session import SessionManager, TrainingSession
 from llmbreaker.ui.controls import state_badge
@@ -37,7 +38,9 @@ def browser_present(owner: str) -> bool | None:
 
 @st.cache_resource(show_spinner=False)
 def get_manager() -> SessionManager:
-    """One manager for the whole server, shared by every browser tab."""
+    """One manager for the whole server, shared by every browser tab. Made on the first page anyone
+    opens, which also warms torch up in the background (llmbreaker/warm_up.py)."""
+    warm_up.start()
     return SessionManager(max_running=max_running_trainers(), presence=browser_present)
 
 

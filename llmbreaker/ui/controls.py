@@ -126,13 +126,30 @@ def state_badge(state: State) -> str:
     return f'<span class="lb-state {state.value}">{html.escape(STATE_WORDS[state])}</span>'
 
 
+GOING = (State.WAITING, State.PREPARING, State.RUNNING)
+START_POLL_SECONDS = 0.1  # how often a page looks for its run's first points, just after Play
+
+
+def control_phase(state: State) -> str:
+    """What the control bar shows for a state: waiting in line, preparing and training all show
+    Pause (and the progress line, inside the live fragment, says which), so moving between them
+    needs no rerun of the whole page: those reruns were most of the wait for the first loss point."""
+    return "going" if state in GOING else state.value
+
+
+def starting(session: TrainingSession) -> bool:
+    """A run just started and nothing of it is drawn yet: its page polls every START_POLL_SECONDS."""
+    return session.active and not session.history.checkpoints
+
+
 def follow_run(session: TrainingSession, page: str, extra: tuple = ()) -> tuple | None:
     """Called at each tick of a page's live fragment: drains the session's events and keeps its
-    page alive. Returns what was seen at the previous tick when the run, its state or `extra`
-    changed since (else None), so the page can rerun to bring its controls up to date."""
+    page alive. Returns what was seen at the previous tick when the run, what its controls show,
+    whether it is starting, or `extra` changed since (else None), so the page can rerun to bring
+    its controls (and its polling interval) up to date."""
     session.touch()
     session.drain()
-    now = (session.run_id, session.state, *extra)
+    now = (session.run_id, control_phase(session.state), starting(session), *extra)
     seen = st.session_state.get(f"{page}_seen")
     st.session_state[f"{page}_seen"] = now
     return seen if seen is not None and seen != now else None
@@ -144,14 +161,23 @@ def live_fragment(session: TrainingSession, page: str, draw: Callable[[], None],
     that train beside it, such as the Style page's from-scratch half of a comparison) is active.
     Each tick drains the session's events, reruns the whole page when the run, its state, or the
     queue's current run changed (so the controls above follow), and draws from the history."""
-    active = session.active or any(s.active for s in also)
-
-    @st.fragment(run_every=poll_seconds if active else None)
-    def _live() -> None:
+    def others() -> tuple:
         for other in also:
             other.touch()
             other.drain()
-        if follow_run(session, page, tuple((s.run_id, s.state) for s in also)):
+        return tuple((s.run_id, control_phase(s.state)) for s in also)
+
+    # This is a run of the whole page, which draws the controls as they are now: what it draws is
+    # what the fragment's ticks compare with (a tick right after Play would otherwise rerun the page
+    # a second time for the run it has just drawn).
+    follow_run(session, page, others())
+    active = session.active or any(s.active for s in also)
+    if active and starting(session):
+        poll_seconds = min(poll_seconds, START_POLL_SECONDS)
+
+    @st.fragment(run_every=poll_seconds if active else None)
+    def _live() -> None:
+        if follow_run(session, page, others()):
             st.rerun()
         draw()
 

@@ -75,33 +75,39 @@ def live_view(session: TrainingSession, page: str) -> None:
 def _draw(session: TrainingSession, page: str) -> None:
     h = session.history
     progress_line(session)
+    # One slot for the note, always there: the loss chart below keeps its place in the page from
+    # before Play to the end of the run, so the browser updates one chart instead of building a new
+    # one (loading a Vega chart was a large part of the wait for the first loss point).
+    note = st.container()
     if h.message:
-        st.error(f"{h.message} Your text and settings are kept: press Replay to try again.", icon=":material/warning:")
-    if not h.checkpoints:
-        if session.active:
-            starting_note(session, "Preparing the model and taking the first checkpoint…")
-        else:
-            st.info("Press **Play** to train a tiny GPT on this text. Watch the loss fall and the "
-                    "samples turn from gibberish into words.", icon=":material/lightbulb:")
-        return
+        note.error(f"{h.message} Your text and settings are kept: press Replay to try again.", icon=":material/warning:")
+    elif not h.steps and not h.checkpoints:
+        with note:
+            if session.active:
+                starting_note(session, "Preparing the model and taking the first steps…")
+            else:
+                st.info("Press **Play** to train a tiny GPT on this text. Watch the loss fall and the "
+                        "samples turn from gibberish into words.", icon=":material/lightbulb:")
+    draw_history(h, page, planned_steps=st.session_state.get(f"{page}_steps"))
 
-    draw_history(h, page)
 
-
-def draw_history(h: History, page: str) -> None:
-    """The loss curve, the samples and the next-letter guesses of one run's history (live or stored)."""
+def draw_history(h: History, page: str, planned_steps: int | None = None) -> None:
+    """The loss curve, the samples and the next-letter guesses of one run's history (live or stored).
+    Before a run (`planned_steps`: what the settings ask for) the curve's axes are drawn empty."""
     steps = [c.step for c in h.checkpoints]
     selected = _selected_step(page, steps)
     scale = font_scale()
     st.markdown("##### Loss curve", help="Lower loss = better predictions. Click a checkpoint to see what the model wrote then.")
     st.vega_lite_chart(
-        spec=loss_chart(h.steps, h.losses, h.checkpoints, h.total_steps, len(h.vocab), selected_step=selected,
-                        height=int(320 * scale), font_scale=scale),
+        spec=loss_chart(h.steps, h.losses, h.checkpoints, h.total_steps or int(planned_steps or 0),
+                        len(h.vocab), selected_step=selected, height=int(320 * scale), font_scale=scale),
         key=f"{page}_loss", on_select="rerun", selection_mode="checkpoint", width="stretch",
     )
     st.caption("Lower loss = better predictions. Grey: every training step; blue (training text) and pink "
                "(held-out text it never trains on): measured at checkpoints. Click a checkpoint to see what the "
                "model wrote then.")
+    if not h.checkpoints:
+        return
 
     shown = next(c for c in h.checkpoints if c.step == selected) if selected is not None else h.checkpoints[-1]
     left, right = st.columns([2.2, 1], gap="large")
