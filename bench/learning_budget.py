@@ -2,8 +2,12 @@
 
     python bench/learning_budget.py [--seconds 25] [--rounds 2] [--setups ours,before,spec]
 
-Setups, alternating in one process, each in a background thread with one torch thread (what
-the session manager gives a trainer):
+Setups, alternating in one process:
+- page: the Watch page's default request (its model size, TrainConfig's defaults, fitted to 25 s:
+  TrainConfig.fit_seconds) through a SessionManager at speed max, as the page trains it: its step
+  count fitted to this machine's measured rate, its torch threads by the session's rule
+  (cpu_share.torch_threads: 2 while a core is idle, else 1); Play to completed;
+and, each in a background thread with one torch thread:
 - ours: the Watch page's defaults (presets.default_model_size("watch") and TrainConfig: warm-up + cosine, a
   checkpoint every eval_interval steps with loss on both splits, a sample, all attention and
   next-token probabilities): our Trainer;
@@ -34,7 +38,8 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from engine_vs_spec import in_thread  # noqa: E402
 from llmbreaker.corpus import bundled_text  # noqa: E402
-from llmbreaker.presets import MODEL_SIZES, default_model_size  # noqa: E402
+from llmbreaker.presets import MODEL_SIZES, default_model_size, next_token_prompt  # noqa: E402
+from llmbreaker.session import RUN_SECONDS_AT_1X, SessionManager, State, TrainingRequest  # noqa: E402
 from llmbreaker.model import ModelConfig  # noqa: E402
 from llmbreaker.style import real_word_share  # noqa: E402
 from llmbreaker.trainer import TrainConfig, Trainer  # noqa: E402
@@ -79,6 +84,36 @@ def ours_run(text: str, steps: int, seed: int, deadline: float | None, model: Mo
             "real_words": real_word_share(last.sample, text)}
 
 
+def page_run(text: str) -> dict:
+    """The Watch page's default run at max speed through a SessionManager (see the module's doc)."""
+    train = TrainConfig(fit_seconds=RUN_SECONDS_AT_1X, next_prompt=next_token_prompt("shakespeare", text))
+    request = TrainingRequest(text, MODEL_SIZES[default_model_size("watch")], train, label="Shakespeare")
+    manager = SessionManager()
+    threads = []
+    apply = manager._apply_thread_share
+
+    def counted():  # the threads the rule gave the trainer, at its start and each checkpoint
+        apply()
+        threads.append(torch.get_num_threads())
+    manager._apply_thread_share = counted
+    try:
+        s = manager.session_for("bench", "watch")
+        s.set_speed("max")
+        t0 = time.monotonic()
+        s.play(request)
+        while s.state not in (State.COMPLETED, State.STOPPED, State.ERROR):
+            s.drain()
+            time.sleep(0.05)
+        seconds = time.monotonic() - t0
+        s.drain()
+        assert s.state == State.COMPLETED, s.history.message
+        last = s.history.checkpoints[-1]
+        return {"seconds": seconds, "steps": s.history.step, "val_loss": last.val_loss, "sample": last.sample,
+                "real_words": real_word_share(last.sample, text), "threads": threads}
+    finally:
+        manager.shutdown()
+
+
 def steps_for(budget: float, run, text: str) -> int:
     """Steps whose schedule ends at the budget, from a calibration run of 300 steps (including
     its checkpoints, so a run's share of checkpoint time is counted)."""
@@ -97,13 +132,21 @@ def main():
     text = bundled_text("shakespeare")
     print(machine())
     m, t = MODEL_SIZES[default_model_size("watch")], TrainConfig()
-    print(f"budget {args.seconds:.0f} s of wall time; torch {torch.__version__}, 1 torch thread per run; ours: "
-          f"{m.n_embd} dims / {m.n_layer} layers / {m.n_head} heads, batch {t.batch_size}, lr {t.learning_rate:g}")
-    every = {"ours": ours_run, "before": before_run, "spec": spec_run}
+    print(f"budget {args.seconds:.0f} s of wall time; torch {torch.__version__}, 1 torch thread per run (page: the session's rule); ours: "
+          f"{m.n_embd} dims / {m.n_layer} layers / {m.n_head} heads, batch {t.batch_size}, lr {t.learning_rate:g}, "
+          f"{t.optimizer}" + (f" (Muon's rate x {t.muon_lr_scale:g})" if t.optimizer == "muon" else ""))
+    every = {"page": None, "ours": ours_run, "before": before_run, "spec": spec_run}
     runs = {name: every[name] for name in args.setups.split(",")}
     results = {name: [] for name in runs}
     for r in range(args.rounds):
         for name, run in runs.items():
+            if name == "page":
+                res = page_run(text)
+                results[name].append(res)
+                print(f"round {r + 1} {name}: {res['steps']:5d} steps in {res['seconds']:5.1f} s, "
+                      f"val loss {res['val_loss']:.3f}, torch threads {res['threads']} (load {loadavg()})", flush=True)
+                continue
+
             def one(run=run):
                 steps = steps_for(args.seconds, run, text)
                 return run(text, steps, 1337 + r, args.seconds)

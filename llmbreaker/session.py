@@ -33,6 +33,7 @@ from typing import Callable
 import torch
 
 from .corpus import word_set
+from .cpu_share import CpuMeter, torch_threads
 from .errors import MESSAGES, UserInputError
 from .model import ModelConfig
 from .model_io import save_model
@@ -565,6 +566,7 @@ class TrainingSession:
                     t_cp = time.monotonic()
                     self._checkpoint_event(trainer.checkpoint())
                     self._checkpoint_seconds = time.monotonic() - t_cp
+                    self.manager._apply_thread_share()  # the machine's load now
                     if self._fits_left == 1 and not trainer.done:  # again, with a checkpoint's real cost
                         self._fit(trainer)
                 if self._fits_left == 2 and trainer.train_seconds >= FIT_AFTER_SECONDS and not trainer.done:
@@ -743,6 +745,7 @@ class SessionManager:
         self.away_end = away_end
         self.presence_interval = presence_interval
         self._lock = threading.Condition()
+        self._cpu = CpuMeter()  # other processes' load, for threads_per_trainer
         self._sessions: dict[str, TrainingSession] = {}
         self._running: set[str] = set()
         self._waiting: collections.deque[str] = collections.deque()
@@ -969,18 +972,22 @@ class SessionManager:
             self._running.discard(session.id)
             self._lock.notify_all()
 
-    def threads_per_trainer(self) -> int:
-        """One torch thread per trainer, however many run. Measured here: a lone trainer with
-        2 OpenMP threads steps 1.4x faster on an idle machine, but as soon as anything else wants a
-        core (the browser drawing the attention grid, another person's page) its threads wait on
-        each other at every parallel region and it ran 10x slower. The cap on running trainers is
-        what shares the cores out."""
-        return 1
+    def threads_per_trainer(self, running: bool = False) -> int:
+        """Torch threads for a trainer (`running`: one of the running ones; else one about to
+        start): two while the cores this process may use leave an idle core besides the running
+        trainers (one core each) and what other processes keep busy, else one (cpu_share.torch_threads:
+        two threads stepped ~1.4x faster on an idle machine and up to 10x slower with the browser
+        drawing on the other core). Until the load has been measured (the first call), one."""
+        with self._lock:
+            in_use = len(self._running) + (0 if running else 1)
+            other = self._cpu.other_busy()
+        return 1 if other is None else torch_threads(available_cores(), in_use, other)
 
     def _apply_thread_share(self) -> None:
         # torch.set_num_threads, called from the trainer's own thread, sets that thread's OpenMP
-        # team size (and the process default, which nothing else here relies on).
-        want = self.threads_per_trainer()
+        # team size (and the process default, which nothing else here relies on). Called when a
+        # trainer starts and at each of its checkpoints, so it follows the machine's load.
+        want = self.threads_per_trainer(running=True)
         if torch.get_num_threads() != want:
             torch.set_num_threads(want)
 
