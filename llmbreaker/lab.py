@@ -22,7 +22,7 @@ MAX_LAB_RUNS = 8  # runs kept on the page (finished, training and queued togethe
 LAB_TRAIN = TrainConfig(max_steps=1500, eval_interval=100, warmup_steps=100)
 
 def _size_label(name: str, shape: str, cfg: ModelConfig) -> str:
-    """'Tall · 4 layers × 2 heads, ~55 K': the parameters counted on the app's own text (our_model)."""
+    """'Tall · 4 layers, ~55 K': the parameters counted on the app's own text (our_model)."""
     n = our_model.parameters_of(cfg)
     return f"{name} · {shape}, ~{n / 1000:.1f} K" if n < 10_000 else f"{name} · {shape}, ~{n / 1000:.0f} K"
 
@@ -33,9 +33,9 @@ def _size_label(name: str, shape: str, cfg: ModelConfig) -> str:
 _TALL = ModelConfig(n_embd=32, n_layer=4, n_head=2)
 _WIDE = ModelConfig(n_embd=64, n_layer=2, n_head=4)
 SIZES: dict[str, tuple[str, ModelConfig]] = {
-    "tiny": (_size_label("Tiny", "the spec's 16 dims", MODEL_SIZES["tiny"]), MODEL_SIZES["tiny"]),
-    "small": (_size_label("Small", "2 layers × 2 heads", MODEL_SIZES["small"]), MODEL_SIZES["small"]),
-    "tall": (_size_label("Tall", "4 layers × 2 heads", _TALL), _TALL),
+    "tiny": (_size_label("Tiny", "the spec's", MODEL_SIZES["tiny"]), MODEL_SIZES["tiny"]),
+    "small": (_size_label("Small", "2 layers", MODEL_SIZES["small"]), MODEL_SIZES["small"]),
+    "tall": (_size_label("Tall", "4 layers", _TALL), _TALL),
     "wide": (_size_label("Wide", "64 dims", _WIDE), _WIDE),
 }
 DEFAULT_SIZE = "small"

@@ -135,6 +135,17 @@ def validate(cfg: TrainConfig) -> TrainConfig:
     return cfg
 
 
+_DROPOUT_LOCK = threading.Lock()
+
+
+@contextlib.contextmanager
+def _seeded_global_rng(seed: int):
+    """torch's global generator seeded with `seed` for the block, then as it was; one block at a time."""
+    with _DROPOUT_LOCK, torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        yield
+
+
 # nn.Module initialisation draws from torch's global generator, which all threads share: seed and
 # build under one lock so two sessions starting together still get reproducible models.
 _INIT_LOCK = threading.Lock()
@@ -414,6 +425,17 @@ class Trainer:
         if self._best_state is not None:
             self.model.load_state_dict(self._best_state)
 
+    def _dropout_rng(self):
+        """Dropout draws its masks from torch's global generator, which every thread shares and
+        nothing seeds for training (the model is built under fork_rng), so the same run dropped other
+        units each time: the Style page's seeded run wrote another text (issue 19 point 6). A run with
+        dropout and a fixed number of steps takes each step's masks from a generator seeded by its
+        seed and step, under a lock among such runs only (no dropout, nothing changes). A run given
+        seconds (time_budget) is not reproducible anyway, and keeps the shared generator."""
+        if self.model_config.dropout <= 0 or self.config.time_budget > 0:
+            return contextlib.nullcontext()
+        return _seeded_global_rng(self.config.seed * 1_000_003 + self.step_count)
+
     def step(self) -> float:
         """One optimizer step. Returns its training loss."""
         t0 = time.perf_counter()
@@ -421,13 +443,14 @@ class Trainer:
         for group in self.optimizer.param_groups:
             group["lr"] = lr * group.get("lr_scale", 1.0)
         x, y = self.train_batches.sample()
-        _, loss, _ = self.model(x, y)
-        objective = loss
-        balance = self.model.balance_loss()  # a mixture of experts: keep the experts' work even
-        if balance is not None and self.model_config.balance_loss > 0:
-            objective = loss + self.model_config.balance_loss * balance
-        self.optimizer.zero_grad(set_to_none=True)
-        objective.backward()
+        with self._dropout_rng():
+            _, loss, _ = self.model(x, y)
+            objective = loss
+            balance = self.model.balance_loss()  # a mixture of experts: keep the experts' work even
+            if balance is not None and self.model_config.balance_loss > 0:
+                objective = loss + self.model_config.balance_loss * balance
+            self.optimizer.zero_grad(set_to_none=True)
+            objective.backward()
         if self.config.grad_clip > 0:
             torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.config.grad_clip)
         self.optimizer.step()
