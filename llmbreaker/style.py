@@ -206,6 +206,14 @@ _CONTRACTION = re.compile(r"(?:n't|'m|'re|'ve|'ll|'d)$")
 _S_CONTRACTIONS = frozenset("it's that's there's here's what's who's let's he's she's where's how's".split())
 
 
+def formality_markers(text: str) -> tuple[int, int]:
+    """(formal, informal) marker words of the text: what `formality` counts."""
+    words = words_of(text)
+    formal = sum(1 for w in words if w in FORMAL_WORDS)
+    informal = sum(1 for w in words if w in INFORMAL_WORDS or w in _S_CONTRACTIONS or _CONTRACTION.search(w))
+    return formal, informal
+
+
 def formality(text: str) -> int:
     """0 (informal) to 100 (formal), 50 when neither kind of word is present.
 
@@ -216,8 +224,7 @@ def formality(text: str) -> int:
     ten-word text is +10, as in the spec.
     """
     words = words_of(text)
-    formal = sum(1 for w in words if w in FORMAL_WORDS)
-    informal = sum(1 for w in words if w in INFORMAL_WORDS or w in _S_CONTRACTIONS or _CONTRACTION.search(w))
+    formal, informal = formality_markers(text)
     score = 50 + (formal - informal) * 10 * 100 / max(len(words), 100)
     return int(min(100, max(0, round(score))))
 
@@ -250,15 +257,44 @@ def vocabulary_richness(text: str) -> float:
     return len(set(words)) / len(words) if words else 0.0
 
 
-def style_metrics(text: str) -> dict:
-    """All style metrics of a text, for the side-by-side table."""
+# Vocabulary richness as the page shows it (issue 19 point 6): counted on real words only, since a
+# misspelling is a "new" word and made garbled text look richer than its author's; and on the same
+# number of words in both texts, since a longer text repeats more. Below MIN_RICHNESS_WORDS real
+# words there is too little to say.
+MIN_RICHNESS_WORDS = 30
+
+
+def real_words(text: str, known) -> list[str]:
+    """The text's words (lower-cased) that are in `known`, in order: misspelt and made-up ones left out."""
+    return [w for w in words_of(text) if w in known]
+
+
+def real_vocabulary_richness(text: str, known, n_words: int | None = None) -> float | None:
+    """Distinct / all of the text's first `n_words` real words (all of them if None), or None when it
+    has fewer than MIN_RICHNESS_WORDS real words: too little signal."""
+    words = real_words(text, known)
+    if n_words is not None:
+        words = words[:n_words]
+    if len(words) < MIN_RICHNESS_WORDS:
+        return None
+    return len(set(words)) / len(words)
+
+
+def style_metrics(text: str, known=None, richness_words: int | None = None) -> dict:
+    """All style metrics of a text, for the side-by-side table. Formality is None when the text has
+    no marker word at all (no signal: 50 would read as "Medium"). With `known` (real words), the
+    richness is `real_vocabulary_richness` over `richness_words` real words (None: too few)."""
     score = formality(text)
+    signal = any(formality_markers(text))
+    richness = (vocabulary_richness(text) if known is None
+                else real_vocabulary_richness(text, known, richness_words))
     return {
-        "formality": score,
-        "formality_label": formality_label(score),
+        "formality": score if signal else None,
+        "formality_label": formality_label(score) if signal else "no signal",
         "avg_sentence_length": avg_sentence_length(text),
-        "vocabulary_richness": vocabulary_richness(text),
+        "vocabulary_richness": richness,
         "words": len(words_of(text)),
+        "real_words": len(real_words(text, known)) if known is not None else len(words_of(text)),
     }
 
 
@@ -299,14 +335,31 @@ RECITING_NOTE = ("It is sure of what it writes but poor at predicting new text o
                  "your text more than writing in your style.")
 
 
-def confidence_label(avg_prob: float | None, perplexity: float | None = None) -> str:
+def confidence_label(avg_prob: float | None, perplexity: float | None = None, alphabet: int | None = None) -> str:
     """Plain words for how sure the model is of what it generates: from the average chosen
-    probability, or from the validation perplexity when there is no generation yet (avg_prob None)."""
+    probability, or from the validation perplexity when there is no generation yet (avg_prob None).
+
+    The label never contradicts the perplexity beside it (issue 19 point 6): a perplexity at or above
+    `alphabet` (the distinct characters of the person's text) is no better than guessing evenly among
+    them, so the label is "guessing", however sure the model is of its own text; above
+    RECITING_PERPLEXITY (worse than letter frequencies) it is at most "unsure"."""
     if avg_prob is not None and math.isfinite(avg_prob):
-        return CONFIDENCE_LABELS[sum(avg_prob >= t for t in PROB_THRESHOLDS)]
-    if perplexity is not None and math.isfinite(perplexity):
-        return CONFIDENCE_LABELS[sum(perplexity <= t for t in PERPLEXITY_THRESHOLDS)]
-    return CONFIDENCE_LABELS[0]
+        level = sum(avg_prob >= t for t in PROB_THRESHOLDS)
+    elif perplexity is not None and math.isfinite(perplexity):
+        level = sum(perplexity <= t for t in PERPLEXITY_THRESHOLDS)
+    else:
+        return CONFIDENCE_LABELS[0]
+    if perplexity is not None:
+        if alphabet and (not math.isfinite(perplexity) or perplexity >= alphabet):
+            level = 0
+        elif perplexity > RECITING_PERPLEXITY:
+            level = min(level, 1)
+    return CONFIDENCE_LABELS[level]
+
+
+def worse_than_guessing(perplexity: float | None, alphabet: int | None) -> bool:
+    """The held-out perplexity is no better than guessing evenly among the text's characters."""
+    return perplexity is not None and bool(alphabet) and (not math.isfinite(perplexity) or perplexity >= alphabet)
 
 
 def is_reciting(avg_prob: float, perplexity: float) -> bool:

@@ -2,11 +2,14 @@
 import html
 import io
 import os
+import math
 import re
 import time
 from pathlib import Path
 
 import pytest
+
+from llmbreaker import style
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
@@ -271,6 +274,25 @@ def test_full_run_shows_the_comparison_metrics_and_a_model_that_loads_again(app)
         assert label in m, f"missing metric {label!r}: {sorted(m)}"
     assert re.fullmatch(r"\d+%", m["Words that are your words"])
     assert re.fullmatch(r"\d+ words?", m["Longest run copied word for word"])
+    # Honest metrics (issue 19 point 6). The copy rule shown is the one applied to the text shown,
+    # with that text's own count, not the rule of the checkpoint's sample (another draw).
+    copied = int(m["Longest run copied word for word"].split()[0])
+    note = next(c.value for c in app.caption if c.value.startswith("The page shows the first of up to"))
+    assert f"and it copies {copied}." in note or f"copies the least, {copied} words in a row" in note, note
+    # The label agrees with the perplexity beside it: no better than guessing evenly among the text's
+    # characters is "guessing", worse than letter frequencies is never "confident".
+    ppl, label, alphabet = m["Perplexity on your held-out text"], m["In plain words"], len(set(s.request.text))
+    ppl = math.inf if ppl == "∞" else float(ppl)
+    if ppl >= alphabet:
+        assert label == "Guessing", (ppl, alphabet, label)
+    if ppl > 20:
+        assert "confident" not in label.lower(), (ppl, label)
+    # Formality and richness say when they have no signal, and never show 50 for a text without markers.
+    table = next(h.proto.body for h in app.get("html") if "Vocabulary richness" in h.proto.body)
+    model_text = side_text(side(app, "Written by the model"))
+    if not any(style.formality_markers(model_text)):
+        assert "no signal" in table and "50 (Medium)" not in table
+    assert "real words" in table
     downloads = {d.label for d in app.get("download_button")}
     assert downloads == {"Download the generated text", "Download the trained model"}
 

@@ -8,7 +8,8 @@ import pytest
 from llmbreaker.style import (USER_TEXT_LIMITS, avg_chosen_probability, avg_sentence_length,
                               check_user_text, confidence_label, filter_text, formality, formality_label,
                               highlight_html, is_reciting, longest_copied_run, perplexity, phrase_spans, real_word_share,
-                              shared_phrases, style_metrics, truncate, vocabulary_richness, words_of)
+                              shared_phrases, style_metrics, truncate, vocabulary_richness, words_of,
+                              formality_markers, real_words, real_vocabulary_richness, MIN_RICHNESS_WORDS)
 
 
 def test_style_module_imports_neither_torch_nor_streamlit():
@@ -148,7 +149,7 @@ def test_style_metrics_bundle():
     m = style_metrics("Furthermore, we shall proceed regarding the matter. It is done.")
     assert m == {"formality": 50 + round(3 * 10 * 100 / 100), "formality_label": "High",
                  "avg_sentence_length": pytest.approx(10 / 2), "vocabulary_richness": pytest.approx(1.0),
-                 "words": 10}
+                 "words": 10, "real_words": 10}
 
 
 # -- confidence -----------------------------------------------------------------------------------
@@ -166,7 +167,8 @@ def test_perplexity_is_exp_of_loss():
 
 
 @pytest.mark.parametrize("prob, ppl, label", [
-    (0.7, 30.0, "very confident"),  # the label is about its own picks...
+    (0.7, 30.0, "unsure"),  # sure of its own picks, but worse than letter frequencies on new text (issue 19)
+    (0.7, 15.0, "very confident"),  # the label is about its own picks...
     (0.6, 5.0, "very confident"),  # thresholds are inclusive
     (0.45, 3.0, "fairly confident"),  # ...whatever the perplexity
     (0.4, None, "fairly confident"),
@@ -284,3 +286,50 @@ def test_a_text_with_more_characters_than_a_model_can_learn_is_refused_with_the_
     many = [chr(0x3000 + i) for i in range(MAX_VOCAB)]
     check = check_user_text(text, known=base + many)
     assert check.error.code == "too_many_characters" and f"at most {MAX_VOCAB:,}" in check.error.message
+
+
+# -- honest style metrics (issue 19 point 6) --------------------------------------------------------
+
+def test_the_label_never_says_confident_beside_a_perplexity_no_better_than_guessing():
+    alphabet = 40  # distinct characters of the person's text: guessing evenly among them is perplexity 40
+    for prob in (0.99, 0.8, 0.6, 0.45):
+        assert confidence_label(prob, 40.0, alphabet) == "guessing"
+        assert confidence_label(prob, 120.0, alphabet) == "guessing"
+        assert confidence_label(prob, math.inf, alphabet) == "guessing"
+        assert "confident" not in confidence_label(prob, 39.0, alphabet)  # worse than letter frequencies
+    assert confidence_label(0.99, 4.0, alphabet) == "very confident"  # sure, and it predicts new text well
+    assert confidence_label(None, 45.0, alphabet) == "guessing"
+
+
+def test_formality_without_a_marker_word_has_no_signal():
+    plain = "The river ran past the old mill and the children watched the boats go by in the sun."
+    assert formality_markers(plain) == (0, 0)
+    m = style_metrics(plain)
+    assert m["formality"] is None and m["formality_label"] == "no signal"
+    m = style_metrics("Furthermore the river ran past the mill.")
+    assert m["formality"] == 60 and m["formality_label"] == "Medium"
+
+
+def _garble(text: str, every: int = 2) -> str:
+    """Every `every`-th word misspelt (two letters swapped, one doubled), as a model's early samples are."""
+    out = []
+    for i, w in enumerate(text.split()):
+        if i % every == 0 and len(w) > 3:
+            w = w[1] + w[0] + w[2:] + w[-1]
+        out.append(w)
+    return " ".join(out)
+
+
+def test_garbled_text_is_not_richer_than_its_author_and_too_few_real_words_say_so():
+    author = ("We walked down to the harbour after lunch and watched the boats come in. The fishermen were "
+              "tired but happy, and the gulls followed them all the way to the quay. My sister bought a bag "
+              "of chips and we sat on the wall to eat them while the sun went down behind the hill. ") * 2
+    known = set(words_of(author))
+    garbled = _garble(author)
+    assert vocabulary_richness(garbled) > vocabulary_richness(author)  # the old measure: misspellings look rich
+    n = min(len(real_words(author, known)), len(real_words(garbled, known)))
+    ours, theirs = real_vocabulary_richness(author, known, n), real_vocabulary_richness(garbled, known, n)
+    assert ours is not None and theirs is not None and theirs <= ours + 0.05
+    nonsense = _garble(_garble(author, 1), 1)[:200]
+    assert real_vocabulary_richness(nonsense, known) is None  # "not enough real words"
+    assert len(real_words(nonsense, known)) < MIN_RICHNESS_WORDS

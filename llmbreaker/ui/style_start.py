@@ -86,8 +86,10 @@ def unseen_note(text: str, start: str) -> None:
                    f"its alphabet.")
 
 
-def style_request(text: str, start: str) -> TrainingRequest:
-    model, train = recipe(text, start)
+def style_request(text: str, start: str, timed: bool = False) -> TrainingRequest:
+    """A Style run; `timed` for the comparison (the same seconds for both starts), else a fixed number
+    of steps, reproducible (style_recipes.recipe)."""
+    model, train = recipe(text, start, timed)
     return TrainingRequest(text, model, train, label="your text", base="english" if start == FINETUNE else "")
 
 
@@ -129,8 +131,8 @@ def compare_button(main: TrainingSession, other: TrainingSession, text: str | No
     def _both() -> None:
         st.session_state[f"{page}_start"] = FINETUNE
         main.private = private_chosen(page)
-        main.play(style_request(text, FINETUNE))
-        other.play(style_request(text, SCRATCH))
+        main.play(style_request(text, FINETUNE, timed=True))
+        other.play(style_request(text, SCRATCH, timed=True))
         # The pair this comparison is: a later Play of one of them alone is no comparison.
         st.session_state[f"{page}_compare_runs"] = (main.run_id, other.run_id)
 

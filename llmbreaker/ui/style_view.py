@@ -17,7 +17,7 @@ from llmbreaker.ui.common import font_scale
 from llmbreaker.ui.journey_common import per_session_cache
 from llmbreaker.ui.controls import live_fragment, progress_line
 from llmbreaker.ui.inputs import cut_controls
-from llmbreaker.style_generation import generate_new_text
+from llmbreaker.style_generation import DRAFTS, MAX_COPIED_SHOWN, generate_new_text
 from llmbreaker.style_recipes import base_corpus_words, opening_words
 from llmbreaker.ui.style_start import FINETUNE, comparison
 
@@ -169,7 +169,7 @@ def results(page: str, session: TrainingSession, original: str, scratch: Trainin
               on_click=lambda: st.session_state.update({f"{page}_draw": st.session_state.get(f"{page}_draw", 0) + 1}),
               help="Sample new text from the same trained model, without training again.")
     draw = st.session_state.get(f"{page}_draw", 0)
-    generated, probs = _generate(model, tokenizer, prompt, temperature, draw, original or "")
+    generated, probs, drafts = _generate(model, tokenizer, prompt, temperature, draw, original or "")
     if origin == "run" and scratch is not None and comparison(
             page, session, scratch, lambda mf, p, t, d: _generate(*_loaded(mf), p, t, d, original or "")[0], prompt, temperature, draw):
         st.markdown("#### The fine-tuned model's text, beside yours")
@@ -211,9 +211,21 @@ def results(page: str, session: TrainingSession, original: str, scratch: Trainin
                        "recombines your words rather than reciting them.")
         if run:
             st.caption(f"Longest copied run: “{markdown_literal(run)}”")  # generated text: no Markdown
+        st.caption(copy_rule_note(n, drafts))
         _style_table(reference, generated)
     _confidence(session, probs, origin, n)
     _downloads(page, generated, model_file)
+
+
+def copy_rule_note(copied: int, drafts: int, limit: int = MAX_COPIED_SHOWN, most: int = DRAFTS) -> str:
+    """The rule applied to the text shown, with its own numbers (issue 19 point 6: "at most 8 in a row"
+    stood beside a text that copied 12: that 8 was the rule of the checkpoint's sample, another draw)."""
+    rule = f"The page shows the first of up to {most} drafts that copies at most {limit} words in a row from your text"
+    if copied <= limit:
+        which = "the first draft" if drafts == 1 else f"draft {drafts} of {most}"
+        return f"{rule}: this is {which}, and it copies {copied}."
+    return (f"{rule}, but all {drafts} drafts copied more: this one copies the least, {copied} words in a row, "
+            "so it recites more of your text than the page aims for. Regenerate, or lower the temperature.")
 
 
 def _picked_words(session: TrainingSession) -> str:
@@ -233,7 +245,8 @@ def _picked_words(session: TrainingSession) -> str:
     else:
         stop = f"training ran all {h.step:,} steps."
     picked = (f" Using the checkpoint at step {best.step:,}: its sample had the most of your words while copying at "
-              f"most {request.train.max_copied_words} in a row." if best else "")
+              f"most {request.train.max_copied_words} in a row (the text below is a new draw from it, with its own "
+              f"count)." if best else "")
     val = (f" The validation loss (on the last 10 % of your text) was lowest at step {lowest.step:,} "
            f"({lowest.val_loss:.2f}).")
     if not tuned:
@@ -241,26 +254,43 @@ def _picked_words(session: TrainingSession) -> str:
     return start + stop + picked + val
 
 
-def _generate(model, tokenizer, prompt: str, temperature: float, draw: int, original: str = "") -> tuple[str, list[float]]:
+def _generate(model, tokenizer, prompt: str, temperature: float, draw: int,
+              original: str = "") -> tuple[str, list[float], int]:
     """Generated once per model, settings and text compared with, kept per person: a rerun (any
     widget) shows the same text again instead of generating it again. A draft that recites the
     person's text is drawn again (style_generation.generate_new_text)."""
     key = (prompt, float(temperature), int(draw), hash(original))
     return per_session_cache("_style_generated", model,
                              lambda: generate_new_text(model, tokenizer, prompt, temperature, GENERATE_CHARS,
-                                                       1000 + draw, original)[:2], keep=8, extra=key)
+                                                       1000 + draw, original), keep=8, extra=key)
 
 
 def _style_table(original: str, generated: str) -> None:
-    a, b = style.style_metrics(original), style.style_metrics(generated)
+    known = base_corpus_words() | set(style.words_of(original))
+    # Richness on as many real words of each text (a longer text repeats more): the shorter one's count.
+    n = min(len(style.real_words(original, known)), len(style.real_words(generated, known)))
+    a, b = (style.style_metrics(t, known, n) for t in (original, generated))
     st.markdown("##### Style, side by side", help="How formal/structured your writing is")
+
+    def formality(m: dict) -> str:
+        return ("no signal (no formal or informal word)" if m["formality"] is None
+                else f"{m['formality']} ({m['formality_label']})")
+
+    def richness(m: dict) -> str:
+        if m["vocabulary_richness"] is None:
+            return f"not enough real words ({m['real_words']})"
+        return f"{m['vocabulary_richness']:.2f} (of {n} real words)"
+
     rows = [
-        ("Formality (0-100)", f"{a['formality']} ({a['formality_label']})", f"{b['formality']} ({b['formality_label']})",
-         "Formal words (regarding, therefore, sincerely…) against informal ones (gonna, yeah, stuff…), per 100 words."),
+        ("Formality (0-100)", formality(a), formality(b),
+         "Formal words (regarding, therefore, sincerely…) against informal ones (gonna, yeah, stuff…), per 100 words. "
+         "A text with none of them has no signal."),
         ("Average sentence length", f"{a['avg_sentence_length']:.1f} words", f"{b['avg_sentence_length']:.1f} words",
          "Words per sentence."),
-        ("Vocabulary richness", f"{a['vocabulary_richness']:.2f}", f"{b['vocabulary_richness']:.2f}",
-         "Distinct words divided by all words: higher = more varied. It falls as texts get longer."),
+        ("Vocabulary richness", richness(a), richness(b),
+         "Distinct words divided by all words, counted on real words only (a misspelling is not a new word) and on "
+         f"the same number of words in both texts: higher = more varied. Under {style.MIN_RICHNESS_WORDS} real words "
+         "there is too little to say."),
     ]
     body = "".join(f"<tr><td title='{html.escape(tip, quote=True)}'>{name}</td><td>{x}</td><td>{y}</td></tr>"
                    for name, x, y, tip in rows)
@@ -278,7 +308,9 @@ def _confidence(session: TrainingSession, probs: list[float], origin: str, copie
         best = next((c for c in h.checkpoints if c.step == h.best_step), h.checkpoints[-1])
         val_loss = best.val_loss
     ppl = style.perplexity(val_loss) if val_loss is not None else None
-    label = style.confidence_label(avg, ppl)
+    text = session.request.text if session.request else ""
+    alphabet = len(set(text)) or None  # guessing evenly among the text's characters: perplexity = this
+    label = style.confidence_label(avg, ppl, alphabet)
     c1, c2, c3 = st.columns(3)
     c1.metric("Average chosen-character probability", f"{avg:.0%}",
               help="How likely, on average, each character the model wrote was, by its own estimate.")
@@ -286,8 +318,13 @@ def _confidence(session: TrainingSession, probs: list[float], origin: str, copie
               help="exp(validation loss) on the last 10 % of your text: about how many characters it hesitates "
                    "between. Lower is better; a random guess is the alphabet size.")
     c3.metric("In plain words", label.capitalize(),
-              help="How sure it is of the characters it writes (from the average above), not how well it "
-                   "predicts new text of yours (that is the perplexity).")
+              help="How sure it is of the characters it writes (from the average above), but never more than its "
+                   "perplexity allows: no better than guessing evenly among your text's characters is "
+                   "'guessing', worse than knowing letter frequencies (20) at most 'unsure'.")
+    if style.worse_than_guessing(ppl, alphabet):
+        st.caption(f"Its perplexity on your held-out text is no better than guessing evenly among the {alphabet} "
+                   f"different characters of your text ({alphabet}), so it is guessing there, however sure it is "
+                   f"of what it writes ({avg:.0%}).")
     limit = session.request.train.max_copied_words if session.request else 8
     if ppl is not None and style.is_reciting(avg, ppl) and (copied_words is None or copied_words > limit):
         st.warning(style.RECITING_NOTE, icon=":material/content_copy:")
