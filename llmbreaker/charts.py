@@ -79,14 +79,16 @@ def loss_axis_top(vocab_size: int) -> float:
 @functools.lru_cache(maxsize=32)
 def _loss_template(total_steps: int, y_bottom: float, y_top: float, height: int, font_scale: float) -> dict:
     x = alt.X("step:Q", title="Training step", scale=alt.Scale(domain=[0, max(1, total_steps)], nice=False))
-    y = alt.Y("loss:Q", title="Loss (lower = better predictions)",
+    # On a projector (font_scale > 1) the long title ran past the plot and squashed it.
+    y = alt.Y("loss:Q", title="Loss (lower = better predictions)" if font_scale <= 1 else "Loss",
               scale=alt.Scale(domain=[y_bottom, y_top], nice=False, clamp=True))
     colors = alt.Scale(domain=[TRAIN_LABEL, VAL_LABEL], range=[TRAIN_BLUE, PINK])
     pick = alt.selection_point(name="checkpoint", fields=["step"], on="click", nearest=True, empty=False)
     raw = alt.Chart(alt.NamedData("per_step")).mark_line(color=STEP_GREY, opacity=0.6, strokeWidth=1.2 * font_scale).encode(
         x=x, y=y, tooltip=[alt.Tooltip("step:Q", title="Step"), alt.Tooltip("loss:Q", title="Training loss", format=".3f")])
     lines = alt.Chart(alt.NamedData("checkpoints")).mark_line(strokeWidth=2.5 * font_scale).encode(
-        x=x, y=y, color=alt.Color("split:N", scale=colors, legend=alt.Legend(title=None, orient="top", direction="horizontal")))
+        x=x, y=y, color=alt.Color("split:N", scale=colors, legend=alt.Legend(title=None, orient="top", direction="horizontal",
+                                                                     labelLimit=0)))
     points = alt.Chart(alt.NamedData("checkpoints")).mark_point(filled=True, size=70 * font_scale, cursor="pointer").encode(
         x=x, y=y, color=alt.Color("split:N", scale=colors, legend=None),
         tooltip=[alt.Tooltip("step:Q", title="Step"), alt.Tooltip("split:N", title="Curve"),

@@ -38,7 +38,7 @@ from .errors import MESSAGES, UserInputError
 from .model import ModelConfig
 from .model_io import save_model
 from .store import RunStore, default_store, new_token
-from .trainer import FIT_AFTER_SECONDS, Checkpoint, TrainConfig, Trainer, fit_steps
+from .trainer import FIT_AFTER_SECONDS, Checkpoint, TrainConfig, Trainer, fit_checkpoints, fit_steps
 
 
 class State(str, Enum):
@@ -606,12 +606,17 @@ class TrainingSession:
         (trainer.fit_steps), at most the steps it asked for."""
         self._fits_left -= 1
         cfg = trainer.config
-        asked = getattr(trainer, "_asked", (cfg.max_steps,))[0]
-        steps = fit_steps(trainer.step_count, trainer.train_seconds, self.training_seconds(),
-                          self._checkpoint_seconds, max(0, (cfg.max_steps - trainer.step_count) // cfg.eval_interval),
+        asked, asked_interval = getattr(trainer, "_asked", (cfg.max_steps, cfg.eval_interval))[:2]
+        elapsed = self.training_seconds()
+        # The checkpoints the run would still take at the interval it asked for, as many as fit
+        # (fit_checkpoints), then the steps the rest of the time allows.
+        done = trainer.step_count // cfg.eval_interval
+        keep = fit_checkpoints(max(1, asked // asked_interval - done), self._checkpoint_seconds, cfg.fit_seconds - elapsed)
+        steps = fit_steps(trainer.step_count, trainer.train_seconds, elapsed, self._checkpoint_seconds, keep,
                           cfg.fit_seconds, asked)
-        if steps != cfg.max_steps:
-            trainer.refit(steps)
+        before = cfg.max_steps
+        trainer.refit(steps, checkpoints=done + keep)
+        if trainer.config.max_steps != before:
             self.events.put(("total_steps", trainer.config.max_steps))
             self._keep("run_info", {"total_steps": trainer.config.max_steps})
 

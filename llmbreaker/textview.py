@@ -61,6 +61,9 @@ PROGRESSION_CSS = """
 .lb-row.new { animation: lbfade 0.9s ease-out; }
 @keyframes lbfade { from { opacity: 0; transform: translateY(-4px); } to { opacity: 1; transform: none; } }
 @media (prefers-reduced-motion: reduce) { .lb-row.new { animation: none; } }
+.lb-prog.compact .lb-row { grid-template-columns: 1fr; gap: 0.2rem; background: #111C30; }
+.lb-prog.compact .meta br { display: none; }
+.lb-prog.compact .meta b { display: none; }
 .lb-legend { color: #94A3B8; font-size: 0.8rem; margin-bottom: 0.4rem; }
 .lb-legend .w { color: #60A5FA; } .lb-legend .g { color: #64748B; }
 </style>
@@ -68,10 +71,11 @@ PROGRESSION_CSS = """
 
 
 def progression_html(rows: list[dict], words: frozenset[str], selected_step: int | None,
-                     animate: bool = True, legend: bool = True) -> str:
+                     animate: bool = True, legend: bool = True, compact: bool = False) -> str:
     """rows: [{"step", "val_loss", "sample"}], newest first. The newest fades in; the selected
-    checkpoint is highlighted."""
-    parts = [PROGRESSION_CSS, '<div class="lb-prog">']
+    checkpoint is highlighted. `compact`: the loss and the share of words above the text, not beside
+    it (for a narrow column; the step is in the heading above)."""
+    parts = [PROGRESSION_CSS, f'<div class="lb-prog{" compact" if compact else ""}">']
     if legend:
         parts.append('<div class="lb-legend"><span class="w">blue</span> = real words of the text · '
                      '<span class="g">grey</span> = not (yet) a word · ↵ = new line</div>')
@@ -84,7 +88,8 @@ def progression_html(rows: list[dict], words: frozenset[str], selected_step: int
         share = real_word_share(r["sample"], words)
         parts.append(
             f'<div class="{" ".join(classes)}" data-step="{int(r["step"])}">'
-            f'<div class="meta"><b>Step {int(r["step"]):,}</b><br>loss {r["val_loss"]:.2f}<br>{share:.0%} words</div>'
+            f'<div class="meta"><b>Step {int(r["step"]):,}</b><br>loss {r["val_loss"]:.2f}<br>'
+            f'{" · " if compact else ""}{share:.0%} words</div>'
             f'<div class="txt">{sample_html(r["sample"], words)}</div></div>'
         )
     parts.append("</div>")

@@ -52,13 +52,20 @@ def test_landing_launch_then_every_page_renders_without_errors(page, server, wor
         page.wait_for_timeout(1500)  # charts and fonts settle
         assert no_exception_shown(page), f"{title} shows an exception"
         assert toggle.is_checked() == workshop  # the mode stays on across pages
-        if name in ("watch", "cinema"):  # workshop mode shows fewer controls: no settings panel
-            assert page.get_by_text("Model and training settings").is_visible() is not workshop
+        # ... and in the address, so that a reload or a copied link keeps it
+        page.wait_for_function("on => new URL(location.href).searchParams.get('workshop') === (on ? '1' : null)",
+                               arg=workshop, timeout=10_000)
+        if name in ("watch", "cinema"):  # a teacher's settings stay reachable in workshop mode too
+            assert page.get_by_text("Model and training settings").is_visible()
         page.screenshot(path=str(ARTIFACTS / f"page-{name}{'-workshop' if workshop else ''}.png"), full_page=True)
     if workshop:
         # Workshop mode makes text larger: the page subtitle is drawn bigger than in normal mode.
         size = page.locator(".lb-sub").first.evaluate("e => parseFloat(getComputedStyle(e).fontSize)")
         assert size >= 20
+        page.reload()  # a reload of the last page keeps the mode
+        page.get_by_text("What am I looking at?").first.wait_for(timeout=60_000)
+        page.wait_for_function("() => document.querySelector('[data-testid=\"stSidebar\"] [data-testid=\"stCheckbox\"] "
+                               "input')?.checked === true", timeout=20_000)
     assert unexpected_console_errors(page) == [], page.console_errors
 
 

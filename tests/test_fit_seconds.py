@@ -7,7 +7,7 @@ import time
 from dataclasses import replace
 
 from llmbreaker.session import State, TrainingSession
-from llmbreaker.trainer import FIT_MARGIN, Trainer, fit_steps
+from llmbreaker.trainer import FIT_MARGIN, Trainer, fit_checkpoints, fit_steps
 
 from conftest import TINY_MODEL, tiny_train
 
@@ -18,6 +18,24 @@ def test_fit_steps_takes_what_the_measured_rate_allows_and_never_more_than_asked
     assert fit_steps(100, 2.0, 2.0, 0.1, 10, 25.0, 1000) == 1000  # a fast enough machine: the steps asked
     assert fit_steps(100, 2.0, 30.0, 0.1, 10, 25.0, 5000) == 101  # out of time already: end soon
     assert fit_steps(0, 0.0, 0.0, 0.1, 10, 25.0, 800) == 800  # nothing measured: nothing changed
+
+
+def test_a_slow_machine_keeps_fewer_checkpoints_rather_than_a_handful_of_steps():
+    assert fit_checkpoints(11, 0.1, 24.0) == 11  # a quick checkpoint: every one is kept
+    assert fit_checkpoints(11, 2.0, 24.0) == 6  # 2 s each: at most half of the 24 s left
+    assert fit_checkpoints(11, 30.0, 24.0) == 1  # at least the last one
+    assert fit_checkpoints(11, 0.0, 24.0) == 11  # nothing measured: nothing changed
+    # With checkpoints of 2 s, keeping all 11 left a run (50 steps/s) 2 s for steps; keeping 6, 12 s.
+    kept = fit_checkpoints(11, 2.0, 24.0)
+    assert fit_steps(50, 1.0, 1.0, 2.0, kept, 25.0, 2200) >= 4 * fit_steps(50, 1.0, 1.0, 2.0, 11, 25.0, 2200)
+
+
+def test_refit_to_fewer_checkpoints_widens_their_interval(poems):
+    t = Trainer(poems, TINY_MODEL, tiny_train(max_steps=1000, eval_interval=100, warmup_steps=50))
+    t.refit(600, checkpoints=4)
+    assert t.config.max_steps == 600 and t.config.eval_interval == 150  # 4 checkpoints, not 10
+    t.refit(600, checkpoints=20)  # more than it asked for: still about as many as asked (10)
+    assert t.config.eval_interval == 60
 
 
 def test_refit_ends_the_schedule_at_the_new_step_count_and_keeps_the_checkpoints(poems):

@@ -234,19 +234,21 @@ div[data-testid="stMetricValue"] { font-size: 2rem !important; }
 [data-testid="stMain"] [data-testid="stCode"] code { font-size: 1.05rem !important; }
 [data-testid="stMain"] [data-baseweb="tab"] p { font-size: 1.3rem !important; }
 .lb-heat-legend { font-size: 1.1rem !important; }
-/* Fewer controls on screen: the settings (a teacher's link sets them), downloads and model loading
-   are hidden, not removed, so their values stay for when the mode is turned off. */
-[class*="_lbsettings"], [class*="_lbextras"] { display: none !important; }
+/* The live pictures on a projector's first screen: less empty space above the page's title. (The
+   settings, downloads and model loading stay: a teacher needs them; a run folds the settings away.) */
+[data-testid="stMainBlockContainer"] { padding-top: 2.2rem !important; }
+.st-key-lb_address_note [data-testid="stCaptionContainer"] { font-size: 0.9rem !important; }
 </style>
 """
 
 
 def workshop_toggle() -> None:
-    # A teacher's link may say ?workshop=1 (as the issue and most sites write it); the bound
-    # toggle only reads true/false, so the common spellings are translated first.
+    # Workshop mode is part of the page's address, as ?workshop=1 (how a teacher's link writes it),
+    # on every page: a reload, a copied link and the next page keep it. (A toggle bound to the
+    # address wrote "true" and dropped a "1", so the address lost the mode at once.)
     raw = st.query_params.get("workshop", "").strip().lower()
-    if "workshop" not in st.session_state and raw in ("1", "yes", "on"):
-        st.session_state["workshop"] = True
+    if "workshop" not in st.session_state:
+        st.session_state["workshop"] = raw in ("1", "yes", "on", "true")
     if raw and raw not in ("1", "yes", "on", "true", "0", "no", "off", "false"):
         # The same note as every other bad link value (inputs.link_notes), kept for this tab.
         from llmbreaker.ui.inputs import drop_link_value
@@ -256,15 +258,18 @@ def workshop_toggle() -> None:
             f"This link sets workshop mode to {shown}, which is not allowed: it must be 1 or 0 (true or "
             f"false). Using the default instead.")
         drop_link_value("workshop")
-    st.toggle("Workshop mode", key="workshop", bind="query-params",
+    st.toggle("Workshop mode", key="workshop",
               on_change=lambda: st.session_state.pop("workshop_link_note", None),
-              help="Large text, charts and lines for a projector, and fewer controls: the training settings, "
-                   "downloads and model loading are hidden (a shared link can still set them). Stays on for "
-                   "this browser tab; a link with ?workshop=1 turns it on.")
+              help="Large text, charts and lines for a projector. It is part of the page's address "
+                   "(?workshop=1), so a reload or a shared link keeps it on.")
     if st.session_state.get("workshop_link_note"):
         st.warning(st.session_state["workshop_link_note"], icon=":material/link_off:")
     if workshop_on():
+        if st.query_params.get("workshop") != "1":
+            st.query_params["workshop"] = "1"
         st.html(WORKSHOP_CSS)
+    elif "workshop" in st.query_params:
+        del st.query_params["workshop"]
 
 
 def workshop_on() -> bool:

@@ -25,21 +25,27 @@ def starting_note(session: TrainingSession, text: str) -> None:
         st.info(text, icon=":material/hourglass_top:")
 
 
-def _start(session: TrainingSession, make_request: Callable[[], TrainingRequest], page: str) -> None:
+def _start(session: TrainingSession, make_request: Callable[[], TrainingRequest], page: str,
+           fold: str | None = None) -> None:
     try:
         session.play(make_request())
         st.session_state.pop(f"{page}_play_error", None)
+        if fold:  # the settings fold away: the live pictures take the screen
+            st.session_state[fold] = False
     except UserInputError as e:
         st.session_state[f"{page}_play_error"] = e.message
 
 
 def training_controls(session: TrainingSession, make_request: Callable[[], TrainingRequest] | None, page: str,
-                      default_speed: str = "1x") -> None:
-    """The control bar. `make_request` builds the run from the page's current choices (None while
-    nothing can be trained yet). The speed control is bound to the page's link; its default is fixed
-    per page (a link drops a value equal to the default, so the default must not follow the run)."""
+                      default_speed: str = "1x", fold: str | None = None) -> None:
+    """The control bar, in one row. `make_request` builds the run from the page's current choices
+    (None while nothing can be trained yet). The speed control is bound to the page's link; its
+    default is fixed per page (a link drops a value equal to the default, so the default must not
+    follow the run). `fold`: the session key of the page's folding text and settings (inputs.setup_fold):
+    Play folds them, and a switch at the end of the row shows them again."""
     state = session.state
-    c_play, c_step, c_stop = st.columns(3, vertical_alignment="bottom")
+    widths = [1, 1, 1, 2.6] + ([1.5] if fold else [])
+    c_play, c_step, c_stop, c_speed, *c_fold = st.columns(widths, vertical_alignment="bottom")
     with c_play:
         if state in (State.RUNNING, State.WAITING, State.PREPARING):
             st.button("Pause", icon=":material/pause:", key=f"{page}_pause", on_click=session.pause, width="stretch",
@@ -51,13 +57,16 @@ def training_controls(session: TrainingSession, make_request: Callable[[], Train
             again = state in (State.COMPLETED, State.STOPPED, State.ERROR)
             st.button("Replay" if again else "Play", icon=":material/replay:" if again else ":material/play_arrow:",
                       key=f"{page}_play", type="primary", width="stretch",
-                      disabled=make_request is None, on_click=_start, args=(session, make_request, page),
+                      disabled=make_request is None, on_click=_start, args=(session, make_request, page, fold),
                       help="Start training from scratch")
     c_step.button("Step", icon=":material/skip_next:", key=f"{page}_step", on_click=session.step_once, disabled=state != State.PAUSED,
                   width="stretch", help="While paused: run exactly one training step and show it.")
     c_stop.button("Stop", icon=":material/stop:", key=f"{page}_stop", on_click=session.stop, disabled=not session.active,
                   width="stretch", help="End this run. Play starts a new one from scratch.")
-    speed = st.segmented_control(
+    if c_fold:
+        c_fold[0].toggle("Settings", key=fold, help="Show or hide the text and the training settings. Play hides "
+                         "them, so that the live pictures fit the first screen (a projector's, say).")
+    speed = c_speed.segmented_control(
         "Speed", list(SPEEDS), default=default_speed, key=f"{page}_speed", required=True, bind="query-params",
         help="1x: a run fitted to 25 s lasts 25 s on any computer (a slower one trains fewer steps, the "
              "whole schedule still runs); a fixed number of steps goes at the default run's pace. "

@@ -11,7 +11,7 @@ from llmbreaker.corpus import (BUNDLED, MAX_TRAIN_CHARS, bundled_stats, bundled_
 from llmbreaker.errors import UserInputError
 from llmbreaker.model import ModelConfig
 from llmbreaker.presets import (MODEL_SIZE_CAPTIONS, MODEL_SIZE_LABELS, MODEL_SIZES, default_model_size,
-                                next_token_prompt)
+                                default_train_config, next_token_prompt)
 from llmbreaker.session import RUN_SECONDS_AT_1X, TrainingRequest, TrainingSession
 from llmbreaker.trainer import BOUNDS, TrainConfig, validate
 from llmbreaker.ui.controls import training_controls
@@ -221,38 +221,58 @@ def link_notes(page: str, names=None) -> None:
 
 def dataset_run_setup(page: str, session: TrainingSession, extra_settings=None, model_switches=None,
                       more_controls=None):
-    """The top of a page that trains on a dataset: the picker and its metadata on the left; the
-    settings, any page-specific choices, and the controls on the right. `extra_settings(model_cfg)`
-    draws those choices and returns TrainConfig overrides (the Cinema's probe text, say).
-    `model_switches()` draws architecture choices and returns ModelConfig overrides (the experts of
-    the mixture-of-experts page). Returns the chosen model config (None while the settings are
-    invalid) and the right-hand column, for a page to add more below the controls.
+    """The top of a page that trains on a dataset: the controls in one row, then the text and the
+    settings (the picker and its metadata on the left; the settings and any page-specific choices on
+    the right), which fold away when a run starts so that the live pictures are on the first screen
+    of a projector (setup_fold). `extra_settings(model_cfg)` draws those choices and returns
+    TrainConfig overrides (the Cinema's probe text, say). `model_switches()` draws architecture
+    choices and returns ModelConfig overrides (the experts of the mixture-of-experts page).
     `more_controls(make_request)` draws more buttons under the controls, with the same request maker
-    (None while nothing can be trained)."""
+    (None while nothing can be trained). Returns the chosen model config (None while the settings
+    are invalid) and the controls' container, for a page to add more controls to."""
     link_notes(page)
-    left, right = st.columns([1, 1.35], gap="large")
-    with left:
-        chosen = dataset_picker(page)
-    with right:
-        try:
-            model_cfg, train_cfg = training_settings(page)
-        except UserInputError as e:
-            st.error(e.message, icon=":material/warning:")
-            model_cfg = train_cfg = None
-        if model_switches and model_cfg is not None:
-            model_cfg = replace(model_cfg, **model_switches())
-        overrides = extra_settings(model_cfg) if extra_settings else {}
-        switching = confirm_dataset_switch(session, chosen, page)
-        make_request = None
-        if chosen is not None and train_cfg is not None and not switching:
-            def make_request(chosen=chosen, model_cfg=model_cfg, train_cfg=train_cfg):
-                prompt = next_token_prompt(chosen.key, chosen.text)
-                return TrainingRequest(chosen.text, model_cfg, replace(train_cfg, next_prompt=prompt, **overrides),
-                                       label=chosen.label)
-        training_controls(session, make_request, page)
+    bar = st.container()  # filled below, once the settings say what Play trains
+    with setup_fold(page, session):
+        left, right = st.columns([1, 1.35], gap="large")
+        with left:
+            chosen = dataset_picker(page)
+        with right:
+            try:
+                model_cfg, train_cfg = training_settings(page, default_train_config(page))
+            except UserInputError as e:
+                st.error(e.message, icon=":material/warning:")
+                model_cfg = train_cfg = None
+            if model_switches and model_cfg is not None:
+                model_cfg = replace(model_cfg, **model_switches())
+            overrides = extra_settings(model_cfg) if extra_settings else {}
+            switching = confirm_dataset_switch(session, chosen, page)
+    make_request = None
+    if chosen is not None and train_cfg is not None and not switching:
+        def make_request(chosen=chosen, model_cfg=model_cfg, train_cfg=train_cfg):
+            prompt = next_token_prompt(chosen.key, chosen.text)
+            return TrainingRequest(chosen.text, model_cfg, replace(train_cfg, next_prompt=prompt, **overrides),
+                                   label=chosen.label)
+    with bar:
+        training_controls(session, make_request, page, fold=f"{page}_setup_open")
         if more_controls:
             more_controls(make_request)
-    return model_cfg, right
+    return model_cfg, bar
+
+
+def setup_fold(page: str, session: TrainingSession):
+    """The container of a page's text and settings. Open until the page's first run starts, folded
+    while a run is on screen (Play folds it; the "Settings" switch in the control bar opens it). A
+    folded one is hidden, not left out: its widgets, and the person's choices in them, stay."""
+    key = f"{page}_setup_open"
+    if key not in st.session_state:
+        st.session_state[key] = not (session.active or session.history.checkpoints)
+    box = st.container(key=f"{page}_lbsetup")
+    if not st.session_state[key]:
+        # In workshop mode (the "workshop" switch of ui/common.py) the page's subtitle goes too: its
+        # two large lines pushed a 1280 x 720 projector's live pictures below the fold.
+        sub = ".lb-sub { display: none !important; }" if st.session_state.get("workshop") else ""
+        st.html(f"<style>.st-key-{page}_lbsetup {{ display: none !important; }} {sub}</style>")
+    return box
 
 
 def cut_controls(page: str, key: str, check) -> None:

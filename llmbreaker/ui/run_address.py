@@ -132,6 +132,7 @@ def _own_run_line(page: str, session: TrainingSession) -> None:
         return
     ended = session.state in (State.COMPLETED, State.STOPPED) and session.history.checkpoints
     line, button = st.columns([4, 1], vertical_alignment="center") if ended else (st.container(), None)
+    line = line.container(key="lb_address_note")  # kept small in workshop mode (ui/common.py's CSS)
     line.caption(f":material/link: This run's address opens it again after a reload or a server restart. {SHARE_LINE}")
     if button is not None:
         button.button("Watch it again", icon=":material/slow_motion_video:", key=f"{page}_watch_again_button",

@@ -97,36 +97,44 @@ def draw_history(h: History, page: str, planned_steps: int | None = None) -> Non
     steps = [c.step for c in h.checkpoints]
     selected = _selected_step(page, steps)
     scale = font_scale()
-    st.markdown("##### Loss curve", help="Lower loss = better predictions. Click a checkpoint to see what the model wrote then.")
-    st.vega_lite_chart(
-        spec=loss_chart(h.steps, h.losses, h.checkpoints, h.total_steps or int(planned_steps or 0),
-                        len(h.vocab), selected_step=selected, height=int(320 * scale), font_scale=scale),
-        key=f"{page}_loss", on_select="rerun", selection_mode="checkpoint", width="stretch",
-    )
-    st.caption("Lower loss = better predictions. Grey: every training step; blue (training text) and pink "
-               "(held-out text it never trains on): measured at checkpoints. Click a checkpoint to see what the "
-               "model wrote then.")
+    # The first screen (a projector's 1280 x 720 too, settings folded): the curve, and beside it what
+    # the model writes now and its next-letter guesses. Every sample, newest first, below.
+    curve, now = st.columns([1.7, 1], gap="medium")
+    with curve:
+        st.markdown("##### Loss curve", help="Lower loss = better predictions. Click a checkpoint to see what the "
+                    "model wrote then.")
+        st.vega_lite_chart(
+            spec=loss_chart(h.steps, h.losses, h.checkpoints, h.total_steps or int(planned_steps or 0),
+                            len(h.vocab), selected_step=selected, height=300 if scale == 1 else 270,
+                            font_scale=scale),
+            key=f"{page}_loss", on_select="rerun", selection_mode="checkpoint", width="stretch",
+        )
+        st.caption("Grey: every training step; blue (training text) and pink (held-out text it never trains on): "
+                   "measured at checkpoints. Click a checkpoint to see what the model wrote then.")
     if not h.checkpoints:
         return
 
     shown = next(c for c in h.checkpoints if c.step == selected) if selected is not None else h.checkpoints[-1]
-    left, right = st.columns([2.2, 1], gap="large")
-    with left:
-        st.markdown("##### What the model writes", help="One sample per checkpoint, newest first. Click a point "
-                    "on the loss curve to see the output at that stage.")
-        rows = [{"step": c.step, "val_loss": c.val_loss, "sample": c.sample} for c in reversed(h.checkpoints)]
-        if selected is not None:
-            # The clicked checkpoint first, so it is in view whatever its place in the list.
-            st.caption(f"Selected on the chart: step {selected:,} (click the chart's background to clear)")
-            st.html(progression_html([r for r in rows if r["step"] == selected], h.words, selected, animate=False, legend=False))
-        st.html(progression_html(rows, h.words, selected))
-    with right:
-        st.markdown(f"##### Next letter · step {shown.step:,}")
-        prompt = html.escape(h.next_prompt[-40:]).replace("\n", '<span style="color:#64748B">↵</span><br>')
+    with now:
+        st.markdown(f"##### It writes · step {shown.step:,}", help="The sample of the checkpoint shown: the newest, "
+                    "or the one clicked on the loss curve. Blue: real words of the text.")
+        st.html(progression_html([{"step": shown.step, "val_loss": shown.val_loss, "sample": shown.sample}], h.words,
+                                 None, animate=selected is None, legend=False, compact=True))
+        prompt = html.escape(h.next_prompt[-24:]).replace("\n", '<span style="color:#64748B">↵</span>')
+        st.markdown(f"##### Next letter", help="The model's top guesses for the character after the text in the box. "
+                    "As it learns, one guess grows sure.")
         st.html(f'<div style="font-family: ui-monospace, monospace; color:#CBD5E1; font-size:0.95rem;">'
-                f'<div style="color:#94A3B8; font-size:0.8rem;">after the text</div>'
-                f'<div style="background:#1E293B; padding:0.3rem 0.5rem; border-radius:6px; white-space:pre-wrap;">'
+                f'<div style="background:#1E293B; padding:0.2rem 0.5rem; border-radius:6px; white-space:pre-wrap;">'
                 f'{prompt}<span style="color:#3B82F6">▌</span></div></div>')
-        st.vega_lite_chart(spec=next_token_chart(shown.next_token, height=int(300 * scale), font_scale=scale),
+        st.vega_lite_chart(spec=next_token_chart(shown.next_token[:6], height=int(150 * (1 + (scale - 1) / 2)),
+                                                 font_scale=scale),
                            width="stretch", key=f"{page}_next")
-        st.caption("The model's top guesses for the next character. As it learns, one guess grows sure.")
+
+    st.markdown("##### What the model writes", help="One sample per checkpoint, newest first. Click a point "
+                "on the loss curve to see the output at that stage.")
+    rows = [{"step": c.step, "val_loss": c.val_loss, "sample": c.sample} for c in reversed(h.checkpoints)]
+    if selected is not None:
+        # The clicked checkpoint first, so it is in view whatever its place in the list.
+        st.caption(f"Selected on the chart: step {selected:,} (click the chart's background to clear)")
+        st.html(progression_html([r for r in rows if r["step"] == selected], h.words, selected, animate=False, legend=False))
+    st.html(progression_html(rows, h.words, selected))
