@@ -3,12 +3,12 @@
     python bench/learning_budget.py [--seconds 25] [--rounds 2] [--setups ours,before,spec]
 
 Setups, alternating in one process:
-- page: the Watch page's default request (its model size, TrainConfig's defaults, fitted to 25 s:
+- page: the Watch page's default request (its model size and training settings, fitted to 25 s:
   TrainConfig.fit_seconds) through a SessionManager at speed max, as the page trains it: its step
   count fitted to this machine's measured rate, its torch threads by the session's rule
   (cpu_share.torch_threads: 2 while a core is idle, else 1); Play to completed;
 and, each in a background thread with one torch thread:
-- ours: the Watch page's defaults (presets.default_model_size("watch") and TrainConfig: warm-up + cosine, a
+- ours: the Watch page's defaults (presets.default_model_size and default_train_config: Muon, warm-up + cosine, a
   checkpoint every eval_interval steps with loss on both splits, a sample, all attention and
   next-token probabilities): our Trainer;
 - before: the defaults before issue 17 (Small: 32 dims, 2 layers, 2 heads; batch 32, lr 2e-2,
@@ -38,7 +38,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from engine_vs_spec import in_thread  # noqa: E402
 from llmbreaker.corpus import bundled_text  # noqa: E402
-from llmbreaker.presets import MODEL_SIZES, default_model_size, next_token_prompt  # noqa: E402
+from llmbreaker.presets import MODEL_SIZES, default_model_size, default_train_config, next_token_prompt  # noqa: E402
 from llmbreaker.session import RUN_SECONDS_AT_1X, SessionManager, State, TrainingRequest  # noqa: E402
 from llmbreaker.model import ModelConfig  # noqa: E402
 from llmbreaker.style import real_word_share  # noqa: E402
@@ -67,7 +67,7 @@ def before_run(text: str, steps: int, seed: int, deadline: float | None) -> dict
 def ours_run(text: str, steps: int, seed: int, deadline: float | None, model: ModelConfig | None = None,
              train: TrainConfig | None = None) -> dict:
     """Our trainer as the session drives it: a checkpoint at step 0, every interval and the end."""
-    train = TrainConfig() if train is None else train
+    train = default_train_config("watch") if train is None else train
     trainer = Trainer(text, MODEL_SIZES[default_model_size("watch")] if model is None else model,
                       replace(train, max_steps=steps, seed=seed))
     t0 = time.perf_counter()
@@ -86,7 +86,8 @@ def ours_run(text: str, steps: int, seed: int, deadline: float | None, model: Mo
 
 def page_run(text: str) -> dict:
     """The Watch page's default run at max speed through a SessionManager (see the module's doc)."""
-    train = TrainConfig(fit_seconds=RUN_SECONDS_AT_1X, next_prompt=next_token_prompt("shakespeare", text))
+    train = replace(default_train_config("watch"), fit_seconds=RUN_SECONDS_AT_1X,
+                    next_prompt=next_token_prompt("shakespeare", text))
     request = TrainingRequest(text, MODEL_SIZES[default_model_size("watch")], train, label="Shakespeare")
     manager = SessionManager()
     threads = []
@@ -131,7 +132,7 @@ def main():
 
     text = bundled_text("shakespeare")
     print(machine())
-    m, t = MODEL_SIZES[default_model_size("watch")], TrainConfig()
+    m, t = MODEL_SIZES[default_model_size("watch")], default_train_config("watch")
     print(f"budget {args.seconds:.0f} s of wall time; torch {torch.__version__}, 1 torch thread per run (page: the session's rule); ours: "
           f"{m.n_embd} dims / {m.n_layer} layers / {m.n_head} heads, batch {t.batch_size}, lr {t.learning_rate:g}, "
           f"{t.optimizer}" + (f" (Muon's rate x {t.muon_lr_scale:g})" if t.optimizer == "muon" else ""))

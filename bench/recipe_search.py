@@ -2,8 +2,8 @@
 
     python bench/recipe_search.py [--seconds 25] [--rounds 2] [--threads 1] CANDIDATE ...
 
-A candidate is "name:key=value,key=value" (or "default"): changes from the app's defaults (the
-Watch page's Small model and TrainConfig). Keys:
+A candidate is "name:key=value,key=value" (or "default"): changes from the Watch page's defaults
+(presets.default_model_size("watch") and default_train_config("watch")). Keys:
 - any ModelConfig field (n_embd, n_layer, n_head, block_size, ...) or TrainConfig field
   (batch_size, learning_rate, warmup_steps, min_lr_ratio, weight_decay, grad_clip, beta1, beta2,
   eps, optimizer, muon_lr_scale, ...);
@@ -49,7 +49,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from _harness import loadavg, machine, shakespeare  # noqa: E402
 from llmbreaker.model import FeedForward, ModelConfig  # noqa: E402
-from llmbreaker.presets import MODEL_SIZES, default_model_size  # noqa: E402
+from llmbreaker.presets import MODEL_SIZES, default_model_size, default_train_config  # noqa: E402
 from llmbreaker.trainer import TrainConfig, Trainer  # noqa: E402
 from llmbreaker.style import real_word_share  # noqa: E402
 
@@ -76,7 +76,7 @@ def build(text: str, changes: dict, steps: int, seed: int) -> Trainer:
     model = replace(MODEL_SIZES[default_model_size("watch")], **{k: v for k, v in changes.items() if k in MODEL_KEYS})
     train = {k: v for k, v in changes.items() if k in TRAIN_KEYS}
     interval = max(1, round(steps / (CHECKPOINTS - 1)))
-    cfg = replace(TrainConfig(), **train, max_steps=steps, eval_interval=interval, seed=seed)
+    cfg = replace(default_train_config("watch"), **train, max_steps=steps, eval_interval=interval, seed=seed)
     unknown = set(changes) - MODEL_KEYS - TRAIN_KEYS - {"act", "init", "threads"}
     if unknown:
         raise SystemExit(f"unknown keys: {', '.join(sorted(unknown))}")
