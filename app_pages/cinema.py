@@ -1,5 +1,5 @@
 """Attention Evolution Cinema: watch attention heads turn from noise into structure (spec 6.3, 8.2)."""
-from llmbreaker.ui.cinema import film_controls, live_view, probe_picker
+from llmbreaker.ui.cinema import live_view, probe_picker
 from llmbreaker.ui.common import font_scale, page_header, page_session
 from llmbreaker.ui.inputs import dataset_run_setup
 from llmbreaker.ui.run_address import shown_session
@@ -18,12 +18,9 @@ def probe_setting(model_cfg):
 
 shown = shown_session(PAGE, session)  # this tab's run, or the run the address names (?run=), read-only
 if shown is not None and shown.read_only:
-    film_controls(PAGE, shown)
     model = shown.request.model if shown.request else None
     live_view(shown, PAGE, idle_shape=(model.n_layer, model.n_head) if model else (2, 2), font_scale=font_scale())
 elif shown is not None:
-    model_cfg, controls_column = dataset_run_setup(PAGE, shown, probe_setting)
-    with controls_column:
-        film_controls(PAGE, shown)
+    model_cfg, _ = dataset_run_setup(PAGE, shown, probe_setting)
     live_view(shown, PAGE, idle_shape=(model_cfg.n_layer, model_cfg.n_head) if model_cfg else (2, 2),
               font_scale=font_scale())

@@ -411,7 +411,7 @@ def expert_share_chart(share, row_height: int = 44, font_scale: float = 1.0) -> 
     the rows (it was the rows' alone, and one layer drew as a thin strip), the legend lies under
     the cells, and the shares are written as small as the cells need (8 experts in half a screen)."""
     n_layer, n_expert = share.shape
-    rows = [{"layer": f"Layer {l}", "expert": f"E{e}", "share": round(float(share[l, e]), 3)}
+    rows = [{"layer": f"Layer {l + 1}", "expert": f"E{e + 1}", "share": round(float(share[l, e]), 3)}
             for l in range(n_layer) for e in range(n_expert)]
     even = 1 / n_expert
     base = alt.Chart(pd.DataFrame(rows)).encode(
@@ -444,8 +444,8 @@ def expert_share_over_time_chart(checkpoints: list[Checkpoint], layer: int, heig
             continue
         share = c.experts["share"][layer]
         n_expert = len(share)
-        rows += [{"step": c.step, "expert": f"E{e}", "share": round(float(s), 3)} for e, s in enumerate(share)]
-    names = [f"E{e}" for e in range(n_expert)]
+        rows += [{"step": c.step, "expert": f"E{e + 1}", "share": round(float(s), 3)} for e, s in enumerate(share)]
+    names = [f"E{e + 1}" for e in range(n_expert)]
     chart = alt.Chart(pd.DataFrame(rows, columns=["step", "expert", "share"])).mark_line(
         strokeWidth=2.5 * font_scale, point=True).encode(
         x=alt.X("step:Q", title="Training step"),

@@ -78,4 +78,4 @@ def test_each_character_names_its_expert():
     experts = [3, 1, 4, 1, 5, 2, 6, 5, 3, 5, 7]
     html = _probe_html(tokens, np.asarray(experts), 8)
     for e in experts:
-        assert f'title="expert E{e}"' in html
+        assert f'title="expert E{e + 1}"' in html

@@ -46,12 +46,13 @@ def _frame_state(page: str):
 
 
 def film_controls(page: str, session: TrainingSession) -> None:
-    """Auto-play and its pace. Outside the film's fragment, so starting or stopping it changes the
-    fragment's tick rate."""
+    """Auto-play and its pace, under the timeline. Starting, stopping or pacing the film reruns the
+    whole page (needs_rerun, read by _draw), so that the fragment's tick rate follows."""
     film = _frame_state(page)
 
     def toggle():
         film["autoplay"] = not film["autoplay"]
+        film["needs_rerun"] = True
         if film["autoplay"]:
             film.update(follow=False, step=0.0, advanced_at=time.monotonic())  # a film starts at the beginning
 
@@ -62,6 +63,7 @@ def film_controls(page: str, session: TrainingSession) -> None:
               help="Auto-play: step through the recorded checkpoints from step 0, with blended frames between "
                    "them, at the pace you choose. Works while training goes on and after it ends.")
     c2.segmented_control("Film pace", list(PACES), default="normal", key=f"{page}_pace", required=True,
+                         on_change=film.update, kwargs={"needs_rerun": True},
                          help="Seconds per frame: slow 1 s, normal 0.5 s, fast 0.25 s.")
 
 
@@ -144,17 +146,27 @@ def _draw(session: TrainingSession, page: str, film: dict, font_scale: float, id
         film["step"] = float(steps[-1])
     step = float(min(film.get("step", steps[-1]), steps[-1]))
 
-    _timeline(page, film, steps, interval, step)
-    step = float(min(film.get("step", steps[-1]), steps[-1]))
     frame = attn.interpolate(steps, matrices, step)
     tokens = h.probe_tokens
-    st.markdown(f"#### {_step_words(step, steps)}")
-
+    # The pictures first, just under the controls (a projector's first screen); the timeline and
+    # the film's own controls under them.
+    heading, view = st.columns([3, 2], vertical_alignment="bottom")
+    heading.markdown(f"#### {_step_words(step, steps)}")
     st.session_state.setdefault(f"{page}_mode", "Overview")  # set here, not as a default: Open sets it too
-    mode = st.segmented_control(
+    mode = view.segmented_control(
         "View", ["Overview", "Detail", "3D"], key=f"{page}_mode", required=True,
         help="Overview: every layer and head. Detail: one head, large, with characters on the axes. 3D: the same "
              "head as columns you can turn.")
+    pictures = st.container()
+    _timeline(page, film, steps, interval, step)
+    film_controls(page, session)
+    with pictures:
+        _pictures(page, mode, frame, tokens, step, font_scale)
+    _reading_aids(steps, matrices, tokens, step, font_scale)
+    _exports(page, steps, matrices, tokens, frame, step, session)
+
+
+def _pictures(page: str, mode: str, frame: np.ndarray, tokens: list[str], step: float, font_scale: float) -> None:
     if mode == "Overview":
         _grid(frame, tokens, page, font_scale)
     else:
@@ -163,8 +175,6 @@ def _draw(session: TrainingSession, page: str, film: dict, font_scale: float, id
             _detail(frame[layer, head], tokens, layer, head, step, font_scale)
         else:
             _three_d(frame[layer, head], tokens, page, layer, head, step)
-    _reading_aids(steps, matrices, tokens, step, font_scale)
-    _exports(page, steps, matrices, tokens, frame, step, session)
 
 
 def _step_words(step: float, steps: list[int]) -> str:

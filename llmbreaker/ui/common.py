@@ -129,6 +129,10 @@ div[data-testid="stMetricValue"] { font-size: 1.3rem; }
 [data-testid="stMetricLabel"] > div { min-width: 0; }
 /* Table cells wrap (a source's long name), code lines too, rather than run out of sight. */
 [data-testid="stTable"] td, [data-testid="stTable"] th { white-space: normal !important; overflow-wrap: anywhere; }
+/* (the cell's paragraph too: Streamlit sets its own overflow-wrap there, and the table grew to a long
+   word's width, "models/llama2/MODEL_CARD.md", out of sight.) */
+[data-testid="stTable"] td [data-testid="stMarkdownContainer"] *, [data-testid="stTable"] th [data-testid="stMarkdownContainer"] * {
+  overflow-wrap: anywhere !important; }
 [data-testid="stMain"] [data-testid="stCode"] pre, [data-testid="stMain"] [data-testid="stCode"] code {
   white-space: pre-wrap !important; overflow-wrap: anywhere; }
 </style>
@@ -238,6 +242,10 @@ div[data-testid="stMetricValue"] { font-size: 2rem !important; }
    settings, downloads and model loading stay: a teacher needs them; a run folds the settings away.) */
 [data-testid="stMainBlockContainer"] { padding-top: 2.2rem !important; }
 .st-key-lb_address_note [data-testid="stCaptionContainer"] { font-size: 0.9rem !important; }
+/* The control bar is one row: its labels one size smaller, so that "Replay" and "Settings" fit. */
+[class*="_lbcontrols"] button p, [class*="_lbcontrols"] label p { font-size: 1.1rem !important; }
+[class*="_lbcontrols"] [data-testid="stButtonGroup"] button { padding-left: 0.55rem !important;
+  padding-right: 0.55rem !important; min-width: 0 !important; }
 </style>
 """
 

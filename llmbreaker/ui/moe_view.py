@@ -97,7 +97,7 @@ def _draw(session: TrainingSession) -> None:
         st.markdown("##### Which expert reads each character",
                     help="The probe text, each character coloured by the expert the router sent it to first.")
         layer = st.segmented_control("Layer", list(range(n_layer)), default=0, key="moe_layer", required=True,
-                                     format_func=lambda l: f"Layer {l}", help="Routing is decided in every block separately.")
+                                     format_func=lambda l: f"Layer {l + 1}", help="Routing is decided in every block separately.")
         layer = int(layer or 0)
         st.html(_probe_html(h.probe_tokens, last.experts["probe_top"][layer], cfg.n_expert))
         st.markdown(f"##### Share of each expert over training · layer {layer}",
@@ -148,9 +148,9 @@ def _probe_html(tokens: list[str], experts, n_expert: int) -> str:
         # ␣ is no place to break a line, as a space is: without <wbr> a line could break only at a
         # hyphen, and the characters before it ran out of the box ("dinner-time" lost "nner-").
         after = "<br>" if ch == "\n" else "<wbr>" if ch in " \t" else ""
-        spans.append(f'<span title="expert E{int(e)}" style="background:{color}33; border-bottom:3px solid {color}; '
+        spans.append(f'<span title="expert E{int(e) + 1}" style="background:{color}33; border-bottom:3px solid {color}; '
                      f'padding:0 1px; margin:0 0.5px">{shown}</span>{after}')
-    legend = " ".join(f'<span style="border-bottom:3px solid {EXPERT_COLORS[e]}; padding:0 4px; margin-right:6px">E{e}</span>'
+    legend = " ".join(f'<span style="border-bottom:3px solid {EXPERT_COLORS[e]}; padding:0 4px; margin-right:6px">E{e + 1}</span>'
                       for e in range(n_expert))
     return (f'<div class="lb-probe" style="font-family: ui-monospace, monospace; font-size:1.05rem; line-height:2.0; '
             f'color:#E2E8F0; background:#111827; padding:0.6rem 0.8rem; border-radius:8px; overflow-wrap:anywhere">'
