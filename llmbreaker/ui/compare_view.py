@@ -172,7 +172,7 @@ def params_chart(models: list[Arch], scale: float) -> alt.Chart:
         y=alt.Y("model:N", title=None, sort=[m.name for m in models], axis=alt.Axis(labelLimit=300)),
         x=alt.X("share:Q", title="Share of all parameters", axis=alt.Axis(format="%"), stack="normalize"),
         color=alt.Color("component:N", title=None, sort=list(am.COMPONENTS),
-                        legend=alt.Legend(columns=2 if scale > 1 else 3),
+                        legend=alt.Legend(columns=2),  # three ran past a phone's chart ("Norms & router")
                         scale=alt.Scale(domain=list(COMPONENT_COLORS), range=list(COMPONENT_COLORS.values()))),
         order=alt.Order("order:Q"),
         tooltip=[alt.Tooltip("model:N", title="Model"), alt.Tooltip("component:N", title="Part"),
@@ -292,7 +292,8 @@ def flops_chart(models: list[Arch], context: int, scale: float) -> alt.Chart:
         x=x,
         color=alt.Color("part:N", title=None, scale=alt.Scale(
             domain=["Total"] if log else ["Weights (2 x active matmul parameters)", "Attention over the context"],
-            range=["#60A5FA"] if log else ["#34D399", "#F472B6"])),
+            range=["#60A5FA"] if log else ["#34D399", "#F472B6"]),
+            legend=alt.Legend(columns=1)),  # the two long names one under the other: side by side 100 px past a phone's chart
         tooltip=[alt.Tooltip("model:N", title="Model"), alt.Tooltip("part:N", title="Part"),
                  alt.Tooltip("label:N", title="FLOPs")],
     ).properties(height=_bar_height(len(models), 45, scale))

@@ -69,11 +69,13 @@ def _heatmap_template(rows: tuple, cols: tuple, title: str, outline: bool, kind:
         # Blue below 0, orange above, dark at 0: on the dark page a zero is "nothing", as it should look.
         scale = alt.Scale(domain=[-1, 0, 1], interpolate="rgb", range=["#60A5FA", "#1E293B", "#FB923C"])
     many_cols = len(cols) > 40
+    # labelFlush off: Streamlit's theme turns it on for every axis, which on a band axis moves the
+    # first label to the edge of the chart, half a row onto the second ("0 K" over "1 I").
     x = alt.X("col:O", sort=list(cols), title=x_title or None,
               axis=alt.Axis(labels=not many_cols, ticks=False, labelAngle=0, labelFont="monospace",
-                            labelOverlap=True))
+                            labelOverlap=True, labelFlush=False))
     y = alt.Y("row:O", sort=list(rows), title=y_title or None,
-              axis=alt.Axis(ticks=False, labelFont="monospace", labelOverlap=False))
+              axis=alt.Axis(ticks=False, labelFont="monospace", labelOverlap=False, labelFlush=False))
     chart = alt.Chart(alt.NamedData("cells")).mark_rect(strokeWidth=1.2).encode(
         x=x, y=y, color=alt.Color("v:Q", title=None, scale=scale, legend=legend),
         opacity=alt.condition("datum.hl", alt.value(1.0), alt.value(0.45)),
@@ -94,12 +96,13 @@ def bars(labels: list[str], values, *, title: str = "", highlight: int | None = 
     frame["color"] = colors or [PINK if i == highlight else BLUE for i in range(len(vals))]
     order = list(frame.sort_values("v", ascending=False)["label"]) if sort else list(labels)
     cat = alt.X("label:N", sort=order, title=x_title or None,
-                axis=alt.Axis(labelAngle=0, labelFont="monospace", labelFontSize=13 * font_scale, labelOverlap=False))
+                axis=alt.Axis(labelAngle=0, labelFont="monospace", labelFontSize=13 * font_scale, labelOverlap=False,
+                              labelFlush=False))  # flush: the first label off its bar, onto the second's
     val = alt.Y("v:Q", title=y_title or None)
     if horizontal:  # the labels in full ("validation"), not cut to Vega's default width
         cat = alt.Y("label:N", sort=order, title=x_title or None,
                     axis=alt.Axis(labelFont="monospace", labelFontSize=13 * font_scale, labelOverlap=False,
-                                  labelLimit=0))
+                                  labelLimit=0, labelFlush=False))
         val = alt.X("v:Q", title=y_title or None)
     chart = alt.Chart(frame).mark_bar(cornerRadius=2).encode(
         **({"y": cat, "x": val} if horizontal else {"x": cat, "y": val}),
@@ -148,8 +151,10 @@ def sampling_bars(chars: list[str], base: np.ndarray, shaped: np.ndarray, kept: 
         "state": ["kept" if kept[i] else "cut off" for i in order],
     })
     frame["label"] = [f"{v:.0%}" if v >= 0.01 else "" for v in frame["final"]]
+    frame["rank"] = range(len(frame))
     x = alt.X("char:N", sort=list(frame["char"]), title="Next character (most likely first)",
-              axis=alt.Axis(labelAngle=0, labelFont="monospace", labelFontSize=14 * font_scale, labelOverlap=False))
+              axis=alt.Axis(labelAngle=0, labelFont="monospace", labelFontSize=14 * font_scale, labelOverlap=False,
+                            labelFlush=False))
     colors = alt.Scale(domain=["kept", "cut off"], range=[BLUE, "#334155"])
     tooltip = [alt.Tooltip("char:N", title="Character"), alt.Tooltip("own:Q", title="Model's own", format=".1%"),
                alt.Tooltip("p:Q", title="After temperature", format=".1%"),
@@ -161,4 +166,8 @@ def sampling_bars(chars: list[str], base: np.ndarray, shaped: np.ndarray, kept: 
         x=x, y="own:Q", tooltip=tooltip)
     text = alt.Chart(frame).mark_text(dy=-8 * font_scale, color=TEXT, fontSize=11 * font_scale).encode(
         x=x, y=alt.Y("p:Q"), text="label:N")
-    return _configure(alt.layer(bar, tick, text).properties(height=height), font_scale).to_dict(validate=False)
+    # As many bars as have room for their labels (26 px each, at least 10): on a phone 30 labels ran
+    # into each other. `width` is the chart's own, so this follows the column.
+    fits = f"datum.rank < max(10, floor(width / {26 * font_scale:.0f}))"
+    return _configure(alt.layer(bar, tick, text).transform_filter(fits).properties(height=height),
+                      font_scale).to_dict(validate=False)

@@ -29,6 +29,11 @@ CSS = """
 .lbj-start-text { color: #E2E8F0; font-size: 1.15rem; margin-top: 0.2rem; }
 .lbj-station { color: #94A3B8; font-size: 0.9rem; margin: -0.3rem 0 0.2rem; }
 .lbj-step { color: #64748B; font-weight: 700; margin-right: 0.3rem; }
+/* The metro line runs left to right where six stations and their summaries fit side by side, and top
+   to bottom in a narrower column (a phone: the names and summaries ran into each other). */
+.st-key-journey-map { container-type: inline-size; }
+@container (max-width: 720px) { .st-key-journey-map-wide { display: none !important; } }
+@container (min-width: 721px) { .st-key-journey-map-narrow { display: none !important; } }
 </style>
 """
 
@@ -65,6 +70,47 @@ def metro_chart(scale: float = 1.0) -> dict:
         x=x, y=y, text="line:N", tooltip=tooltip)
     chart = alt.layer(line, halo, stops, titles, start, summaries).properties(
         height=int(250 * scale), width="container")
+    return chart.configure_view(strokeWidth=0).to_dict()
+
+
+def metro_chart_narrow(scale: float = 1.0) -> dict:
+    """The same stations top to bottom, for a narrow column: each name with its summary on lines
+    beside the line, laid out in pixels (y without a scale), so nothing depends on the column's width."""
+    wrap = 34 if scale == 1 else 26
+    size, summary_size = 17 * scale, 13 * min(scale, 1.3)
+    rows, lines, top = [], [], 8 * scale
+    for i, s in enumerate(STATIONS):
+        start = s.key == FIRST_STATION
+        if start:
+            top += 18 * scale  # room for "START HERE" above the name
+        pages = ", ".join(PAGES[p][0] for p in s.pages if p in PAGES)
+        y = top + size * 0.7
+        rows.append({"y": y, "key": s.key, "title": s.title, "preview": s.preview, "pages": pages, "start": start})
+        wrapped = textwrap.wrap(s.summary, wrap)
+        lines += [{"y": y + (size * 0.6 + summary_size * (0.9 + 1.3 * n)), "line": text, "title": s.title,
+                   "preview": s.preview, "pages": pages} for n, text in enumerate(wrapped)]
+        top = y + size * 0.6 + summary_size * 1.3 * len(wrapped) + 22 * scale
+    frame = pd.DataFrame(rows)
+    dot_x, text_x = 24 * scale, 52 * scale
+    y = alt.Y("y:Q", axis=None, scale=None)  # pixels from the top
+    tooltip = [alt.Tooltip("title:N", title="Station"), alt.Tooltip("preview:N", title="Preview"),
+               alt.Tooltip("pages:N", title="Pages")]
+    base = alt.Chart(frame).encode(y=y)
+    line = base.mark_line(color=LINE, strokeWidth=8 * scale, strokeCap="round").encode(x=alt.value(dot_x))
+    halo = base.transform_filter("datum.start").mark_circle(size=1800 * scale ** 2, color=START, opacity=0.25).encode(
+        x=alt.value(dot_x))
+    stops = base.mark_point(filled=True, size=600 * scale ** 2, strokeWidth=4 * scale, opacity=1, cursor="pointer").encode(
+        x=alt.value(dot_x), fill=alt.condition("datum.start", alt.value(START), alt.value("#0F172A")),
+        stroke=alt.condition("datum.start", alt.value("#A7F3D0"), alt.value("#E2E8F0")), tooltip=tooltip)
+    titles = base.mark_text(align="left", baseline="middle", fontSize=size, fontWeight="bold", color="#F1F5F9").encode(
+        x=alt.value(text_x), text="title:N", tooltip=tooltip)
+    start = base.transform_filter("datum.start").mark_text(
+        align="left", baseline="middle", dy=-20 * scale, fontSize=12 * scale, fontWeight="bold", color="#34D399").encode(
+        x=alt.value(text_x), text=alt.value("START HERE ▾"))
+    summaries = alt.Chart(pd.DataFrame(lines)).mark_text(
+        align="left", baseline="middle", fontSize=summary_size, color="#CBD5E1").encode(
+        x=alt.value(text_x), y=y, text="line:N", tooltip=tooltip)
+    chart = alt.layer(line, halo, stops, titles, start, summaries).properties(height=int(top), width="container")
     return chart.configure_view(strokeWidth=0).to_dict()
 
 
@@ -113,7 +159,11 @@ def view() -> None:
     source = model_sources(get_manager().sessions_of(browser_session_id()))[0]
     st.markdown("#### From a text to the next character",
                 help="Hover a station for a preview. The cards below link to the pages that show each station.")
-    st.vega_lite_chart(metro_chart(font_scale()), width="stretch", key=f"{PAGE}_map")
+    with st.container(key="journey-map"):  # one of the two shows, by the column's width (CSS above)
+        with st.container(key="journey-map-wide"):
+            st.vega_lite_chart(metro_chart(font_scale()), width="stretch", key=f"{PAGE}_map")
+        with st.container(key="journey-map-narrow"):
+            st.vega_lite_chart(metro_chart_narrow(font_scale()), width="stretch", key=f"{PAGE}_map_narrow")
     st.caption(f"Every number on the stations' pages comes from a real model: now **{markdown_literal(source.label)}**"
                + (" (the default, until you train your own)." if source.is_default else ", the one you trained last."))
     main, side = st.columns([2.1, 1], gap="large")

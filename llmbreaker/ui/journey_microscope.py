@@ -1,6 +1,8 @@
 """The Component microscope page: one layer and head of the real model, step by step."""
 from __future__ import annotations
 
+import textwrap
+
 import numpy as np
 import streamlit as st
 
@@ -28,6 +30,9 @@ def _step(n: int, key: str, cfg, T: int, charts: list[dict], widths=None, note: 
         with right:
             cols = st.columns(widths or [1] * len(charts), gap="small")
             for col, spec in zip(cols, charts):
+                if len(charts) >= 3 and isinstance(spec.get("title"), str):
+                    # A third of the column: Vega cut "= output of layer 1" to "= output of l…" in workshop mode.
+                    spec["title"] = textwrap.wrap(spec["title"], int(18 / font_scale() ** 0.75)) or spec["title"]
                 with col:
                     st.vega_lite_chart(spec, width="stretch")
 

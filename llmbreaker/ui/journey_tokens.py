@@ -112,8 +112,13 @@ def _pairs_html(n: int, inputs: list[str], targets: list[str]) -> str:
     return ('<style>.lbj-b{border-collapse:collapse;font-family:ui-monospace,monospace;margin:0.2rem 0}'
             '.lbj-b td{border:1px solid #334155;padding:2px 7px;text-align:center;color:#E2E8F0}'
             '.lbj-b td.t{color:#F9A8D4}.lbj-b th{color:#94A3B8;font-weight:500;padding-right:8px;text-align:right;'
-            'font-family:system-ui}</style>'
+            'font-family:system-ui}'
+            # On a phone the 16 pairs fit the screen with narrower cells (they stuck out by 4 px);
+            # the box scrolls sideways rather than cut a cell if a screen is narrower still.
+            '@media (max-width:480px){.lbj-b td{padding:2px 3px}.lbj-b th{padding-right:4px}}'
+            '.lbj-bw{overflow-x:auto}</style>'
             f'<div style="color:#94A3B8;font-size:0.85rem;margin-top:0.4rem">Window {n + 1} (first {SHOWN_PAIRS} of '
             f'{len(inputs)} positions) · e.g. after <b style="color:#E2E8F0">{context}</b> comes '
             f'<b style="color:#F9A8D4">{html.escape(visible_char(targets[k]))}</b></div>'
-            f'<table class="lbj-b"><tr><th>input</th>{cells}</tr><tr><th>target</th>{tcells}</tr></table>')
+            f'<div class="lbj-bw"><table class="lbj-b"><tr><th>input</th>{cells}</tr><tr><th>target</th>{tcells}</tr>'
+            '</table></div>')

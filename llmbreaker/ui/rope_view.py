@@ -124,7 +124,7 @@ def score_heatmap(scores: np.ndarray, scale: float) -> alt.Chart:
         color=alt.Color("score:Q", title="q·k", scale=alt.Scale(scheme="redblue", domain=[-lim, lim], reverse=True)),
         tooltip=[alt.Tooltip("m:O", title="Query at"), alt.Tooltip("n:O", title="Key at"),
                  alt.Tooltip("score:Q", title="q·k", format=".3f")],
-    ).properties(height=int(300 * scale), width=int(300 * scale))
+    ).properties(height=int(300 * scale))  # as wide as its column: 300 px * the workshop scale was 480 in a 402 px one
 
 
 def extension_charts(head_size: int, trained: int, factor: int, pair: int, base: float, scale: float):
@@ -244,7 +244,7 @@ def rope_page() -> None:
         st.caption("The same query vector q and key vector k put at different positions. Rows with the same distance "
                    "m - n give the same score, wherever they sit in the text.")
     with right:
-        st.altair_chart(style_chart(score_heatmap(scores, scale), scale), width="content")
+        st.altair_chart(style_chart(score_heatmap(scores, scale), scale), width="stretch")
         st.caption("q·k for every query position m and key position n: each diagonal (same m - n) is one colour.")
     st.latex(r"\langle R_m q,\; R_n k \rangle = \sum_i \big[(q_{2i}k_{2i} + q_{2i+1}k_{2i+1}) \cos((m-n)\theta_i)"
              r" + (q_{2i}k_{2i+1} - q_{2i+1}k_{2i}) \sin((m-n)\theta_i)\big]")

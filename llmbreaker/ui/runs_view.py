@@ -40,8 +40,8 @@ CSS = """
                align-items: center; }
 .lb-run-meta b { color: #F1F5F9; font-weight: 600; }
 .lb-run-sample { font-family: 'JetBrains Mono', 'Fira Code', 'Source Code', monospace; font-size: 0.86rem;
-                 color: #94A3B8; margin-top: 0.35rem; white-space: nowrap; overflow: hidden;
-                 text-overflow: ellipsis; }
+                 color: #94A3B8; margin-top: 0.35rem; white-space: normal; overflow-wrap: anywhere; }
+                 /* (wraps: on one line a phone cut the words to "…"; first_words keeps it to a few lines) */
 .lb-run-new { display: inline-block; margin-left: 0.5rem; padding: 0.05rem 0.5rem; border-radius: 999px;
               font-size: 0.72rem; font-weight: 700; background: rgba(6,182,212,0.2); color: #22D3EE;
               vertical-align: middle; letter-spacing: 0.04em; }
@@ -92,7 +92,8 @@ def _browser_tz():
 def first_words(sample: str, n: int = SAMPLE_WORDS) -> str:
     words = " ".join(sample.split()).split(" ")
     text = " ".join(words[:n])
-    return text + ("…" if len(words) > n or len(sample) >= 100 else "")
+    cut = len(text) > 110  # a few lines on a phone, even when the words are long
+    return text[:110].rstrip() + ("…" if cut or len(words) > n or len(sample) >= 100 else "")
 
 
 def file_name(s: RunSummary) -> str:

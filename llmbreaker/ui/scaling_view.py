@@ -46,7 +46,8 @@ def _model_encodings(points: list[dict], scale: float):
     names = [p["model"] for p in points]
     color = alt.Color("model:N", title="Model", sort=names,
                       scale=alt.Scale(domain=names, scheme="tableau10"),
-                      legend=alt.Legend(orient="bottom", columns=2 if scale > 1 else 3, symbolSize=int(160 * scale),
+                      # Two columns: three ran past a phone's chart ("LLaMA-2 70B" cut at its right edge).
+                      legend=alt.Legend(orient="bottom", columns=2, symbolSize=int(160 * scale),
                                         symbolType="circle", symbolOpacity=1, labelLimit=260))
     shape = alt.Shape("kind:N", title=None, scale=alt.Scale(domain=list(KIND_SHAPES), range=list(KIND_SHAPES.values())),
                       legend=None)  # the caption says which is a mixture of experts (a diamond)
@@ -65,7 +66,8 @@ def loss_compute_chart(points: list[dict], you: dict, scale: float, fit: sl.Fit 
     fr = pd.DataFrame(sl.frontier(lo, hi, 61, fit))
     fr["label"] = [f"N = {am.human(n)}, D = {am.human(d)}" for n, d in zip(fr["n_opt"], fr["d_opt"])]
     losses = [p["loss"] for p in points] + [you["loss"]] + fr["loss"].tolist()
-    x = alt.X("compute:Q", title="Training compute C = 6·N·D (FLOPs, log scale)",
+    # On two lines: on one it was wider than a half-screen chart in workshop mode.
+    x = alt.X("compute:Q", title=["Training compute C = 6·N·D", "(FLOPs, log scale)"],
               scale=alt.Scale(type="log", domain=[lo, hi], nice=False),
               axis=alt.Axis(values=_decades(lo, hi), labelExpr=POWER_LABELS))
     y = alt.Y("loss:Q", title="Loss predicted by the fit (nats per token)",
