@@ -330,8 +330,10 @@ class Trainer:
         named = list(self.model.named_parameters())
         muon = cfg.optimizer == "muon"
         # Muon orthogonalises the update of a weight matrix: the blocks' 2-D weights, not the
-        # embeddings (a lookup table, and tied to the output head), biases or norms.
-        matrices = [p for n, p in named if muon and p.dim() == 2 and n.startswith("blocks.")]
+        # embeddings (a lookup table, and tied to the output head), biases (a mixture of experts' are
+        # 2-D: one row per expert) or norms.
+        matrices = [p for n, p in named if muon and p.dim() == 2 and n.startswith("blocks.")
+                    and not n.endswith(("bias", "_b"))]
         taken = {id(p) for p in matrices}
         rest = [(n, p) for n, p in named if id(p) not in taken]
         decay = [p for n, p in rest if p.dim() >= 2 and "emb" not in n]

@@ -23,3 +23,17 @@ def test_the_watch_pages_run_trains_with_muon_and_the_chosen_rate():
         s = next(x for x in get_manager().all_sessions() if x.page == "watch")
         assert s.request.train.optimizer == "muon" and s.request.train.learning_rate == 1e-2
         s.stop()
+
+
+def test_muon_leaves_a_mixture_of_experts_biases_and_its_3d_experts_to_adamw(poems):
+    from dataclasses import replace
+    from llmbreaker.presets import MODEL_SIZES
+    from llmbreaker.trainer import Trainer
+    t = Trainer(poems, replace(MODEL_SIZES["small"], n_expert=4),
+                replace(default_train_config("watch"), max_steps=20, eval_interval=10, batch_size=8, eval_batches=2))
+    muon = {id(p) for g in t.optimizer.optimizers[1].param_groups for p in g["params"]}
+    named = dict(t.model.named_parameters())
+    assert {n for n, p in named.items() if id(p) in muon} == {
+        n for n in named if n.endswith(("qkv.weight", "proj.weight", "router.weight"))}
+    while not t.done:
+        t.step()
