@@ -6,13 +6,20 @@ lines and table columns that scroll out of sight (at 1280 px), anything past the
 screen, a chart wider than its column, a chart's text outside the chart or shortened with "…" by
 Vega, text of a chart or of the page drawn over other text. The pages that train are checked again
 after a short run at max speed (Watch, Cinema in its three views, Mixture of experts, the Lab):
-each run's address (?run=...) opens its pictures in every mode.
+each is trained once, and its run's address (?run=...) opens it, read-only, in every mode.
 
 The checks are in tests/clipping.js. A full-height screenshot of every page in every mode lands in
 artifacts/clipping/ (MODE-PAGE.png): look at them.
+
+Time (the whole CI suite has to stay well under 30 minutes): the three modes walk the pages at once,
+each in its own browser, while a fourth trains the short runs (one training per page, 60 steps; the
+Lab's shortest run); each page is loaded once per mode and waited on by conditions (the script has
+ended, every chart is drawn, the page has not changed for a moment), never for a fixed time. Each
+mode is its own test, so pytest reports each mode's findings separately.
 """
 from __future__ import annotations
 
+import concurrent.futures
 import re
 import time
 from pathlib import Path
@@ -34,8 +41,18 @@ MODES = {
     "phone": ({"width": 390, "height": 844}, {}, False),
 }
 IDLE = "() => document.querySelector('[data-testid=stApp]')?.dataset.testScriptState === 'notRunning'"
+# (A chart a page hides for this width, such as the journey's wide metro line on a phone, is not drawn.)
 DRAWN = ("() => [...document.querySelectorAll('[data-testid=stVegaLiteChart], [data-testid=stArrowVegaLiteChart]')]"
-         ".every(c => c.querySelector('svg, canvas'))")
+         ".every(c => c.querySelector('svg, canvas') || !c.checkVisibility())")
+# The page has not changed for 300 ms (a chart drawn after the script run, a redraw at a new size).
+QUIET = """() => {
+  if (!window.__lbQuiet) {
+    window.__lbQuiet = {t: performance.now()};
+    new MutationObserver(() => { window.__lbQuiet.t = performance.now(); })
+      .observe(document.body, {subtree: true, childList: true, characterData: true, attributes: true});
+  }
+  return performance.now() - window.__lbQuiet.t > 300;
+}"""
 PLAY = re.compile(r"^(play_arrow)?\s*Play$")
 
 
@@ -47,11 +64,11 @@ def with_query(url: str, extra: dict) -> str:
 
 
 def settle(pg, timeout: float = 90_000) -> None:
-    """Streamlit has finished its script run and every chart is drawn (live pages keep redrawing:
-    a quiet moment between two redraws is enough)."""
+    """Streamlit has finished its script run, every chart is drawn and the page has stopped changing
+    (live pages keep redrawing: a quiet moment between two redraws is enough)."""
     pg.wait_for_function(IDLE, timeout=timeout)
     pg.wait_for_function(DRAWN, timeout=timeout)
-    pg.wait_for_timeout(600)
+    pg.wait_for_function(QUIET, timeout=timeout)
     pg.wait_for_function(IDLE, timeout=timeout)
 
 
@@ -67,46 +84,25 @@ def full_screenshot(pg, viewport: dict, path: Path) -> None:
     """Streamlit's main area scrolls in its own container: a viewport as tall as the page holds it all."""
     height = pg.evaluate("() => document.querySelector('[data-testid=stMain]').scrollHeight")
     pg.set_viewport_size({"width": viewport["width"], "height": max(viewport["height"], min(height, 16_000))})
-    pg.wait_for_timeout(400)
+    pg.wait_for_function(QUIET)
     pg.screenshot(path=str(path))
     pg.set_viewport_size(viewport)
 
 
-@pytest.fixture(scope="module")
-def browser_page():
-    """One Chromium and one tab for the whole module (the machine has two cores: starting a browser
-    per page would cost more than the page)."""
-    from playwright.sync_api import sync_playwright
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium_path(), headless=True, args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport=MODES["desktop"][0])
-        yield context.new_page()
-        browser.close()
+def _browser(p):
+    return p.chromium.launch(executable_path=chromium_path(), headless=True, args=CHROMIUM_ARGS)
 
 
-def _train(pg, url: str, done: str) -> str:
+def _start_run(pg, url: str) -> None:
     pg.goto(url)
     play = pg.get_by_role("button", name=PLAY)
     play.wait_for(timeout=90_000)
     settle(pg)
     play.click()
-    pg.get_by_text(re.compile(done)).first.wait_for(timeout=180_000)
-    settle(pg)
-    return pg.url
 
 
-@pytest.fixture(scope="module")
-def trained(browser_page, server) -> dict[str, str]:
-    """Short runs at max speed on the pages that train; their run addresses (?run=...)."""
-    pg = browser_page
-    pg.set_viewport_size(MODES["desktop"][0])
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    done = r"Step ([\d,]+) / \1 · completed"
-    runs = {
-        page: _train(pg, f"{server}/{page.split('-')[0]}?{prefix}_steps=120&{prefix}_interval=40&{prefix}_speed=max"
-                         f"&{prefix}_size=Tiny", done)
-        for page, prefix in (("watch-run", "watch"), ("cinema-run", "cinema"), ("moe-run", "moe"))}
-    # The Lab: one Tiny run of 300 steps, queued as a person would.
+def _start_lab_run(pg, server: str) -> None:
+    """The Lab: one Tiny run of its fewest steps (300), queued as a person would (it trains at max speed)."""
     pg.goto(server + "/lab")
     add = pg.get_by_role("button", name="Add to the comparison")
     add.wait_for(timeout=90_000)
@@ -119,10 +115,33 @@ def trained(browser_page, server) -> dict[str, str]:
     steps.focus()
     steps.press("Home")
     settle(pg)
-    add.click()  # the Lab trains at max speed
-    pg.get_by_role("button", name="Remove").first.wait_for(timeout=180_000)
-    settle(pg)
-    runs["lab-run"] = pg.url
+    add.click()
+
+
+def train_runs(server: str) -> dict[str, str]:
+    """One short run at max speed on each page that trains, each in its own tab of one browser (they
+    train side by side, as many at once as the server has trainers); their run addresses (?run=...)."""
+    from playwright.sync_api import sync_playwright
+    done = r"Step ([\d,]+) / \1 · completed"
+    with sync_playwright() as p:
+        browser = _browser(p)
+        context = browser.new_context(viewport=MODES["desktop"][0])
+        tabs = {}
+        for page, prefix in (("watch-run", "watch"), ("cinema-run", "cinema"), ("moe-run", "moe")):
+            tabs[page] = context.new_page()
+            _start_run(tabs[page], f"{server}/{prefix}?{prefix}_steps=60&{prefix}_interval=20&{prefix}_speed=max"
+                                   f"&{prefix}_size=Tiny")
+        tabs["lab-run"] = context.new_page()
+        _start_lab_run(tabs["lab-run"], server)
+        runs = {}
+        for name, pg in tabs.items():
+            if name == "lab-run":
+                pg.get_by_role("button", name="Remove").first.wait_for(timeout=240_000)
+            else:
+                pg.get_by_text(re.compile(done)).first.wait_for(timeout=240_000)
+            settle(pg)
+            runs[name] = pg.url
+        browser.close()
     for name, url in runs.items():
         assert "run=" in url, f"{name}: no run address ({url})"
     return runs
@@ -135,14 +154,14 @@ def check_page(pg, mode: str, name: str, url: str, views: tuple[str, ...] = ()) 
     pg.goto(with_query(url, extra))
     pg.locator('[data-testid="stMain"] .lb-title, [data-testid="stMain"] h1').first.wait_for(timeout=90_000)
     settle(pg)
-    # The sidebar is the same on every page: checked on the first (on a phone it is folded away).
-    sidebar = mode != "phone" and name == "landing"
+    # The sidebar is the same on every page and in both modes at 1280 px (workshop mode grows the
+    # main area's text): checked once (on a phone it is folded away).
+    sidebar = mode == "desktop" and name == "landing"
     found = {name: problems_on(pg, tables, sidebar)}
     full_screenshot(pg, viewport, SHOTS / f"{mode}-{name}.png")
     for view in views:
         pg.locator('[data-testid="stButtonGroup"] button', has_text=re.compile(f"^{view}$")).first.click()
-        settle(pg)
-        pg.wait_for_timeout(1000)  # the 3D view draws in WebGL after its script run
+        settle(pg)  # (the 3D view's canvas is in place once the page is quiet: its layout is what is checked)
         found[f"{name} · {view}"] = problems_on(pg, tables, False)
         full_screenshot(pg, viewport, SHOTS / f"{mode}-{name}-{view}.png")
     return found
@@ -156,19 +175,41 @@ def describe(found: dict[str, list[dict]]) -> str:
     return "\n".join(lines)
 
 
-@pytest.mark.parametrize("mode", list(MODES))
-def test_no_page_cuts_its_text(browser_page, server, trained, mode):
-    pg = browser_page
-    SHOTS.mkdir(parents=True, exist_ok=True)
+def walk(mode: str, server: str, runs: concurrent.futures.Future) -> dict[str, list[dict]]:
+    """Every page in `mode`, then each trained run (when `runs` has them), in a browser of its own."""
+    from playwright.sync_api import sync_playwright
     found: dict[str, list[dict]] = {}
     started = time.monotonic()
-    for key, (_, _, _, path) in PAGES.items():
-        found.update(check_page(pg, mode, key, f"{server}/{path}"))
-        print(f"{mode} · {key}: {time.monotonic() - started:.0f} s", flush=True)
-    for name, url in trained.items():
-        views = ("Detail", "3D") if name == "cinema-run" else ()
-        found.update(check_page(pg, mode, name, url, views))
+    with sync_playwright() as p:
+        browser = _browser(p)
+        pg = browser.new_context(viewport=MODES[mode][0]).new_page()
+        for key, (_, _, _, path) in PAGES.items():
+            found.update(check_page(pg, mode, key, f"{server}/{path}"))
+            print(f"{mode} · {key}: {time.monotonic() - started:.0f} s", flush=True)
+        for name, url in runs.result().items():
+            views = ("Detail", "3D") if name == "cinema-run" else ()
+            found.update(check_page(pg, mode, name, url, views))
+            print(f"{mode} · {name}: {time.monotonic() - started:.0f} s", flush=True)
+        browser.close()
     print(f"{mode}: {len(found)} pages and views in {time.monotonic() - started:.0f} s; screenshots in {SHOTS}")
+    return found
+
+
+@pytest.fixture(scope="module")
+def walks(server):
+    """The runs train and the three modes walk the pages at the same time, each in its own thread
+    and browser (Playwright's sync API: one instance per thread); mode -> its future findings."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    pool = concurrent.futures.ThreadPoolExecutor(max_workers=1 + len(MODES))
+    runs = pool.submit(train_runs, server)
+    futures = {mode: pool.submit(walk, mode, server, runs) for mode in MODES}
+    yield futures
+    pool.shutdown(wait=True, cancel_futures=True)
+
+
+@pytest.mark.parametrize("mode", list(MODES))
+def test_no_page_cuts_its_text(walks, mode):
+    found = walks[mode].result(timeout=1200)
     report = describe(found)
     print(report)
     assert not report, f"text cut or crammed in {mode} mode (screenshots in {SHOTS}):\n{report}"
