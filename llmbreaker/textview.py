@@ -61,9 +61,13 @@ PROGRESSION_CSS = """
 .lb-row.new { animation: lbfade 0.9s ease-out; }
 @keyframes lbfade { from { opacity: 0; transform: translateY(-4px); } to { opacity: 1; transform: none; } }
 @media (prefers-reduced-motion: reduce) { .lb-row.new { animation: none; } }
-.lb-prog.compact .lb-row { grid-template-columns: 1fr; gap: 0.2rem; background: #111C30; }
-.lb-prog.compact .meta br { display: none; }
-.lb-prog.compact .meta b { display: none; }
+.lb-cur { display: grid; gap: 0.2rem; padding: 0.45rem 0.6rem; border-radius: 8px; background: #111C30; }
+.lb-cur .meta { color: #94A3B8; font-size: 0.8rem; }
+.lb-cur .meta br, .lb-cur .meta b { display: none; }
+.lb-cur .txt { white-space: pre-wrap; word-break: break-word; line-height: 1.45; }
+.lb-cur .g { color: #64748B; } .lb-cur .w { color: #60A5FA; } .lb-cur .nl { color: #475569; }
+.lb-cur.new { animation: lbfade 0.9s ease-out; }
+@media (prefers-reduced-motion: reduce) { .lb-cur.new { animation: none; } }
 .lb-legend { color: #94A3B8; font-size: 0.8rem; margin-bottom: 0.4rem; }
 .lb-legend .w { color: #60A5FA; } .lb-legend .g { color: #64748B; }
 </style>
@@ -75,12 +79,12 @@ def progression_html(rows: list[dict], words: frozenset[str], selected_step: int
     """rows: [{"step", "val_loss", "sample"}], newest first. The newest fades in; the selected
     checkpoint is highlighted. `compact`: the loss and the share of words above the text, not beside
     it (for a narrow column; the step is in the heading above)."""
-    parts = [PROGRESSION_CSS, f'<div class="lb-prog{" compact" if compact else ""}">']
+    parts = [PROGRESSION_CSS, '<div class="lb-prog">']
     if legend:
         parts.append('<div class="lb-legend"><span class="w">blue</span> = real words of the text · '
                      '<span class="g">grey</span> = not (yet) a word · ↵ = new line</div>')
     for i, r in enumerate(rows):
-        classes = ["lb-row"]
+        classes = ["lb-cur" if compact else "lb-row"]  # the list's rows are .lb-row; the sample beside the curve is not one
         if i == 0 and animate:
             classes.append("new")
         if r["step"] == selected_step:
