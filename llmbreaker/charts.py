@@ -87,8 +87,10 @@ def _loss_template(total_steps: int, y_bottom: float, y_top: float, height: int,
     raw = alt.Chart(alt.NamedData("per_step")).mark_line(color=STEP_GREY, opacity=0.6, strokeWidth=1.2 * font_scale).encode(
         x=x, y=y, tooltip=[alt.Tooltip("step:Q", title="Step"), alt.Tooltip("loss:Q", title="Training loss", format=".3f")])
     lines = alt.Chart(alt.NamedData("checkpoints")).mark_line(strokeWidth=2.5 * font_scale).encode(
-        x=x, y=y, color=alt.Color("split:N", scale=colors, legend=alt.Legend(title=None, orient="top", direction="horizontal",
-                                                                     labelLimit=0)))
+        x=x, y=y, color=alt.Color("split:N", scale=colors, legend=alt.Legend(
+            title=None, orient="top", direction="horizontal", labelLimit=0,
+            # On a projector the short names: the long ones ran past a half-width chart (MoE's).
+            **({} if font_scale <= 1 else {"labelExpr": f"datum.label == '{TRAIN_LABEL}' ? 'Train' : 'Validation'"}))))
     points = alt.Chart(alt.NamedData("checkpoints")).mark_point(filled=True, size=70 * font_scale, cursor="pointer").encode(
         x=x, y=y, color=alt.Color("split:N", scale=colors, legend=None),
         tooltip=[alt.Tooltip("step:Q", title="Step"), alt.Tooltip("split:N", title="Curve"),

@@ -44,9 +44,12 @@ def training_controls(session: TrainingSession, make_request: Callable[[], Train
     follow the run). `fold`: the session key of the page's folding text and settings (inputs.setup_fold):
     Play folds them, and a switch at the end of the row shows them again."""
     state = session.state
-    widths = [1.15, 1, 1, 2.5] + ([1.4] if fold else [])
     bar = st.container(key=f"{page}_lbcontrols")  # its labels a size smaller in workshop mode (ui/common.py)
-    c_play, c_step, c_stop, c_speed, *c_fold = bar.columns(widths, vertical_alignment="bottom")
+    if fold:  # a page's whole width: one row
+        c_play, c_step, c_stop, c_speed, *c_fold = bar.columns([1.15, 1, 1, 2.5, 1.4], vertical_alignment="bottom")
+    else:  # a column of its page (the Style page's): the speeds under the buttons
+        c_play, c_step, c_stop = bar.columns(3, vertical_alignment="bottom")
+        c_speed, c_fold = bar.container(), []
     with c_play:
         if state in (State.RUNNING, State.WAITING, State.PREPARING):
             st.button("Pause", icon=":material/pause:", key=f"{page}_pause", on_click=session.pause, width="stretch",

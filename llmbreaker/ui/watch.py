@@ -126,7 +126,9 @@ def draw_history(h: History, page: str, planned_steps: int | None = None) -> Non
         st.html(f'<div style="font-family: ui-monospace, monospace; color:#CBD5E1; font-size:0.95rem;">'
                 f'<div style="background:#1E293B; padding:0.2rem 0.5rem; border-radius:6px; white-space:pre-wrap;">'
                 f'{prompt}<span style="color:#3B82F6">▌</span></div></div>')
-        st.vega_lite_chart(spec=next_token_chart(shown.next_token[:6], height=int(150 * (1 + (scale - 1) / 2)),
+        # A bar a line of its labels tall (15 px text, 1.6x on a projector), so that none overlap.
+        bars = shown.next_token[:6]
+        st.vega_lite_chart(spec=next_token_chart(bars, height=int(len(bars) * (15 * scale + 11)),
                                                  font_scale=scale),
                            width="stretch", key=f"{page}_next")
 
