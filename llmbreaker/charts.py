@@ -141,8 +141,10 @@ def loss_chart(steps: list[int], losses: list[float], checkpoints: list[Checkpoi
 @functools.lru_cache(maxsize=8)
 def _next_token_template(height: int, font_scale: float) -> dict:
     base = alt.Chart(alt.NamedData("top")).encode(
+        # labelFlush off: the theme's flush pushed the first and last letters onto their neighbours.
         y=alt.Y("token:N", sort=alt.SortField("rank"), title=None,
-                axis=alt.Axis(labelFontSize=15 * font_scale, labelOverlap=False, labelFont="monospace")),
+                axis=alt.Axis(labelFontSize=15 * font_scale, labelOverlap=False, labelFont="monospace",
+                              labelFlush=False)),
         x=alt.X("probability:Q", title="Probability of being next", scale=alt.Scale(domain=[0, 1]),
                 axis=alt.Axis(format="%")),
         tooltip=[alt.Tooltip("token:N", title="Next character"), alt.Tooltip("probability:Q", format=".1%")],

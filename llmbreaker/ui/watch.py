@@ -128,7 +128,7 @@ def draw_history(h: History, page: str, planned_steps: int | None = None) -> Non
                 f'{prompt}<span style="color:#3B82F6">▌</span></div></div>')
         # A bar a line of its labels tall (15 px text, 1.6x on a projector), so that none overlap.
         bars = shown.next_token[:6]
-        st.vega_lite_chart(spec=next_token_chart(bars, height=int(len(bars) * (15 * scale + 11)),
+        st.vega_lite_chart(spec=next_token_chart(bars, height=int(len(bars) * (15 * scale + 16) + 40),
                                                  font_scale=scale),
                            width="stretch", key=f"{page}_next")
 
