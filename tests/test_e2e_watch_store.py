@@ -116,6 +116,7 @@ def test_after_a_server_restart_a_finished_run_is_there_and_one_that_trained_rea
         page = new_page(browser)
         page.goto(url + f"/watch?run={finished}")
         page.get_by_text(re.compile(r"Step 200 / 200 · completed in")).wait_for(timeout=60_000)
+        page.locator(".lb-row").nth(2).wait_for(timeout=30_000)  # drawn just after the progress line
         assert page.locator(".lb-row").count() == 3
         page.goto(url + f"/watch?run={training}")
         page.get_by_text(re.compile(r"interrupted at step [\d,]+")).wait_for(timeout=60_000)
