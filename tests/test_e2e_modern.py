@@ -53,7 +53,11 @@ def test_rope_and_scaling_pages_render(page, server, name, words):
     page.goto(f"{server}/{name}")
     page.get_by_text(words).wait_for(timeout=60_000)
     page.wait_for_function("() => document.querySelectorAll('.vega-embed').length >= 2", timeout=60_000)
-    page.wait_for_timeout(1500)
+    # Waits for the charts to be drawn (a fixed 1.5 s was once too short in CI), then checks.
+    page.wait_for_function("""() => [...document.querySelectorAll('.vega-embed')].filter(e => {
+        const svg = e.querySelector('svg'); const canvas = e.querySelector('canvas');
+        return (svg && svg.querySelectorAll('path, rect, circle, line').length > 5) || (canvas && canvas.width > 0);
+    }).length >= 2""", timeout=60_000)
     assert charts_drawn(page) >= 2
     assert page.locator('[data-testid="stException"]').count() == 0
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
