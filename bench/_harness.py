@@ -125,3 +125,35 @@ def shakespeare() -> str:
 def med(xs) -> float:
     xs = [x for x in xs if x is not None]
     return statistics.median(xs) if xs else float("nan")
+
+
+# -- the Watch page's default run, as the page trains it -------------------------------------
+def watch_default_request(text: str, dataset: str = "shakespeare", label: str = "Shakespeare"):
+    """The request the Watch page sends when Play is pressed with its settings untouched: its
+    default model size and training settings (presets), fitted to the demo's seconds."""
+    from dataclasses import replace
+
+    sys.path.insert(0, str(ROOT))
+    from llmbreaker.presets import MODEL_SIZES, default_model_size, default_train_config, next_token_prompt
+    from llmbreaker.session import RUN_SECONDS_AT_1X, TrainingRequest
+
+    train = replace(default_train_config("watch"), fit_seconds=RUN_SECONDS_AT_1X,
+                    next_prompt=next_token_prompt(dataset, text))
+    return TrainingRequest(text, MODEL_SIZES[default_model_size("watch")], train, label=label)
+
+
+def train_to_end(session, request, speed: str) -> float:
+    """Play `request` on `session` at `speed` and drain it as a page does until it ends; returns the
+    wall seconds from Play to the end. Raises if the run did not complete."""
+    from llmbreaker.session import State
+
+    session.set_speed(speed)
+    t0 = time.monotonic()
+    session.play(request)
+    while session.state not in (State.COMPLETED, State.STOPPED, State.ERROR):
+        session.drain()
+        time.sleep(0.05)
+    seconds = time.monotonic() - t0
+    session.drain()
+    assert session.state == State.COMPLETED, session.history.message
+    return seconds

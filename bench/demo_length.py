@@ -2,8 +2,8 @@
 
     python bench/demo_length.py [--rounds 2] [--speed 1x]
 
-The Watch page's default request (its default model size, TrainConfig's defaults, fitted to 25 s:
-TrainConfig.fit_seconds) trains through a SessionManager at `--speed`, as the page trains it; the
+The Watch page's default request (_harness.watch_default_request: its default model size and
+training settings, fitted to 25 s: TrainConfig.fit_seconds) trains through a SessionManager at `--speed`, as the page trains it; the
 wall time from Play to completed, the steps it trained and its last validation loss are printed.
 Then the same with the machine throttled to about half its speed for the trainer: this process is
 pinned to one core and a busy-looping process is pinned to the same core, so the trainer gets
@@ -22,11 +22,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from _harness import loadavg, machine  # noqa: E402
+from _harness import loadavg, machine, train_to_end, watch_default_request  # noqa: E402
 from llmbreaker.corpus import bundled_text  # noqa: E402
-from llmbreaker.presets import MODEL_SIZES, default_model_size, next_token_prompt  # noqa: E402
-from llmbreaker.session import RUN_SECONDS_AT_1X, SessionManager, State, TrainingRequest  # noqa: E402
-from llmbreaker.trainer import TrainConfig  # noqa: E402
+from llmbreaker.session import RUN_SECONDS_AT_1X, SessionManager  # noqa: E402
 
 
 def _burn(core: int) -> None:
@@ -36,21 +34,10 @@ def _burn(core: int) -> None:
 
 
 def one_run(speed: str) -> tuple[float, int, float]:
-    text = bundled_text("shakespeare")
-    train = TrainConfig(fit_seconds=RUN_SECONDS_AT_1X, next_prompt=next_token_prompt("shakespeare", text))
-    request = TrainingRequest(text, MODEL_SIZES[default_model_size("watch")], train, label="Shakespeare")
     manager = SessionManager(max_running=1)
     try:
         s = manager.session_for("bench", "watch")
-        s.set_speed(speed)
-        t0 = time.monotonic()
-        s.play(request)
-        while s.state not in (State.COMPLETED, State.STOPPED, State.ERROR):
-            s.drain()
-            time.sleep(0.05)
-        seconds = time.monotonic() - t0
-        s.drain()
-        assert s.state == State.COMPLETED, s.history.message
+        seconds = train_to_end(s, watch_default_request(bundled_text("shakespeare")), speed)
         return seconds, s.history.step, s.history.checkpoints[-1].val_loss
     finally:
         manager.shutdown()

@@ -38,12 +38,12 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from engine_vs_spec import in_thread  # noqa: E402
 from llmbreaker.corpus import bundled_text  # noqa: E402
-from llmbreaker.presets import MODEL_SIZES, default_model_size, default_train_config, next_token_prompt  # noqa: E402
-from llmbreaker.session import RUN_SECONDS_AT_1X, SessionManager, State, TrainingRequest  # noqa: E402
+from llmbreaker.presets import MODEL_SIZES, default_model_size, default_train_config  # noqa: E402
+from llmbreaker.session import SessionManager  # noqa: E402
 from llmbreaker.model import ModelConfig  # noqa: E402
 from llmbreaker.style import real_word_share  # noqa: E402
 from llmbreaker.trainer import TrainConfig, Trainer  # noqa: E402
-from _harness import loadavg, machine  # noqa: E402
+from _harness import loadavg, machine, train_to_end, watch_default_request  # noqa: E402
 from spec_reference import run_spec_loop  # noqa: E402
 
 SPEC_MODEL = dict(n_embd=16, n_layer=2, n_head=2, block_size=64)
@@ -86,9 +86,7 @@ def ours_run(text: str, steps: int, seed: int, deadline: float | None, model: Mo
 
 def page_run(text: str) -> dict:
     """The Watch page's default run at max speed through a SessionManager (see the module's doc)."""
-    train = replace(default_train_config("watch"), fit_seconds=RUN_SECONDS_AT_1X,
-                    next_prompt=next_token_prompt("shakespeare", text))
-    request = TrainingRequest(text, MODEL_SIZES[default_model_size("watch")], train, label="Shakespeare")
+    request = watch_default_request(text)
     manager = SessionManager()
     threads = []
     apply = manager._apply_thread_share
@@ -99,15 +97,7 @@ def page_run(text: str) -> dict:
     manager._apply_thread_share = counted
     try:
         s = manager.session_for("bench", "watch")
-        s.set_speed("max")
-        t0 = time.monotonic()
-        s.play(request)
-        while s.state not in (State.COMPLETED, State.STOPPED, State.ERROR):
-            s.drain()
-            time.sleep(0.05)
-        seconds = time.monotonic() - t0
-        s.drain()
-        assert s.state == State.COMPLETED, s.history.message
+        seconds = train_to_end(s, request, "max")
         last = s.history.checkpoints[-1]
         return {"seconds": seconds, "steps": s.history.step, "val_loss": last.val_loss, "sample": last.sample,
                 "real_words": real_word_share(last.sample, text), "threads": threads}
