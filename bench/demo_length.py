@@ -3,8 +3,9 @@
     python bench/demo_length.py [--rounds 2] [--speed 1x]
 
 The Watch page's default request (_harness.watch_default_request: its default model size and
-training settings, fitted to 25 s: TrainConfig.fit_seconds) trains through a SessionManager at `--speed`, as the page trains it; the
-wall time from Play to completed, the steps it trained and its last validation loss are printed.
+training settings, fitted to 25 s: TrainConfig.fit_seconds) trains through a SessionManager at
+`--speed`, as the page trains it; the wall time from Play to completed, the steps it trained and
+its last validation loss are printed.
 Then the same with the machine throttled to about half its speed for the trainer: this process is
 pinned to one core and a busy-looping process is pinned to the same core, so the trainer gets
 about half of it. Alternating normal and throttled rounds; medians. Prints figures only.

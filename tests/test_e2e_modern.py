@@ -10,12 +10,20 @@ pytestmark = pytest.mark.e2e
 CHARTS = '[data-testid="stVegaLiteChart"], [data-testid="stArrowVegaLiteChart"]'
 
 
-def charts_drawn(page) -> int:
-    """Charts whose Vega view has drawn marks (an SVG or canvas with content)."""
-    return page.evaluate("""() => [...document.querySelectorAll('.vega-embed')].filter(e => {
+# Charts whose Vega view has drawn marks (an SVG or canvas with content), counted in the page.
+DRAWN_CHARTS_JS = """[...document.querySelectorAll('.vega-embed')].filter(e => {
         const svg = e.querySelector('svg'); const canvas = e.querySelector('canvas');
         return (svg && svg.querySelectorAll('path, rect, circle, line').length > 5) || (canvas && canvas.width > 0);
-    }).length""")
+    }).length"""
+
+
+def charts_drawn(page) -> int:
+    return page.evaluate(f"() => {DRAWN_CHARTS_JS}")
+
+
+def wait_for_charts_drawn(page, count: int) -> None:
+    """Waits until `count` charts have drawn their marks (a fixed sleep was once too short in CI)."""
+    page.wait_for_function(f"() => ({DRAWN_CHARTS_JS}) >= {count}", timeout=60_000)
 
 
 def test_compare_picks_models_and_draws_table_and_charts(page, server):
@@ -35,8 +43,7 @@ def test_compare_picks_models_and_draws_table_and_charts(page, server):
     page.get_by_text("Why does LLaMA use GQA?").wait_for(timeout=60_000)
     table = page.locator('[data-testid="stDataFrame"]').first
     table.wait_for()
-    page.wait_for_function(f"() => document.querySelectorAll('.vega-embed').length >= 5", timeout=60_000)
-    page.wait_for_timeout(1500)
+    wait_for_charts_drawn(page, 5)
     assert charts_drawn(page) >= 5
     code = page.locator('[data-testid="stCode"]').all_inner_texts()
     joined = "\n".join(code)
@@ -52,12 +59,7 @@ def test_compare_picks_models_and_draws_table_and_charts(page, server):
 def test_rope_and_scaling_pages_render(page, server, name, words):
     page.goto(f"{server}/{name}")
     page.get_by_text(words).wait_for(timeout=60_000)
-    page.wait_for_function("() => document.querySelectorAll('.vega-embed').length >= 2", timeout=60_000)
-    # Waits for the charts to be drawn (a fixed 1.5 s was once too short in CI), then checks.
-    page.wait_for_function("""() => [...document.querySelectorAll('.vega-embed')].filter(e => {
-        const svg = e.querySelector('svg'); const canvas = e.querySelector('canvas');
-        return (svg && svg.querySelectorAll('path, rect, circle, line').length > 5) || (canvas && canvas.width > 0);
-    }).length >= 2""", timeout=60_000)
+    wait_for_charts_drawn(page, 2)
     assert charts_drawn(page) >= 2
     assert page.locator('[data-testid="stException"]').count() == 0
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
