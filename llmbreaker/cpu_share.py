@@ -14,6 +14,9 @@ import time
 
 IDLE_CORE = 0.75  # of a core: less than a quarter of it busy counts as an idle core for a second thread
 MAX_THREADS = 2  # more never paid off for a model this small
+# A run without a clock (TrainConfig.reproducible) always trains on one thread: one, because two are
+# up to 10x slower when anything else wants the second core, and a fixed count can not follow that.
+REPRODUCIBLE_THREADS = 1
 
 
 def torch_threads(cores: int, threads_in_use: int, other_busy: float) -> int:

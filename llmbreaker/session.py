@@ -33,7 +33,7 @@ from typing import Callable
 import torch
 
 from .corpus import word_set
-from .cpu_share import CpuMeter, torch_threads
+from .cpu_share import REPRODUCIBLE_THREADS, CpuMeter, torch_threads
 from .errors import MESSAGES, UserInputError
 from .model import ModelConfig
 from .model_io import save_model
@@ -504,7 +504,7 @@ class TrainingSession:
                 parked = True
                 return self._park()
             slot = True
-            self.manager._apply_thread_share()
+            self.manager._apply_thread_share(request.train)
             trainer = self.trainer if resume else None
             if trainer is None:
                 with self._cond:
@@ -566,7 +566,7 @@ class TrainingSession:
                     t_cp = time.monotonic()
                     self._checkpoint_event(trainer.checkpoint())
                     self._checkpoint_seconds = time.monotonic() - t_cp
-                    self.manager._apply_thread_share()  # the machine's load now
+                    self.manager._apply_thread_share(request.train)  # the machine's load now
                     if self._fits_left == 1 and not trainer.done:  # again, with a checkpoint's real cost
                         self._fit(trainer)
                 if self._fits_left == 2 and trainer.train_seconds >= FIT_AFTER_SECONDS and not trainer.done:
@@ -988,11 +988,14 @@ class SessionManager:
             other = self._cpu.other_busy()
         return 1 if other is None else torch_threads(available_cores(), in_use, other)
 
-    def _apply_thread_share(self) -> None:
+    def _apply_thread_share(self, train: TrainConfig) -> None:
         # torch.set_num_threads, called from the trainer's own thread, sets that thread's OpenMP
         # team size (and the process default, which nothing else here relies on). Called when a
-        # trainer starts and at each of its checkpoints, so it follows the machine's load.
-        want = self.threads_per_trainer(running=True)
+        # trainer starts and at each of its checkpoints, so it follows the machine's load; a run
+        # without a clock keeps REPRODUCIBLE_THREADS instead (a weight's gradient summed by two
+        # threads differs in its last bit from one thread's: CI's Style run kept step 550 once and
+        # step 300 the next, on the same text).
+        want = REPRODUCIBLE_THREADS if train.reproducible else self.threads_per_trainer(running=True)
         if torch.get_num_threads() != want:
             torch.set_num_threads(want)
 

@@ -79,6 +79,14 @@ class TrainConfig:
     # server still shows the whole schedule, warm-up to the end of the cosine, in the time.
     fit_seconds: float = 0.0
 
+    @property
+    def reproducible(self) -> bool:
+        """No clock in the run: it trains exactly max_steps on a schedule by steps, so the same
+        settings and seed give the same run (issue 19 point 6). The session then also keeps its
+        torch threads fixed (SessionManager._apply_thread_share): a sum split over two threads adds
+        in another order than over one, and 600 steps amplify that last bit into another run."""
+        return self.time_budget <= 0 and self.fit_seconds <= 0
+
     def checkpoint_steps(self) -> list[int]:
         steps = list(range(0, self.max_steps, self.eval_interval))
         return steps + [self.max_steps]
@@ -448,8 +456,8 @@ class Trainer:
         units each time: the Style page's seeded run wrote another text (issue 19 point 6). A run with
         dropout and a fixed number of steps takes each step's masks from a generator seeded by its
         seed and step, under a lock among such runs only (no dropout, nothing changes). A run given
-        seconds (time_budget) is not reproducible anyway, and keeps the shared generator."""
-        if self.model_config.dropout <= 0 or self.config.time_budget > 0:
+        seconds (time_budget, fit_seconds) is not reproducible anyway, and keeps the shared generator."""
+        if self.model_config.dropout <= 0 or not self.config.reproducible:
             return contextlib.nullcontext()
         return _seeded_global_rng(self.config.seed * 1_000_003 + self.step_count)
 
