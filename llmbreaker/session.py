@@ -427,7 +427,9 @@ class TrainingSession:
                 h.step = steps[-1]
             elif kind == "checkpoint":
                 h.checkpoints.append(payload)
-                h.step = payload.step
+                # The step-0 checkpoint is posted after step 1's loss (the first point is drawn
+                # at once, _first_checkpoint): a checkpoint never moves the step back.
+                h.step = max(h.step, payload.step)
             elif kind == "started":
                 h.probe_tokens, h.next_prompt, h.vocab, h.words, h.parameters = payload
             elif kind == "completed":

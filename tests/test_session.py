@@ -85,6 +85,19 @@ def test_the_first_steps_loss_comes_at_once_and_step_0_still_measures_the_untrai
     assert [v.step for k, v in kinds if k == "checkpoint"] == [0, 10, 20, 30, 40]
 
 
+def test_the_shown_step_never_goes_back_when_the_step_0_checkpoint_arrives(manager, tiny_request):
+    """Step 1's loss is sent before the step-0 checkpoint: the progress must say step 1, not 0
+    (CI saw "Step 0" after a page switch while the run was at step 1)."""
+    s = manager.session_for("tab-1", "watch")
+    s.set_speed("max")
+    s.play(tiny_request())
+    shown = []
+    while s.active or not s.events.empty():
+        if s.drain(max_events=1):
+            shown.append(s.history.step)
+    assert shown == sorted(shown) and shown[-1] > 0
+
+
 def test_paused_before_its_first_step_a_run_still_shows_step_0(manager, tiny_request):
     s = manager.session_for("tab-1", "watch")
     s.play(tiny_request())
