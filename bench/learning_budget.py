@@ -84,6 +84,18 @@ def ours_run(text: str, steps: int, seed: int, deadline: float | None, model: Mo
             "real_words": real_word_share(last.sample, text)}
 
 
+def page_two_fits_run(text: str) -> dict:
+    """page, fitted twice only (after 1 s and at the next checkpoint), as before 2026-12-07; the
+    page now fits again at each checkpoint up to trainer.REFIT_UNTIL of its steps."""
+    import llmbreaker.session as session_module
+    kept = session_module.REFIT_UNTIL
+    session_module.REFIT_UNTIL = 0.0
+    try:
+        return page_run(text)
+    finally:
+        session_module.REFIT_UNTIL = kept
+
+
 def page_run(text: str) -> dict:
     """The Watch page's default run at max speed through a SessionManager (see the module's doc)."""
     request = watch_default_request(text)
@@ -91,8 +103,8 @@ def page_run(text: str) -> dict:
     threads = []
     apply = manager._apply_thread_share
 
-    def counted():  # the threads the rule gave the trainer, at its start and each checkpoint
-        apply()
+    def counted(*args):  # the threads the rule gave the trainer, at its start and each checkpoint
+        apply(*args)
         threads.append(torch.get_num_threads())
     manager._apply_thread_share = counted
     try:
@@ -126,13 +138,14 @@ def main():
     print(f"budget {args.seconds:.0f} s of wall time; torch {torch.__version__}, 1 torch thread per run (page: the session's rule); ours: "
           f"{m.n_embd} dims / {m.n_layer} layers / {m.n_head} heads, batch {t.batch_size}, lr {t.learning_rate:g}, "
           f"{t.optimizer}" + (f" (Muon's rate x {t.muon_lr_scale:g})" if t.optimizer == "muon" else ""))
-    every = {"page": None, "ours": ours_run, "before": before_run, "spec": spec_run}
+    every = {"page": page_run, "page-two-fits": page_two_fits_run, "ours": ours_run, "before": before_run,
+             "spec": spec_run}
     runs = {name: every[name] for name in args.setups.split(",")}
     results = {name: [] for name in runs}
     for r in range(args.rounds):
         for name, run in runs.items():
-            if name == "page":
-                res = page_run(text)
+            if name.startswith("page"):
+                res = run(text)
                 results[name].append(res)
                 print(f"round {r + 1} {name}: {res['steps']:5d} steps in {res['seconds']:5.1f} s, "
                       f"val loss {res['val_loss']:.3f}, torch threads {res['threads']} (load {loadavg()})", flush=True)

@@ -38,7 +38,8 @@ from .errors import MESSAGES, UserInputError
 from .model import ModelConfig
 from .model_io import save_model
 from .store import RunStore, default_store, new_token
-from .trainer import FIT_AFTER_SECONDS, Checkpoint, TrainConfig, Trainer, fit_checkpoints, fit_steps
+from .trainer import (FIT_AFTER_SECONDS, REFIT_MIN_CHANGE, REFIT_UNTIL, Checkpoint, TrainConfig, Trainer, fit_checkpoints,
+                      fit_steps)
 
 
 class State(str, Enum):
@@ -217,6 +218,7 @@ class TrainingSession:
         # step-0 checkpoint's cost, inflated by the process's first forward passes), then at its next
         # checkpoint with a checkpoint's real cost.
         self._fits_left = 0
+        self._fit_mark = (0, 0.0)
         self.trainer: Trainer | None = None
         self.run_id = 0
         # Absence: the manager asks the run to leave (_leave) when its page has been gone a while;
@@ -529,6 +531,7 @@ class TrainingSession:
                 # taken of this copy just after the first step, whose loss is then on the page at once.
                 untrained = trainer.snapshot()
                 self._fits_left = 2 if request.train.fit_seconds > 0 else 0
+                self._fit_mark = (0, 0.0)  # the step and training seconds of the last fit
             else:
                 untrained = None
                 # The time it was parked and waited for a slot again counts as paused.
@@ -570,7 +573,7 @@ class TrainingSession:
                     self._checkpoint_seconds = time.monotonic() - t_cp
                     self.manager._apply_thread_share(request.train)  # the machine's load now
                     if self._fits_left == 1 and not trainer.done:  # again, with a checkpoint's real cost
-                        self._fit(trainer)
+                        self._fit(trainer)  # and at each checkpoint after it, up to REFIT_UNTIL
                 if self._fits_left == 2 and trainer.train_seconds >= FIT_AFTER_SECONDS and not trainer.done:
                     self._fit(trainer)
             trainer.restore_best()
@@ -606,18 +609,28 @@ class TrainingSession:
     def _fit(self, trainer: Trainer) -> None:
         """A run that should last fit_seconds: its steps fitted to this machine's measured rate
         (trainer.fit_steps), at most the steps it asked for."""
-        self._fits_left -= 1
+        first = self._fits_left == 2
         cfg = trainer.config
         asked, asked_interval = getattr(trainer, "_asked", (cfg.max_steps, cfg.eval_interval))[:2]
         elapsed = self.training_seconds()
+        # The rate of the steps since the last fit (its torch threads may have changed since), once
+        # there are enough of them to measure; the run's average before.
+        mark_steps, mark_seconds = self._fit_mark
+        recent = trainer.step_count - mark_steps
+        rate = recent / (trainer.train_seconds - mark_seconds) if recent >= 20 and not first else None
+        self._fit_mark = (trainer.step_count, trainer.train_seconds)
         # The checkpoints the run would still take at the interval it asked for, as many as fit
         # (fit_checkpoints), then the steps the rest of the time allows.
         done = trainer.step_count // cfg.eval_interval
         keep = fit_checkpoints(max(1, asked // asked_interval - done), self._checkpoint_seconds, cfg.fit_seconds - elapsed)
         steps = fit_steps(trainer.step_count, trainer.train_seconds, elapsed, self._checkpoint_seconds, keep,
-                          cfg.fit_seconds, asked)
+                          cfg.fit_seconds, asked, rate=rate)
         before = cfg.max_steps
-        trainer.refit(steps, checkpoints=done + keep)
+        if self._fits_left == 2 or abs(steps - before) > REFIT_MIN_CHANGE * before:
+            trainer.refit(steps, checkpoints=done + keep)
+        # Fitted again at the next checkpoint (with a checkpoint's real cost), and after it at each
+        # checkpoint until REFIT_UNTIL of the steps are done.
+        self._fits_left = 1 if first or trainer.step_count < REFIT_UNTIL * trainer.config.max_steps else 0
         if trainer.config.max_steps != before:
             self.events.put(("total_steps", trainer.config.max_steps))
             self._keep("run_info", {"total_steps": trainer.config.max_steps})

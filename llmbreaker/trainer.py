@@ -109,6 +109,12 @@ BOUNDS = {
 }
 FIT_AFTER_SECONDS = 1.0  # training measured before a run's steps are fitted to its seconds
 FIT_MARGIN = 0.95  # of the measured rate: the page's redraws and the last checkpoint take their share
+# A fitted run is fitted again at each checkpoint until this share of its steps, with the rate of
+# the steps since the last fit: its torch threads can change at a checkpoint (the machine's load,
+# cpu_share.torch_threads), and a run fitted on one thread's rate that went on with two ended at
+# 21 s of its 25 (bench/learning_budget.py, 2026-12-02), 4 s of learning left unused.
+REFIT_UNTIL = 0.7
+REFIT_MIN_CHANGE = 0.03  # a smaller change of the step count keeps the schedule as it is
 OPTIMIZERS = ("adamw", "muon")
 MIN_FINETUNE_WINDOW = 32  # characters: shorter windows teach a fine-tuned model too little of a sentence
 MAX_CHECKPOINTS = 201  # bounds the history of one run, whatever its length
@@ -116,13 +122,14 @@ WARMUP_BUDGET_SHARE = 0.05  # with a time budget, warm-up also ends after this s
 
 
 def fit_steps(done: int, step_seconds: float, elapsed: float, checkpoint_seconds: float, checkpoints_left: int,
-              fit_seconds: float, max_steps: int) -> int:
+              fit_seconds: float, max_steps: int, rate: float | None = None) -> int:
     """How many steps in all a run can take to end `fit_seconds` after it started, never more than
     `max_steps`: `done` steps took `step_seconds` of compute; `elapsed` wall seconds have passed; each
-    of the `checkpoints_left` checkpoints to come costs about `checkpoint_seconds`."""
+    of the `checkpoints_left` checkpoints to come costs about `checkpoint_seconds`. `rate`: the steps
+    per second measured lately, where it differs from the run's average (more torch threads now)."""
     if done <= 0 or step_seconds <= 0:
         return max_steps
-    rate = done / step_seconds  # steps per second this machine sustains now
+    rate = rate or done / step_seconds  # steps per second this machine sustains now
     left = fit_seconds - elapsed - checkpoints_left * checkpoint_seconds
     return int(min(max_steps, max(done + 1, done + FIT_MARGIN * rate * max(0.0, left))))
 
@@ -311,6 +318,7 @@ class Trainer:
         self.prompt_ids = self._encode_prompt(cfg.prompt)
         self.next_prompt_ids = self._encode_prompt(cfg.next_prompt or cfg.prompt)
         self.step_count = 0
+        self._last_checkpoint = 0  # the step of the latest checkpoint (is_checkpoint_step)
         self.train_seconds = 0.0
         self.best_score = -math.inf
         self.best_val = math.inf  # the lowest validation loss seen, and its step, whatever select_by says
@@ -516,6 +524,7 @@ class Trainer:
         return [(self.tokenizer.chars[i], float(p)) for p, i in zip(top.values.tolist(), top.indices.tolist())]
 
     def checkpoint(self) -> Checkpoint:
+        self._last_checkpoint = max(self._last_checkpoint, self.step_count)
         train_loss, val_loss = self.evaluate()
         sample = self.sample()
         self._track_best(val_loss, sample)
@@ -557,5 +566,9 @@ class Trainer:
                 "probe_top": on_probe["top"][:, 0].numpy()}
 
     def is_checkpoint_step(self) -> bool:
+        """A checkpoint every eval_interval steps after the last one (for a fixed run: its
+        multiples, TrainConfig.checkpoint_steps), at the last step, and when the time is up. Counted
+        from the last checkpoint, not as multiples: a refit that changes the interval (Trainer.refit)
+        otherwise put two checkpoints a step apart (25 and 26 after a refit to 13 at step 25)."""
         s = self.step_count
-        return s % self.config.eval_interval == 0 or s == self.config.max_steps or self.out_of_time
+        return s - self._last_checkpoint >= self.config.eval_interval or s == self.config.max_steps or self.out_of_time
