@@ -204,6 +204,7 @@ class TrainingSession:
         self.speed = "1x"
         self.history = History()
         self.events: queue.Queue = queue.Queue()
+        self._first_points = threading.Event()
         self.last_seen = time.monotonic()
         self._cond = threading.Condition()
         self._thread: threading.Thread | None = None
@@ -269,6 +270,7 @@ class TrainingSession:
             self.run_id = next(self._ids)
             self._new_stored_run(request, joins_series=bool(self.finished))
             self.events = queue.Queue()
+            self._first_points = threading.Event()  # set when the run's first losses (or its end) are sent
             self.history = History(run_id=self.run_id, total_steps=request.train.max_steps, request=request)
             self._paused = False
             self._stop = False
@@ -654,8 +656,14 @@ class TrainingSession:
     def _flush(self, steps: list, losses: list):
         if steps:
             self.events.put(("losses", (steps, losses)))
+            self._first_points.set()
             self._keep("add_losses", steps, losses)  # these lists are never touched again
         return [], []
+
+    def wait_for_first_points(self, timeout: float) -> bool:
+        """Block the caller (a page, just after Play) until the run's first losses are sent or it
+        ended, at most `timeout` seconds. Returns whether they are there."""
+        return self._first_points.wait(timeout)
 
     def _checkpoint_event(self, checkpoint: Checkpoint) -> None:
         self.events.put(("checkpoint", checkpoint))
@@ -687,6 +695,7 @@ class TrainingSession:
 
     def _finish(self, state: State, kind: str, payload) -> None:
         self.events.put((kind, payload))
+        self._first_points.set()  # a page waiting for the first points waits no longer
         if kind == "completed":
             self._keep("run_info", {"best_step": payload[2], "stopped_early": bool(payload[3])})
             self._keep("finish_run", "completed", payload[0], "", payload[1])

@@ -155,6 +155,20 @@ def starting(session: TrainingSession) -> bool:
     return session.active and not session.history.checkpoints
 
 
+FIRST_POINTS_WAIT = 0.4  # seconds a page run just after Play waits for the run's first losses
+
+
+def await_first_points(session: TrainingSession) -> None:
+    """In the run of the whole page that Play causes, wait (a few tenths of a second at most) for
+    the run's first losses, so that this run draws them: otherwise they wait for the fragment's
+    next tick and its redraw, which was about half of the wait between Play and the first point
+    (bench/latency.py). Not for a run waiting in line: its first points may be minutes away."""
+    if session.read_only:  # a recording (llmbreaker/replay.py) has its points already
+        return
+    if starting(session) and not session.history.steps and not session.manager.queue_position(session):
+        session.wait_for_first_points(FIRST_POINTS_WAIT)
+
+
 def follow_run(session: TrainingSession, page: str, extra: tuple = ()) -> tuple | None:
     """Called at each tick of a page's live fragment: drains the session's events and keeps its
     page alive. Returns what was seen at the previous tick when the run, what its controls show,
@@ -183,6 +197,7 @@ def live_fragment(session: TrainingSession, page: str, draw: Callable[[], None],
     # This is a run of the whole page, which draws the controls as they are now: what it draws is
     # what the fragment's ticks compare with (a tick right after Play would otherwise rerun the page
     # a second time for the run it has just drawn).
+    await_first_points(session)
     follow_run(session, page, others())
     active = session.active or any(s.active for s in also)
     if active and starting(session):
