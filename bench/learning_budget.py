@@ -41,7 +41,7 @@ from llmbreaker.corpus import bundled_text  # noqa: E402
 from llmbreaker.presets import MODEL_SIZES, default_model_size, default_train_config  # noqa: E402
 from llmbreaker.session import SessionManager  # noqa: E402
 from llmbreaker.model import ModelConfig  # noqa: E402
-from llmbreaker.style import real_word_share  # noqa: E402
+from llmbreaker.words import real_word_share, word_set  # noqa: E402
 from llmbreaker.trainer import TrainConfig, Trainer  # noqa: E402
 from _harness import loadavg, machine, train_to_end, watch_default_request  # noqa: E402
 from spec_reference import run_spec_loop  # noqa: E402
@@ -81,7 +81,7 @@ def ours_run(text: str, steps: int, seed: int, deadline: float | None, model: Mo
             last = trainer.checkpoint()
     seconds = time.perf_counter() - t0
     return {"seconds": seconds, "steps": trainer.step_count, "val_loss": last.val_loss, "sample": last.sample,
-            "real_words": real_word_share(last.sample, text)}
+            "real_words": real_word_share(last.sample, word_set(text))}
 
 
 def page_run(text: str) -> dict:
@@ -100,7 +100,7 @@ def page_run(text: str) -> dict:
         seconds = train_to_end(s, request, "max")
         last = s.history.checkpoints[-1]
         return {"seconds": seconds, "steps": s.history.step, "val_loss": last.val_loss, "sample": last.sample,
-                "real_words": real_word_share(last.sample, text), "threads": threads}
+                "real_words": real_word_share(last.sample, word_set(text)), "threads": threads}
     finally:
         manager.shutdown()
 
@@ -150,7 +150,7 @@ def main():
         med = lambda k: statistics.median(x[k] for x in runs_)  # noqa: E731
         print(f"{name} median: {med('steps'):.0f} steps in {med('seconds'):.1f} s, val loss {med('val_loss'):.3f}")
         for x in runs_:
-            print(f"  sample ({real_word_share(x['sample'], text):.0%} real words): {x['sample'][:100]!r}")
+            print(f"  sample ({real_word_share(x['sample'], word_set(text)):.0%} real words): {x['sample'][:100]!r}")
 
 
 if __name__ == "__main__":

@@ -255,14 +255,6 @@ def check_trainable(text: str, block_size: int) -> None:
     check_vocab(text)
 
 
-WORD = re.compile(r"[A-Za-z]+(?:'[A-Za-z]+)?")
-
-
-def word_set(text: str) -> frozenset[str]:
-    """The corpus's words, lower-cased: what 'a real word' means for the progression view."""
-    return frozenset(w.lower() for w in WORD.findall(text))
-
-
 class Batches:
     """Random windows of a token sequence, as (inputs, targets) tensors.
 

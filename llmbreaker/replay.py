@@ -23,7 +23,7 @@ import time
 from dataclasses import fields
 from typing import Callable
 
-from .corpus import word_set
+from .words import word_set
 from .session import History, State, TrainingRequest, request_from_settings
 from .trainer import Checkpoint
 

@@ -32,7 +32,7 @@ from typing import Callable
 
 import torch
 
-from .corpus import word_set
+from .words import word_set
 from .cpu_share import REPRODUCIBLE_THREADS, CpuMeter, torch_threads
 from .errors import MESSAGES, UserInputError
 from .model import ModelConfig

@@ -22,7 +22,7 @@ import torch
 from .corpus import Batches, CharTokenizer, check_trainable, check_vocab, split_train_val
 from .errors import UserInputError
 from .model import MicroGPT, ModelConfig
-from .style import author_word_share, longest_copied_run
+from .words import author_word_share, longest_copied_run
 
 
 @dataclass(frozen=True)

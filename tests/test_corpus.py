@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from llmbreaker.corpus import (BUNDLED, Batches, CharTokenizer, bundled_stats, bundled_text, display_name,
-                               read_upload, split_train_val, word_set)
+                               read_upload, split_train_val)
 from llmbreaker.errors import UserInputError
 from llmbreaker.shakespeare import PLAYS, convert_play
 
@@ -108,10 +108,6 @@ def test_batches_are_windows_and_their_next_characters():
 def test_split_is_ninety_ten_in_order():
     train, val = split_train_val(torch.arange(100))
     assert len(train) == 90 and len(val) == 10 and val[0] == 90
-
-
-def test_word_set_is_lower_case_words():
-    assert word_set("The cat's HAT, the end.") == {"the", "cat's", "hat", "end"}
 
 
 def test_uploads_are_read_in_memory_and_never_touch_the_disk(monkeypatch):

@@ -7,9 +7,10 @@ import pytest
 
 from llmbreaker.style import (USER_TEXT_LIMITS, avg_chosen_probability, avg_sentence_length,
                               check_user_text, confidence_label, filter_text, formality, formality_label,
-                              highlight_html, is_reciting, longest_copied_run, perplexity, phrase_spans, real_word_share,
-                              shared_phrases, style_metrics, truncate, vocabulary_richness, words_of,
+                              highlight_html, is_reciting, perplexity, phrase_spans,
+                              shared_phrases, style_metrics, truncate, vocabulary_richness,
                               formality_markers, real_words, real_vocabulary_richness, MIN_RICHNESS_WORDS)
+from llmbreaker.words import longest_copied_run, words_of
 
 
 def test_style_module_imports_neither_torch_nor_streamlit():
@@ -219,12 +220,6 @@ def test_several_phrases_and_repeats():
     assert [original[s:e] for s, e in in_orig] == ["love green tea", "hate cold"]
     assert [generated[s:e] for s, e in in_gen] == ["hate cold", "love green tea", "love green tea"]
     assert shared_phrases(original, generated) == ["hate cold", "love green tea"]
-
-
-def test_real_word_share():
-    assert real_word_share("the cat zzz dog", "the cat sat") == 0.5
-    assert real_word_share("The CAT", "the cat") == 1.0
-    assert real_word_share("", "the cat") == 0.0 and real_word_share("!!", "the cat") == 0.0
 
 
 def test_longest_copied_run():

@@ -8,7 +8,7 @@ import pytest
 
 from llmbreaker.charts import (attention_cells, heat_hex, heatmap, heatmap_svg, loss_chart, next_token_chart,
                                stage_annotations, thin)
-from llmbreaker.textview import mark_words, progression_html, real_word_share, sample_html
+from llmbreaker.textview import progression_html, sample_html
 from llmbreaker.trainer import Checkpoint
 
 WORDS = frozenset({"the", "cat", "sat", "king's"})
@@ -17,13 +17,6 @@ WORDS = frozenset({"the", "cat", "sat", "king's"})
 def ckpt(step, val, sample="the cat"):
     return Checkpoint(step=step, train_loss=val - 0.05, val_loss=val, sample=sample,
                       attention=np.zeros((1, 1, 2, 2), np.float32), next_token=[("a", 0.5)], lr=0.01, elapsed=0.0)
-
-
-def test_real_words_are_marked_and_the_rest_is_not():
-    runs = mark_words("the cqt sat, king's", WORDS)
-    assert [(p, w) for p, w in runs if p.strip(" ,")] == [("the", True), ("cqt", False), ("sat", True), ("king's", True)]
-    assert real_word_share("the cqt sat zzz", WORDS) == 0.5
-    assert real_word_share("... !!", WORDS) == 0.0
 
 
 def test_samples_are_escaped_so_nothing_in_them_runs():
