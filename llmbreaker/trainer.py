@@ -87,9 +87,14 @@ class TrainConfig:
         in another order than over one, and 600 steps amplify that last bit into another run."""
         return self.time_budget <= 0 and self.fit_seconds <= 0
 
+    def is_checkpoint(self, step: int, out_of_time: bool = False) -> bool:
+        """The one rule of when a checkpoint is taken: step 0, every `eval_interval` steps, the last
+        step, and the step on which a time budget ran out."""
+        return step % self.eval_interval == 0 or step == self.max_steps or out_of_time
+
     def checkpoint_steps(self) -> list[int]:
-        steps = list(range(0, self.max_steps, self.eval_interval))
-        return steps + [self.max_steps]
+        """The steps a run with no time budget checkpoints at (`is_checkpoint`)."""
+        return [s for s in range(self.max_steps + 1) if self.is_checkpoint(s)]
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -557,5 +562,4 @@ class Trainer:
                 "probe_top": on_probe["top"][:, 0].numpy()}
 
     def is_checkpoint_step(self) -> bool:
-        s = self.step_count
-        return s % self.config.eval_interval == 0 or s == self.config.max_steps or self.out_of_time
+        return self.config.is_checkpoint(self.step_count, self.out_of_time)
