@@ -2,9 +2,11 @@
 
 The charts are written with Altair, but the live view redraws them twice a second while a model
 trains in another thread of the same process. Building and validating an Altair chart costs
-tens of milliseconds of pure Python, all of it holding the GIL the trainer needs. So each chart's
-*shape* is built with Altair once (cached, with named datasets) and every redraw only copies that
-spec and fills in the data: about a millisecond.
+tens of milliseconds of pure Python, all of it holding the GIL the trainer needs. So the charts of
+every live page (loss, next-token bars, heatmaps, entropy) have their *shape* built with Altair once
+(cached, with named datasets), and a redraw only copies that spec and fills in the data: about a
+millisecond. The charts of several runs or experts (the Lab's comparison, the expert shares and the
+balancing loss, the Style comparison's share of words) are still built whole at each redraw.
 """
 from __future__ import annotations
 
@@ -160,11 +162,6 @@ def next_token_chart(top: list[tuple[str, float]], height: int = 300, font_scale
     spec["datasets"] = {"top": [{"token": visible_char(c), "probability": round(p, 4), "rank": i}
                                 for i, (c, p) in enumerate(top)]}
     return spec
-
-
-def as_frame(spec: dict, name: str) -> pd.DataFrame:
-    """One dataset of a spec as a table (for tests and exports)."""
-    return pd.DataFrame(spec["datasets"][name])
 
 
 # -- attention heatmaps ---------------------------------------------------------------------------

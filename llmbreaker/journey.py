@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass, replace
-from pathlib import Path
 from typing import Iterable
 
 from . import our_model
@@ -240,7 +239,3 @@ def shakespeare_cleaning() -> dict:
     removed = sorted(((c, n) for c, n in raw_counts.items() if c not in kept), key=lambda p: -p[1])
     return {"plays": len(PLAYS), "raw": len(raw), "raw_vocab": len(raw_counts), "crlf": raw.count("\r\n"),
             "after": len(text), "after_vocab": len(kept), "removed_chars": removed}
-
-
-def repo_relative(path: Path) -> str:
-    return str(path.relative_to(DATASETS_DIR.parent))

@@ -53,7 +53,6 @@ class State(str, Enum):
 
 
 ACTIVE_STATES = (State.WAITING, State.PREPARING, State.RUNNING, State.PAUSED)
-ENDED_STATES = (State.IDLE, State.STOPPED, State.COMPLETED, State.ERROR)
 
 # Label -> multiplier of the 1x pace; None is unpaced ("as fast as the machine allows").
 SPEEDS: dict[str, float | None] = {"1x": 1.0, "2x": 2.0, "5x": 5.0, "10x": 10.0, "max": None}
@@ -155,8 +154,8 @@ class History:
     message: str = ""  # the last error, for the page
     seconds: float | None = None  # wall time of the finished run, pauses excluded
     model_file: bytes | None = None  # the trained model (the best checkpoint's with keep_best)
-    best_step: int | None = None  # the checkpoint with the lowest validation loss
-    stopped_early: bool = False  # training ended before max_steps: validation loss stopped improving
+    best_step: int | None = None  # the best checkpoint, as TrainConfig.select_by says
+    stopped_early: bool = False  # training ended before max_steps: no better checkpoint for `patience` ones
     request: "TrainingRequest | None" = None  # what this run trains, with which settings
     ended: str = ""  # how it ended: "completed", "stopped" or "error" ("" while it goes on)
 

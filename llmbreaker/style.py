@@ -1,7 +1,7 @@
 """Style Transfer Speed Run, engine side (spec 6.4, 8.3): checking a person's text, style and
 confidence metrics, and the phrases a generated text shares with the original.
 
-Pure Python and numpy: no torch, no streamlit. Everything here is a plain function of strings and
+Pure Python: no torch, no streamlit. Everything here is a plain function of strings and
 numbers, so it can be tested on texts whose answers are worked out by hand.
 """
 from __future__ import annotations
@@ -12,7 +12,6 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-import numpy as np
 
 from .errors import UserInputError
 from .words import APOSTROPHES, WORD, normalise, word_spans, words_of

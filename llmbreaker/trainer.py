@@ -56,8 +56,8 @@ class TrainConfig:
     seed: int = 1337
     # On a short text a model soon starts reciting it: validation loss turns up while training
     # loss goes on falling. With early stopping, training ends after `patience` checkpoints
-    # without a new best validation loss (0: never), and the weights of the best checkpoint are
-    # the ones kept at the end.
+    # without a new best (as `select_by` says; 0: never), and with keep_best the weights of the
+    # best checkpoint are the ones kept at the end.
     patience: int = 0
     keep_best: bool = False
     # What "best" means. "val_loss": the lowest validation loss. "author_words": the checkpoint
@@ -451,7 +451,7 @@ class Trainer:
                 self.stopped_early = True
 
     def restore_best(self) -> None:
-        """Put back the weights of the checkpoint with the lowest validation loss (keep_best)."""
+        """Put back the weights of the best checkpoint (keep_best), best as `select_by` says."""
         if self._best_state is not None:
             self.model.load_state_dict(self._best_state)
 
