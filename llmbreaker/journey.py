@@ -13,12 +13,13 @@ from typing import Iterable
 
 from . import our_model
 from .corpus import DATASETS_DIR, bundled_text
+from .presets import NEXT_TOKEN_PROMPTS
 
 DEFAULT_MODEL_FILE = DATASETS_DIR / "models" / "shakespeare-small.lbmodel"
 DEFAULT_KEY = "default"
 DEFAULT_LABEL = "Default model · Shakespeare · step 2,200"
 DEFAULT_DATASET = "shakespeare"
-DEFAULT_PROMPT = "KING:\nI will speak with th"
+DEFAULT_PROMPT = NEXT_TOKEN_PROMPTS[DEFAULT_DATASET]  # the Watch page's, for the model trained on it
 
 # The training pages, as the model selector names them.
 PAGE_SHORT = {"watch": "Watch", "cinema": "Cinema", "style": "Style", "style_scratch": "Style from scratch", "lab": "Lab",

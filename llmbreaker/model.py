@@ -37,6 +37,9 @@ def rope_tables(T: int, head_size: int, base: float = ROPE_BASE) -> tuple[torch.
     return angles.cos(), angles.sin()
 
 
+BALANCE_WEIGHT = 0.01  # the experts' balancing loss: the Switch Transformer's coefficient (Fedus et al. 2021)
+
+
 @dataclass(frozen=True)
 class ModelConfig:
     vocab_size: int = 65
@@ -55,7 +58,7 @@ class ModelConfig:
     n_kv_head: int = 0  # key/value heads; 0 = n_head (multi-head), 1 = multi-query, else grouped-query
     n_expert: int = 0  # 0: one feed-forward per block; 2 or more: a mixture of experts
     expert_top_k: int = 2  # experts each token is routed to
-    balance_loss: float = 0.01  # weight of the experts' load-balancing loss in training (0: off)
+    balance_loss: float = BALANCE_WEIGHT  # weight of the experts' load-balancing loss in training (0: off)
 
     def __post_init__(self):
         if self.n_embd % self.n_head:

@@ -15,7 +15,7 @@ from llmbreaker.charts import RUN_COLORS, comparison_chart
 from llmbreaker.corpus import BUNDLED, bundled_text
 from llmbreaker.lab import (EXPERIMENTS, LAB_TRAIN, MAX_LAB_RUNS, POSITION_LABELS, SIZES, SWITCHES, DEFAULT_SIZE,
                             experiment_requests, run_name, run_summary, settings_text)
-from llmbreaker.model import ModelConfig, parameter_budget
+from llmbreaker.model import BALANCE_WEIGHT, ModelConfig, parameter_budget
 from llmbreaker.session import SPEEDS, History, State, TrainingRequest, TrainingSession
 from llmbreaker.textview import real_word_share, sample_html
 from llmbreaker.ui.common import font_scale, page_session, workshop_on
@@ -150,7 +150,7 @@ def _setup_panel(text_key: str) -> TrainingRequest | None:
         model = ModelConfig(vocab_size=len(set(text)), n_embd=n_embd, n_layer=n_layer, n_head=n_head,
                             block_size=block, dropout=dropout, position=position, n_kv_head=kv,
                             n_expert=n_expert, expert_top_k=min(top_k, max(1, n_expert)),
-                            balance_loss=0.01 if balance else 0.0, **switches)
+                            balance_loss=BALANCE_WEIGHT if balance else 0.0, **switches)
     except ValueError as e:
         st.warning(f"This combination cannot be built: {e}. Change the heads or dimensions.", icon=":material/warning:")
         return None

@@ -14,14 +14,13 @@ import streamlit as st
 
 from llmbreaker.charts import (EXPERT_COLORS, balance_chart, expert_share_chart, expert_share_over_time_chart,
                                loss_chart, visible_char)
-from llmbreaker.model import parameter_budget
+from llmbreaker.model import BALANCE_WEIGHT, parameter_budget
 from llmbreaker.session import History, TrainingSession
 from llmbreaker.ui.common import font_scale
 from llmbreaker.ui.controls import live_fragment, progress_line, starting_note
 
 PAGE = "moe"
 POLL_SECONDS = 0.5
-BALANCE_WEIGHT = 0.01  # the Switch Transformer's coefficient (Fedus et al. 2021)
 
 
 def expert_settings() -> dict:
