@@ -1,4 +1,4 @@
-"""Inside the model: the parameter budget of the MicroGPT, component by component (spec 4.2)."""
+"""Inside the model: the parameter budget of the MicroGPT, component by component (docs/design.md §Parameters)."""
 import pandas as pd
 import streamlit as st
 

@@ -1,5 +1,5 @@
 """What a model's shape implies: parameters per component, active parameters per token, Q/K/V
-shapes, KV-cache memory and FLOPs per generated token (issue 11.2). Pure functions of a
+shapes, KV-cache memory and FLOPs per generated token (docs/design.md §Compare). Pure functions of a
 `registry.Arch`; no streamlit.
 
 Conventions (the ones the published totals use):

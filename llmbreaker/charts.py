@@ -165,7 +165,7 @@ def next_token_chart(top: list[tuple[str, float]], height: int = 300, font_scale
 
 
 # -- attention heatmaps ---------------------------------------------------------------------------
-# The spec's palette (appendix 10.1): white at 0.0, blue-400, blue-900 at 1.0. Blue-400 sits at
+# The heatmap palette (docs/design.md §Look): white at 0.0, blue-400, blue-900 at 1.0. Blue-400 sits at
 # 0.2, not 0.5: a head spreading over 64 characters gives each well under 0.1, and with the
 # midpoint at 0.5 the whole early film would be an indistinct white.
 HEAT_RANGE = ["#FFFFFF", "#60A5FA", "#1E3A8A"]

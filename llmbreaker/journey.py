@@ -1,4 +1,4 @@
-"""The learning journey (issue 10): which model the journey pages look at, the stations of the
+"""The learning journey (docs/design.md §Journey): which model the journey pages look at, the stations of the
 journey map, the three learning paths, and the check-yourself questions.
 
 Every number on the journey pages comes from a real model: the one the person trained last in

@@ -1,4 +1,4 @@
-"""MicroGPT: the tiny character-level GPT of the spec (section 4 and 5.1).
+"""MicroGPT: the tiny character-level GPT of the design document (docs/design.md §Model).
 
 Token + position embeddings, pre-LayerNorm blocks of multi-head causal self-attention and a 4x ReLU
 feed-forward, a final LayerNorm, and an output head tied to the token embedding.
@@ -8,8 +8,8 @@ attention matrix. The pictures need that matrix, so `forward(..., return_attenti
 the same attention explicitly (scores, causal mask, softmax) and returns its weights. Both paths
 share the weights, so the pictures are the real attention of the model being trained.
 
-Every part can be switched off or swapped (the Architecture Lab, issue 8, and the modern variants of
-issue 11): positions learned, rotary or none; LayerNorm, residual connections, weight tying,
+Every part can be switched off or swapped (the Architecture Lab and the modern variants of
+docs/design.md §Lab, §Modern): positions learned, rotary or none; LayerNorm, residual connections, weight tying,
 attention itself and the causal mask on or off; grouped-query attention (`n_kv_head`); and a
 mixture of experts in place of the feed-forward. The defaults are the spec's GPT, and with them the
 model, its weights' names and its forward are exactly the spec's.
@@ -453,7 +453,7 @@ def _count(module: nn.Module | None) -> int:
 
 
 def parameter_table(model: MicroGPT) -> list[dict]:
-    """The parameter budget per component, like the spec's table 4.2, with the real counts
+    """The parameter budget per component, (docs/design.md §Parameters), with the real counts
     (biases included), for whatever switches the model has. Rows: {"component", "calculation",
     "params"}; the last row is the total."""
     cfg = model.config

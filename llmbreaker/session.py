@@ -229,7 +229,7 @@ class TrainingSession:
         # one after another, so a queue goes on while its person looks at another page.
         self._pending: list[TrainingRequest] = []
         self.finished: list[History] = []  # earlier runs of a queue, oldest first (filled by drain)
-        # The run store (issue 16): a page that keeps its runs sets store_runs; each run then gets
+        # The run store (docs/design.md §Runs): a page that keeps its runs sets store_runs; each run then gets
         # an unguessable token (its address's ?run=) and is written as it goes. browser_key is the
         # page's opaque id of the browser that owns the run, so a reloaded tab can rejoin it.
         # `private`: the run still gets a token (a reload of the same browser finds it while this

@@ -1,4 +1,4 @@
-"""Style Transfer Speed Run, engine side (spec 6.4, 8.3): checking a person's text, style and
+"""Style Transfer Speed Run, engine side (docs/design.md §Style): checking a person's text, style and
 confidence metrics, and the phrases a generated text shares with the original.
 
 Pure Python: no torch, no streamlit. Everything here is a plain function of strings and
@@ -23,15 +23,15 @@ from .words import author_word_share, known_word_share, longest_copied_run  # no
 
 @dataclass(frozen=True)
 class TextLimits:
-    min_words: int = 50  # spec 8.3 "Min 50 words required"
-    min_chars: int = 100  # spec 9.1 / errors.py: fewer characters cannot fill one training window
-    # Two upper limits, and whichever is hit first applies: spec 9.3 "Max 50,000 characters" and
-    # spec 8.3 "Max 10,000 words". For ordinary prose (about 5.5-6 characters per word with its
+    min_words: int = 50  # docs/design.md §Limits
+    min_chars: int = 100  # docs/design.md §Limits, errors.py: fewer characters cannot fill one training window
+    # Two upper limits, and whichever is hit first applies (docs/design.md §Limits): 50,000 characters and
+    # 10,000 words. For ordinary prose (about 5.5-6 characters per word with its
     # space) the character limit comes first (~8,500 words); the word limit only matters for texts
     # of very short words.
     max_chars: int = 50_000
     max_words: int = 10_000
-    recommended_words: int = 300  # spec 6.4: "Min 300 words recommended"
+    recommended_words: int = 300  # docs/design.md §Limits: 300 words recommended
 
 
 USER_TEXT_LIMITS = TextLimits()
@@ -141,7 +141,7 @@ def truncate(text: str, limits: TextLimits = USER_TEXT_LIMITS) -> str:
 
 # -- style metrics --------------------------------------------------------------------------------
 
-# Keyword lists for the formality score (spec 8.3 starts both lists). Formal: connectives, hedges and
+# Keyword lists for the formality score (docs/design.md §Style). Formal: connectives, hedges and
 # set phrases of letters, reports and essays. Informal: slang, chat abbreviations and fillers. Each
 # word is one that is rarely used in the other register; ambiguous everyday words ("like", "so",
 # "pretty", "please") are left out.
@@ -175,7 +175,7 @@ def formality_markers(text: str) -> tuple[int, int]:
 def formality(text: str) -> int:
     """0 (informal) to 100 (formal), 50 when neither kind of word is present.
 
-    Spec 8.3: 50 + (formal - informal) x 10, clamped. Here the net count is taken per 100 words
+    docs/design.md §Style: 50 + (formal - informal) x 10, clamped. Here the net count is taken per 100 words
     (texts under 100 words count as 100 words), because the page compares a ~1,000-word original with
     a ~100-word sample: with raw counts the longer text would always look more extreme. One net
     formal word per 100 words = 60, five = 100. A short text is not blown up: one formal word in a
@@ -215,7 +215,7 @@ def vocabulary_richness(text: str) -> float:
     return len(set(words)) / len(words) if words else 0.0
 
 
-# Vocabulary richness as the page shows it (issue 19 point 6): counted on real words only, since a
+# Vocabulary richness as the page shows it (docs/design.md §Honesty): counted on real words only, since a
 # misspelling is a "new" word and made garbled text look richer than its author's; and on the same
 # number of words in both texts, since a longer text repeats more. Below MIN_RICHNESS_WORDS real
 # words there is too little to say.
@@ -297,7 +297,7 @@ def confidence_label(avg_prob: float | None, perplexity: float | None = None, al
     """Plain words for how sure the model is of what it generates: from the average chosen
     probability, or from the validation perplexity when there is no generation yet (avg_prob None).
 
-    The label never contradicts the perplexity beside it (issue 19 point 6): a perplexity at or above
+    The label never contradicts the perplexity beside it (docs/design.md §Honesty): a perplexity at or above
     `alphabet` (the distinct characters of the person's text) is no better than guessing evenly among
     them, so the label is "guessing", however sure the model is of its own text; above
     RECITING_PERPLEXITY (worse than letter frequencies) it is at most "unsure"."""

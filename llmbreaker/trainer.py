@@ -27,7 +27,7 @@ from .words import author_word_share, longest_copied_run
 
 @dataclass(frozen=True)
 class TrainConfig:
-    # Defaults for a ~25-second run of the "Shallow" model on 2 cores (see README, "defaults"; issue 17:
+    # Defaults for a ~25-second run of the "Shallow" model on 2 cores (see README, "defaults"; docs/design.md §Demo:
     # batch 16 instead of 32 gives the same 25 s more steps and a lower loss, bench/recipe_search.py).
     max_steps: int = 2200
     batch_size: int = 16
@@ -46,7 +46,7 @@ class TrainConfig:
     muon_lr_scale: float = 1.0
     eval_interval: int = 200
     eval_batches: int = 16  # batches of `batch_size` windows per split at each evaluation (256 windows:
-    # the same fixed windows as 8 batches of 32 were, so losses compare with runs before issue 17)
+    # the same fixed windows as 8 batches of 32 were, so losses compare with the earlier defaults)
     sample_chars: int = 100
     temperature: float = 0.8
     prompt: str = "\n"  # samples start here
@@ -82,7 +82,7 @@ class TrainConfig:
     @property
     def reproducible(self) -> bool:
         """No clock in the run: it trains exactly max_steps on a schedule by steps, so the same
-        settings and seed give the same run (issue 19 point 6). The session then also keeps its
+        settings and seed give the same run (docs/design.md §Honesty). The session then also keeps its
         torch threads fixed (SessionManager._apply_thread_share): a sum split over two threads adds
         in another order than over one, and 600 steps amplify that last bit into another run."""
         return self.time_budget <= 0 and self.fit_seconds <= 0
@@ -100,7 +100,7 @@ class TrainConfig:
         return asdict(self)
 
 
-# Spec 9.1 `validate_hyperparameters`, plus bounds for what the page lets people choose.
+# docs/design.md §Limits, plus bounds for what the page lets people choose.
 BOUNDS = {
     "batch_size": (1, 128),
     "max_steps": (10, 10_000),
@@ -458,7 +458,7 @@ class Trainer:
     def _dropout_rng(self):
         """Dropout draws its masks from torch's global generator, which every thread shares and
         nothing seeds for training (the model is built under fork_rng), so the same run dropped other
-        units each time: the Style page's seeded run wrote another text (issue 19 point 6). A run with
+        units each time: the Style page's seeded run wrote another text (docs/design.md §Honesty). A run with
         dropout and a fixed number of steps takes each step's masks from a generator seeded by its
         seed and step, under a lock among such runs only (no dropout, nothing changes). A run given
         seconds (time_budget, fit_seconds) is not reproducible anyway, and keeps the shared generator."""

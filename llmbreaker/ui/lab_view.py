@@ -164,7 +164,7 @@ def _show_parameter_budget(model: ModelConfig) -> None:
     rows, active = parameter_budget(model)
     total = rows[-1]["params"]
     a, b = st.columns(2)
-    a.metric("Parameters", f"{total:,}", help="Every weight of this model, biases included (spec 4.2).")
+    a.metric("Parameters", f"{total:,}", help="Every weight of this model, biases included.")
     if active != total:
         b.metric("Active per character", f"{active:,}", help="With experts, each character only goes through its top few.")
     with st.expander("Parameter budget, part by part", icon=":material/table_chart:"):

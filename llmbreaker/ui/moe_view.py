@@ -1,4 +1,4 @@
-"""Mixture of experts, live (issue 11.5): train a small MoE GPT and watch its router share the work.
+"""Mixture of experts, live (docs/design.md §MoE): train a small MoE GPT and watch its router share the work.
 
 The page trains like Watch (same picker, settings and controls) with experts in place of each
 block's feed-forward. Its fragment draws, from the checkpoints: which expert each character of a
