@@ -136,6 +136,25 @@ class TrainingRequest:
     base: str = ""  # "english": fine-tune the pretrained base model (base_model.py); "": from scratch
 
 
+@dataclass(frozen=True)
+class Started:
+    """The event a run sends once its model is built: what the page needs to draw it."""
+    probe_tokens: list[str]  # the characters attention is taken on
+    next_prompt: str  # next-token guesses are shown after this
+    vocab: list[str]
+    words: frozenset  # the text's words (words.word_set)
+    parameters: int
+
+
+@dataclass(frozen=True)
+class Completed:
+    """The event a run sends when it has trained to its end."""
+    seconds: float  # wall time, pauses excluded
+    model_file: bytes  # the trained model (the best checkpoint's with keep_best)
+    best_step: int | None
+    stopped_early: bool
+
+
 @dataclass
 class History:
     """What happened in the current run, as the page needs it. Bounded: at most max_steps loss
@@ -289,6 +308,10 @@ class TrainingSession:
             self._keep_finished(self.history)
         self.play(request)
 
+    def queue_position(self) -> int | None:
+        """This run's place in the line for a free trainer: 1 for the next to start, None when not waiting."""
+        return self.manager.queue_position(self)
+
     @property
     def pending(self) -> list[TrainingRequest]:
         """The queued runs, in order (a copy)."""
@@ -430,9 +453,11 @@ class TrainingSession:
                 # at once, _first_checkpoint): a checkpoint never moves the step back.
                 h.step = max(h.step, payload.step)
             elif kind == "started":
-                h.probe_tokens, h.next_prompt, h.vocab, h.words, h.parameters = payload
+                h.probe_tokens, h.next_prompt, h.vocab = payload.probe_tokens, payload.next_prompt, payload.vocab
+                h.words, h.parameters = payload.words, payload.parameters
             elif kind == "completed":
-                h.seconds, h.model_file, h.best_step, h.stopped_early = payload
+                h.seconds, h.model_file = payload.seconds, payload.model_file
+                h.best_step, h.stopped_early = payload.best_step, payload.stopped_early
                 h.ended = "completed"
             elif kind == "stopped":
                 h.ended = "stopped"
@@ -460,8 +485,12 @@ class TrainingSession:
         del self.finished[:-MAX_FINISHED_RUNS]
 
     def forget_finished(self, run_id: int) -> None:
-        """Drop one finished run of the queue. Script thread only."""
+        """Drop one ended run: a finished run of the queue, or the current run once it has ended (the
+        page then shows none). Script thread only."""
         self.finished = [h for h in self.finished if h.run_id != run_id]
+        if self.history.run_id == run_id and not self.active:
+            self.drain()
+            self.history = History()
 
     # -- the training thread --------------------------------------------------------------
     def _set_state(self, state: State) -> None:
@@ -518,8 +547,8 @@ class TrainingSession:
                 trainer = self._make_trainer(request)
                 self.trainer = trainer
                 parameters = sum(p.numel() for p in trainer.model.parameters())
-                self.events.put(("started", (trainer.probe_tokens, trainer.next_prompt, trainer.tokenizer.chars,
-                                             word_set(request.text), parameters)))
+                self.events.put(("started", Started(list(trainer.probe_tokens), trainer.next_prompt,
+                                                    list(trainer.tokenizer.chars), word_set(request.text), parameters)))
                 self._keep("run_info", {"probe_tokens": list(trainer.probe_tokens), "next_prompt": trainer.next_prompt,
                                         "vocab": list(trainer.tokenizer.chars), "parameters": parameters})
                 with self._cond:
@@ -573,8 +602,9 @@ class TrainingSession:
                 if self._fits_left == 2 and trainer.train_seconds >= FIT_AFTER_SECONDS and not trainer.done:
                     self._fit(trainer)
             trainer.restore_best()
-            self._finish(State.COMPLETED, "completed", (time.monotonic() - started - self._paused_seconds,
-                                                        save_model(trainer), trainer.best_step, trainer.stopped_early))
+            self._finish(State.COMPLETED, "completed", Completed(time.monotonic() - started - self._paused_seconds,
+                                                                 save_model(trainer), trainer.best_step,
+                                                                 trainer.stopped_early))
         except UserInputError as e:
             self._finish(State.ERROR, "error", e.message)
         except MemoryError:
@@ -674,8 +704,8 @@ class TrainingSession:
     def _finish(self, state: State, kind: str, payload) -> None:
         self.events.put((kind, payload))
         if kind == "completed":
-            self._keep("run_info", {"best_step": payload[2], "stopped_early": bool(payload[3])})
-            self._keep("finish_run", "completed", payload[0], "", payload[1])
+            self._keep("run_info", {"best_step": payload.best_step, "stopped_early": bool(payload.stopped_early)})
+            self._keep("finish_run", "completed", payload.seconds, "", payload.model_file)
         elif kind == "stopped":
             self._keep("finish_run", self._kept_as)
         elif kind == "error":

@@ -316,7 +316,4 @@ def _run_cards(session: TrainingSession, runs, names) -> None:
 
 
 def _remove(session: TrainingSession, history: History) -> None:
-    if history is session.history:
-        session.history = History()  # the current run (ended): clear it from the page
-    else:
-        session.forget_finished(history.run_id)
+    session.forget_finished(history.run_id)
