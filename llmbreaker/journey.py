@@ -71,8 +71,9 @@ def trained_sources(sessions: Iterable) -> list[ModelSource]:
     going, or was stopped, has no final model yet and is left out."""
     found = []
     for s in sessions:
+        current = s.snapshot()  # events not yet drained by a page count too
         # A queue of runs (the Lab's comparisons) keeps its earlier runs in `finished`.
-        for h in [*getattr(s, "finished", []), s.history]:
+        for h in [*getattr(s, "finished", []), current]:
             request = getattr(h, "request", None) or s.request
             if request is None or not h.model_file:
                 continue

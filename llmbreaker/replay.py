@@ -190,6 +190,11 @@ class Recording:
             self._update()
             return int(before != (self.run_id, self.state, self.history.step, len(self.history.checkpoints)))
 
+    def snapshot(self):
+        """The run as it is now (TrainingSession.snapshot): brought to now, then its history."""
+        self.drain()
+        return self.history
+
     def touch(self) -> None:
         """A session's keep-alive; a recording needs none."""
 

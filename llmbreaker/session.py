@@ -472,6 +472,12 @@ class TrainingSession:
                 h = self.history = History(run_id=run_id, total_steps=request.train.max_steps, request=request)
         return n
 
+    def snapshot(self) -> History:
+        """The current run as it is now: the queued events drained into its history, which is
+        returned (`finished` holds the queue's earlier runs). Script thread only."""
+        self.drain()
+        return self.history
+
     def clear_runs(self) -> None:
         """Stop, and forget every run of this session, finished ones included: a page starting a
         new comparison (script thread only)."""
