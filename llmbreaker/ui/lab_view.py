@@ -20,6 +20,7 @@ from llmbreaker.session import SPEEDS, History, State, TrainingRequest, Training
 from llmbreaker.textview import real_word_share, sample_html
 from llmbreaker.ui.common import font_scale, page_session, workshop_on
 from llmbreaker.ui.controls import live_fragment, progress_line
+from llmbreaker.ui.parameter_table import parameter_table
 from llmbreaker.ui.run_address import shown_session
 
 PAGE = "lab"
@@ -168,10 +169,7 @@ def _show_parameter_budget(model: ModelConfig) -> None:
     if active != total:
         b.metric("Active per character", f"{active:,}", help="With experts, each character only goes through its top few.")
     with st.expander("Parameter budget, part by part", icon=":material/table_chart:"):
-        st.dataframe(pd.DataFrame(rows).rename(columns={"component": "Component", "calculation": "Calculation",
-                                                        "params": "Parameters"}),
-                     hide_index=True, width="stretch", height=min(520, 36 * (len(rows) + 1)),
-                     column_config={"Parameters": st.column_config.NumberColumn(format="localized")})
+        parameter_table(rows, max_height=520)
 
 
 def _runs_count(session: TrainingSession) -> int:
