@@ -11,7 +11,7 @@ and, each in a background thread with one torch thread:
 - ours: the Watch page's defaults (presets.default_model_size and default_train_config: Muon, warm-up + cosine, a
   checkpoint every eval_interval steps with loss on both splits, a sample, all attention and
   next-token probabilities): our Trainer;
-- before: the defaults before issue 17 (Small: 32 dims, 2 layers, 2 heads; batch 32, lr 2e-2,
+- before: the defaults before the 25-second demo (docs/design.md §Demo) (Small: 32 dims, 2 layers, 2 heads; batch 32, lr 2e-2,
   a checkpoint every 200 steps), the same Trainer;
 - spec: the spec's literal model and loop (bench/spec_reference.py) with the spec's own
   hyperparameters (16 dims, 2 layers, 2 heads, lr 1e-3, warm-up 50, eval every 50, batch 32).
@@ -56,7 +56,7 @@ def spec_run(text: str, steps: int, seed: int, deadline: float | None) -> dict:
                          SPEC_TRAIN["eval_interval"], warmup=SPEC_TRAIN["warmup"], seed=seed, deadline_s=deadline)
 
 
-BEFORE_MODEL = ModelConfig(n_embd=32, n_layer=2, n_head=2)  # "Small", the default until issue 17
+BEFORE_MODEL = ModelConfig(n_embd=32, n_layer=2, n_head=2)  # "Small", the default before docs/design.md §Demo
 BEFORE_TRAIN = dict(batch_size=32, learning_rate=2e-2, warmup_steps=100, min_lr_ratio=0.05, eval_interval=200)
 
 

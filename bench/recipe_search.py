@@ -1,4 +1,4 @@
-"""Which recipe learns Shakespeare furthest in the demo's 25 s of wall time (issue 17 point 2)?
+"""Which recipe learns Shakespeare furthest in the demo's 25 s of wall time (docs/design.md §Demo)?
 
     python bench/recipe_search.py [--seconds 25] [--rounds 2] [--threads 1] CANDIDATE ...
 

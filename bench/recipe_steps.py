@@ -1,4 +1,4 @@
-"""Which recipe learns most per second, measured without the machine's load (issue 17 point 2).
+"""Which recipe learns most per second, measured without the machine's load (docs/design.md §Demo).
 
     python bench/recipe_steps.py [--steps 1900] [--seeds 1337,1338] CANDIDATE ...
 

@@ -1,4 +1,4 @@
-"""The sidebar's runs (issue 19 point 5): its counts agree with the list under them, and it says the
+"""The sidebar's runs (docs/design.md §Consistency): its counts agree with the list under them, and it says the
 step the page says, after Step too."""
 import re
 import time

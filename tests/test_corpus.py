@@ -135,7 +135,7 @@ def test_uploads_are_read_in_memory_and_never_touch_the_disk(monkeypatch):
     assert read_upload("/tmp/x.docx", docx_bytes) == "A paragraph read from memory."
 
 
-# -- bounds of issue 21: distinct characters, length, mixed encodings ----------------------------
+# -- bounds (docs/design.md §Robustness): distinct characters, length, mixed encodings ----------------------------
 
 import hostile_files as hf  # noqa: E402
 from llmbreaker.corpus import MAX_TRAIN_CHARS, MAX_VOCAB, check_trainable, check_vocab, decode_text_file  # noqa: E402

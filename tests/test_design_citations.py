@@ -1,12 +1,13 @@
-"""Every requirement the code cites is one a reader of the repository can look up: a citation names
-a section of docs/design.md that exists (`docs/design.md §Limits`), never a numbered part of a
-document or issue the repository does not have ("spec 9.1", "issue 19 point 6")."""
+"""Every requirement the code (the app, bench/, tools/) cites is one a reader of the repository can
+look up: a citation names a section of docs/design.md that exists (`docs/design.md §Limits`), never
+a numbered part of a document or issue the repository does not have ("spec 9.1", "issue 19 point 6")."""
 import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 DESIGN = ROOT / "docs" / "design.md"
-SOURCES = sorted([*(ROOT / "llmbreaker").rglob("*.py"), *(ROOT / "app_pages").glob("*.py"), ROOT / "streamlit_app.py"])
+SOURCES = sorted([*(ROOT / "llmbreaker").rglob("*.py"), *(ROOT / "app_pages").glob("*.py"), ROOT / "streamlit_app.py",
+                  *(ROOT / "bench").glob("*.py"), *(ROOT / "tools").glob("*.py")])
 
 BY_NUMBER = re.compile(r"\b(?:spec|issue|appendix)s?\b[\s,.:§#]*\d+(?:\.\d+)*|\bN?FR-\d+(?:\.\d+)*", re.IGNORECASE)
 SECTION = re.compile(r"§([A-Za-z][\w-]*)")

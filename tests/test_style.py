@@ -168,7 +168,7 @@ def test_perplexity_is_exp_of_loss():
 
 
 @pytest.mark.parametrize("prob, ppl, label", [
-    (0.7, 30.0, "unsure"),  # sure of its own picks, but worse than letter frequencies on new text (issue 19)
+    (0.7, 30.0, "unsure"),  # sure of its own picks, but worse than letter frequencies on new text (docs/design.md §Honesty)
     (0.7, 15.0, "very confident"),  # the label is about its own picks...
     (0.6, 5.0, "very confident"),  # thresholds are inclusive
     (0.45, 3.0, "fairly confident"),  # ...whatever the perplexity
@@ -261,7 +261,7 @@ def test_spans_fit_texts_with_curly_apostrophes():
 
 
 @pytest.mark.parametrize("text", [
-    "x" * 60_000,  # no space at all in the first 50,000 characters (issue 21 point 6)
+    "x" * 60_000,  # no space at all in the first 50,000 characters (docs/design.md §Limits)
     "   " + "y" * 60_000,
     "hi " + "z" * 60_000,
     "\n\n" + "w" * 55_000 + " end.",
@@ -283,7 +283,7 @@ def test_a_text_with_more_characters_than_a_model_can_learn_is_refused_with_the_
     assert check.error.code == "too_many_characters" and f"at most {MAX_VOCAB:,}" in check.error.message
 
 
-# -- honest style metrics (issue 19 point 6) --------------------------------------------------------
+# -- honest style metrics (docs/design.md §Honesty) ------------------------------------------------
 
 def test_the_label_never_says_confident_beside_a_perplexity_no_better_than_guessing():
     alphabet = 40  # distinct characters of the person's text: guessing evenly among them is perplexity 40
