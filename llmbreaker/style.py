@@ -12,7 +12,6 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-
 from .errors import UserInputError
 from .words import APOSTROPHES, WORD, normalise, word_spans, words_of
 # The Style page reads these measures here, beside the others; they live with the word rule.
@@ -23,10 +22,10 @@ from .words import author_word_share, known_word_share, longest_copied_run  # no
 
 @dataclass(frozen=True)
 class TextLimits:
-    min_words: int = 50  # docs/design.md §Limits
+    min_words: int = 50  # at least this many words (docs/design.md §Limits)
     min_chars: int = 100  # docs/design.md §Limits, errors.py: fewer characters cannot fill one training window
-    # Two upper limits, and whichever is hit first applies (docs/design.md §Limits): 50,000 characters and
-    # 10,000 words. For ordinary prose (about 5.5-6 characters per word with its
+    # Two upper limits, and whichever is hit first applies (docs/design.md §Limits): 50,000
+    # characters and 10,000 words. For ordinary prose (about 5.5-6 characters per word with its
     # space) the character limit comes first (~8,500 words); the word limit only matters for texts
     # of very short words.
     max_chars: int = 50_000
