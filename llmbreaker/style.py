@@ -178,7 +178,7 @@ def formality(text: str) -> int:
     (texts under 100 words count as 100 words), because the page compares a ~1,000-word original with
     a ~100-word sample: with raw counts the longer text would always look more extreme. One net
     formal word per 100 words = 60, five = 100. A short text is not blown up: one formal word in a
-    ten-word text is +10, as in the spec.
+    ten-word text is +10, as in the design document.
     """
     words = words_of(text)
     formal, informal = formality_markers(text)
