@@ -11,7 +11,7 @@ and, each in a background thread with one torch thread:
 - ours: the Watch page's defaults (presets.default_model_size and default_train_config: Muon, warm-up + cosine, a
   checkpoint every eval_interval steps with loss on both splits, a sample, all attention and
   next-token probabilities): our Trainer;
-- before: the defaults before issue 17 (Small: 32 dims, 2 layers, 2 heads; batch 32, lr 2e-2,
+- before: the defaults before the 25-second demo (docs/design.md §Demo) (Small: 32 dims, 2 layers, 2 heads; batch 32, lr 2e-2,
   a checkpoint every 200 steps), the same Trainer;
 - spec: the spec's literal model and loop (bench/spec_reference.py) with the spec's own
   hyperparameters (16 dims, 2 layers, 2 heads, lr 1e-3, warm-up 50, eval every 50, batch 32).
@@ -41,7 +41,7 @@ from llmbreaker.corpus import bundled_text  # noqa: E402
 from llmbreaker.presets import MODEL_SIZES, default_model_size, default_train_config  # noqa: E402
 from llmbreaker.session import SessionManager  # noqa: E402
 from llmbreaker.model import ModelConfig  # noqa: E402
-from llmbreaker.style import real_word_share  # noqa: E402
+from llmbreaker.words import real_word_share, word_set  # noqa: E402
 from llmbreaker.trainer import TrainConfig, Trainer  # noqa: E402
 from _harness import loadavg, machine, train_to_end, watch_default_request  # noqa: E402
 from spec_reference import run_spec_loop  # noqa: E402
@@ -56,7 +56,7 @@ def spec_run(text: str, steps: int, seed: int, deadline: float | None) -> dict:
                          SPEC_TRAIN["eval_interval"], warmup=SPEC_TRAIN["warmup"], seed=seed, deadline_s=deadline)
 
 
-BEFORE_MODEL = ModelConfig(n_embd=32, n_layer=2, n_head=2)  # "Small", the default until issue 17
+BEFORE_MODEL = ModelConfig(n_embd=32, n_layer=2, n_head=2)  # "Small", the default before docs/design.md §Demo
 BEFORE_TRAIN = dict(batch_size=32, learning_rate=2e-2, warmup_steps=100, min_lr_ratio=0.05, eval_interval=200)
 
 
@@ -81,7 +81,7 @@ def ours_run(text: str, steps: int, seed: int, deadline: float | None, model: Mo
             last = trainer.checkpoint()
     seconds = time.perf_counter() - t0
     return {"seconds": seconds, "steps": trainer.step_count, "val_loss": last.val_loss, "sample": last.sample,
-            "real_words": real_word_share(last.sample, text)}
+            "real_words": real_word_share(last.sample, word_set(text))}
 
 
 def page_two_fits_run(text: str) -> dict:
@@ -112,7 +112,7 @@ def page_run(text: str) -> dict:
         seconds = train_to_end(s, request, "max")
         last = s.history.checkpoints[-1]
         return {"seconds": seconds, "steps": s.history.step, "val_loss": last.val_loss, "sample": last.sample,
-                "real_words": real_word_share(last.sample, text), "threads": threads}
+                "real_words": real_word_share(last.sample, word_set(text)), "threads": threads}
     finally:
         manager.shutdown()
 
@@ -163,7 +163,7 @@ def main():
         med = lambda k: statistics.median(x[k] for x in runs_)  # noqa: E731
         print(f"{name} median: {med('steps'):.0f} steps in {med('seconds'):.1f} s, val loss {med('val_loss'):.3f}")
         for x in runs_:
-            print(f"  sample ({real_word_share(x['sample'], text):.0%} real words): {x['sample'][:100]!r}")
+            print(f"  sample ({real_word_share(x['sample'], word_set(text)):.0%} real words): {x['sample'][:100]!r}")
 
 
 if __name__ == "__main__":

@@ -32,7 +32,7 @@ from typing import Callable
 
 import torch
 
-from .corpus import word_set
+from .words import word_set
 from .cpu_share import REPRODUCIBLE_THREADS, CpuMeter, torch_threads
 from .errors import MESSAGES, UserInputError
 from .model import ModelConfig
@@ -54,7 +54,6 @@ class State(str, Enum):
 
 
 ACTIVE_STATES = (State.WAITING, State.PREPARING, State.RUNNING, State.PAUSED)
-ENDED_STATES = (State.IDLE, State.STOPPED, State.COMPLETED, State.ERROR)
 
 # Label -> multiplier of the 1x pace; None is unpaced ("as fast as the machine allows").
 SPEEDS: dict[str, float | None] = {"1x": 1.0, "2x": 2.0, "5x": 5.0, "10x": 10.0, "max": None}
@@ -138,6 +137,25 @@ class TrainingRequest:
     base: str = ""  # "english": fine-tune the pretrained base model (base_model.py); "": from scratch
 
 
+@dataclass(frozen=True)
+class Started:
+    """The event a run sends once its model is built: what the page needs to draw it."""
+    probe_tokens: list[str]  # the characters attention is taken on
+    next_prompt: str  # next-token guesses are shown after this
+    vocab: list[str]
+    words: frozenset  # the text's words (words.word_set)
+    parameters: int
+
+
+@dataclass(frozen=True)
+class Completed:
+    """The event a run sends when it has trained to its end."""
+    seconds: float  # wall time, pauses excluded
+    model_file: bytes  # the trained model (the best checkpoint's with keep_best)
+    best_step: int | None
+    stopped_early: bool
+
+
 @dataclass
 class History:
     """What happened in the current run, as the page needs it. Bounded: at most max_steps loss
@@ -156,8 +174,8 @@ class History:
     message: str = ""  # the last error, for the page
     seconds: float | None = None  # wall time of the finished run, pauses excluded
     model_file: bytes | None = None  # the trained model (the best checkpoint's with keep_best)
-    best_step: int | None = None  # the checkpoint with the lowest validation loss
-    stopped_early: bool = False  # training ended before max_steps: validation loss stopped improving
+    best_step: int | None = None  # the best checkpoint, as TrainConfig.select_by says
+    stopped_early: bool = False  # training ended before max_steps: no better checkpoint for `patience` ones
     request: "TrainingRequest | None" = None  # what this run trains, with which settings
     ended: str = ""  # how it ended: "completed", "stopped" or "error" ("" while it goes on)
 
@@ -233,7 +251,7 @@ class TrainingSession:
         # one after another, so a queue goes on while its person looks at another page.
         self._pending: list[TrainingRequest] = []
         self.finished: list[History] = []  # earlier runs of a queue, oldest first (filled by drain)
-        # The run store (issue 16): a page that keeps its runs sets store_runs; each run then gets
+        # The run store (docs/design.md §Runs): a page that keeps its runs sets store_runs; each run then gets
         # an unguessable token (its address's ?run=) and is written as it goes. browser_key is the
         # page's opaque id of the browser that owns the run, so a reloaded tab can rejoin it.
         # `private`: the run still gets a token (a reload of the same browser finds it while this
@@ -293,6 +311,10 @@ class TrainingSession:
         if self.history.request is not None:  # the last run of the queue stays with the earlier ones
             self._keep_finished(self.history)
         self.play(request)
+
+    def queue_position(self) -> int | None:
+        """This run's place in the line for a free trainer: 1 for the next to start, None when not waiting."""
+        return self.manager.queue_position(self)
 
     @property
     def pending(self) -> list[TrainingRequest]:
@@ -435,9 +457,11 @@ class TrainingSession:
                 # at once, _first_checkpoint): a checkpoint never moves the step back.
                 h.step = max(h.step, payload.step)
             elif kind == "started":
-                h.probe_tokens, h.next_prompt, h.vocab, h.words, h.parameters = payload
+                h.probe_tokens, h.next_prompt, h.vocab = payload.probe_tokens, payload.next_prompt, payload.vocab
+                h.words, h.parameters = payload.words, payload.parameters
             elif kind == "completed":
-                h.seconds, h.model_file, h.best_step, h.stopped_early = payload
+                h.seconds, h.model_file = payload.seconds, payload.model_file
+                h.best_step, h.stopped_early = payload.best_step, payload.stopped_early
                 h.ended = "completed"
             elif kind == "stopped":
                 h.ended = "stopped"
@@ -452,6 +476,12 @@ class TrainingSession:
                 h = self.history = History(run_id=run_id, total_steps=request.train.max_steps, request=request)
         return n
 
+    def snapshot(self) -> History:
+        """The current run as it is now: the queued events drained into its history, which is
+        returned (`finished` holds the queue's earlier runs). Script thread only."""
+        self.drain()
+        return self.history
+
     def clear_runs(self) -> None:
         """Stop, and forget every run of this session, finished ones included: a page starting a
         new comparison (script thread only)."""
@@ -465,8 +495,12 @@ class TrainingSession:
         del self.finished[:-MAX_FINISHED_RUNS]
 
     def forget_finished(self, run_id: int) -> None:
-        """Drop one finished run of the queue. Script thread only."""
+        """Drop one ended run: a finished run of the queue, or the current run once it has ended (the
+        page then shows none). Script thread only."""
         self.finished = [h for h in self.finished if h.run_id != run_id]
+        if self.history.run_id == run_id and not self.active:
+            self.drain()
+            self.history = History()
 
     # -- the training thread --------------------------------------------------------------
     def _set_state(self, state: State) -> None:
@@ -523,8 +557,8 @@ class TrainingSession:
                 trainer = self._make_trainer(request)
                 self.trainer = trainer
                 parameters = sum(p.numel() for p in trainer.model.parameters())
-                self.events.put(("started", (trainer.probe_tokens, trainer.next_prompt, trainer.tokenizer.chars,
-                                             word_set(request.text), parameters)))
+                self.events.put(("started", Started(list(trainer.probe_tokens), trainer.next_prompt,
+                                                    list(trainer.tokenizer.chars), word_set(request.text), parameters)))
                 self._keep("run_info", {"probe_tokens": list(trainer.probe_tokens), "next_prompt": trainer.next_prompt,
                                         "vocab": list(trainer.tokenizer.chars), "parameters": parameters})
                 with self._cond:
@@ -579,8 +613,9 @@ class TrainingSession:
                 if self._fits_left == 2 and trainer.train_seconds >= FIT_AFTER_SECONDS and not trainer.done:
                     self._fit(trainer)
             trainer.restore_best()
-            self._finish(State.COMPLETED, "completed", (time.monotonic() - started - self._paused_seconds,
-                                                        save_model(trainer), trainer.best_step, trainer.stopped_early))
+            self._finish(State.COMPLETED, "completed", Completed(time.monotonic() - started - self._paused_seconds,
+                                                                 save_model(trainer), trainer.best_step,
+                                                                 trainer.stopped_early))
         except UserInputError as e:
             self._finish(State.ERROR, "error", e.message)
         except MemoryError:
@@ -697,8 +732,8 @@ class TrainingSession:
         self.events.put((kind, payload))
         self._first_points.set()  # a page waiting for the first points waits no longer
         if kind == "completed":
-            self._keep("run_info", {"best_step": payload[2], "stopped_early": bool(payload[3])})
-            self._keep("finish_run", "completed", payload[0], "", payload[1])
+            self._keep("run_info", {"best_step": payload.best_step, "stopped_early": bool(payload.stopped_early)})
+            self._keep("finish_run", "completed", payload.seconds, "", payload.model_file)
         elif kind == "stopped":
             self._keep("finish_run", self._kept_as)
         elif kind == "error":

@@ -21,7 +21,7 @@ from llmbreaker.ui.webgl import webgl_available
 
 PACES = {"slow": 1.0, "normal": 0.5, "fast": 0.25}  # seconds per frame of the auto-play
 FRAMES_PER_CHECKPOINT = 5  # the scrubber moves in fifths of a checkpoint interval
-LIVE_POLL = 0.25  # a new checkpoint waits for the next tick: 0.125 s on average (issue 17: <= 0.5 s to its heatmaps)
+LIVE_POLL = 0.25  # a new checkpoint waits for the next tick, 0.125 s on average (docs/design.md §Demo: within 0.5 s)
 
 
 def probe_picker(page: str, block_size: int, disabled: bool) -> str:

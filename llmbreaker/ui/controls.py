@@ -96,7 +96,7 @@ def progress_line(session: TrainingSession) -> None:
     total = max(1, h.total_steps)
     words = AWAY_WORDS if state == State.PAUSED and session.away else STATE_WORDS[state]
     if state == State.WAITING:
-        pos = session.manager.queue_position(session)
+        pos = session.queue_position()
         if pos:
             words += f" ({pos} in line)"
     fit = session.request.train.fit_seconds if session.request else 0
