@@ -212,6 +212,9 @@ class TrainingSession:
         self._paused = False
         self._stop = False
         self._steps_allowed = 0  # step-once credits while paused
+        # Step-once steps taken and posted (step_once waits on it); whether the step in hand is one.
+        self._credits_done = 0
+        self._credit_step = False
         self._pace_anchor: tuple[float, int] | None = None  # (time, step) pacing is measured from
         self._hold: tuple[int, float] | None = None  # (step, until when) a slow speed holds before that step
         self._paused_seconds = 0.0
@@ -337,10 +340,13 @@ class TrainingSession:
             self._cond.notify_all()
         self._unpark_locked()
 
-    def step_once(self) -> None:
+    def step_once(self, wait: float = 0.0) -> None:
         """While paused: exactly one optimizer step, then paused again. While training: pause, then
-        exactly one step (a presenter's "next": from a running curve to one step at a time)."""
+        exactly one step (a presenter's "next": from a running curve to one step at a time).
+        `wait`: at most this many seconds until that step's events are posted, so that a page that
+        drains right after (Step's rerun: a paused page does not poll) shows the step."""
         with self._cond:
+            before = self._credits_done
             if self.state == State.RUNNING and not self._paused:
                 self._paused = True
                 self._steps_allowed += 1
@@ -349,6 +355,12 @@ class TrainingSession:
                 self._steps_allowed += 1
                 self._cond.notify_all()
                 self._unpark_locked()  # a parked run needs its thread (and a slot) for that step
+            else:
+                return
+            deadline = time.monotonic() + wait
+            while (self._credits_done == before and not self._stop and self.state in ACTIVE_STATES
+                   and time.monotonic() < deadline):
+                self._cond.wait(timeout=deadline - time.monotonic())
 
     def _leave(self) -> None:
         """The manager's call when this session's page has been gone for the grace period: pause
@@ -583,6 +595,11 @@ class TrainingSession:
                         self._fit(trainer)
                 if self._fits_left == 2 and trainer.train_seconds >= FIT_AFTER_SECONDS and not trainer.done:
                     self._fit(trainer)
+                if self._credit_step:  # for step_once(wait=...): its step, loss and checkpoint, is posted
+                    with self._cond:
+                        self._credit_step = False
+                        self._credits_done += 1
+                        self._cond.notify_all()
             trainer.restore_best()
             self._finish(State.COMPLETED, "completed", (time.monotonic() - started - self._paused_seconds,
                                                         save_model(trainer), trainer.best_step, trainer.stopped_early))
@@ -709,6 +726,7 @@ class TrainingSession:
                         self._set_state(State.PAUSED)
                     if self._steps_allowed > 0:
                         self._steps_allowed -= 1
+                        self._credit_step = True
                         return "step"
                     t0 = time.monotonic()
                     self._cond.wait(timeout=1.0)

@@ -119,8 +119,8 @@ def test_step_once_while_training_pauses_and_runs_exactly_one_more_step(manager,
     s = manager.session_for("tab-1", "watch")
     s.play(tiny_request(max_steps=3000, eval_interval=500))
     wait_for(lambda: s.state == State.RUNNING and s.trainer.step_count > 0, what="running")
-    s.step_once()
-    wait_for(lambda: s.state == State.PAUSED, what="paused")
+    s.step_once(wait=5.0)  # returns once that one step is taken
+    assert s.state == State.PAUSED
     stopped_at = s.trainer.step_count
     time.sleep(0.3)
     assert s.trainer.step_count == stopped_at, "training went on after Step"
@@ -130,6 +130,21 @@ def test_step_once_while_training_pauses_and_runs_exactly_one_more_step(manager,
     wait_for(lambda: s.trainer.step_count == stopped_at + 1, what="one more step")
     time.sleep(0.2)
     assert s.trainer.step_count == stopped_at + 1 and s.state == State.PAUSED
+    s.stop()
+
+
+def test_step_once_can_wait_until_its_step_is_posted_so_the_page_draws_it(manager, tiny_request):
+    # A paused page does not poll: Step's own rerun must find the step in the events.
+    s = manager.session_for("tab-1", "watch")
+    s.play(tiny_request(max_steps=3000, eval_interval=500))
+    s.pause()
+    wait_for(lambda: s.state == State.PAUSED, what="paused")
+    for _ in range(5):
+        s.drain()
+        shown = s.history.step
+        s.step_once(wait=5.0)
+        s.drain()
+        assert s.history.step == shown + 1
     s.stop()
 
 

@@ -20,6 +20,9 @@ AWAY_WORDS = "paused while this page was away · press Resume to go on"
 # text box). Space plays or pauses; Right is "next": one training step (while training: pause, then
 # one step). The sidebar lists them (KEYS_HELP).
 PLAY_KEY, STEP_KEY = "Space", "Right"
+# Step waits this long at most for its step, so that the page's rerun (a paused page does not poll)
+# draws it: without the wait, the rerun often drew before the step and the page kept showing the last.
+STEP_WAIT_SECONDS = 2.0
 KEYS_HELP = ("**Space** plays and pauses the run of the page, **→** runs one step (while training, it "
              "pauses first). They work anywhere on the page but in a text box.")
 
@@ -106,6 +109,7 @@ def training_controls(session: TrainingSession, make_request: Callable[[], Train
                       disabled=make_request is None, on_click=_start, args=(session, make_request, page, fold),
                       help="Start training from scratch. Key: Space.")
     c_step.button("Step", icon=":material/skip_next:", key=f"{page}_step", on_click=session.step_once,
+                  kwargs={"wait": STEP_WAIT_SECONDS},
                   disabled=state not in (State.RUNNING, State.PAUSED), width="stretch", shortcut=STEP_KEY,
                   help="Run exactly one training step and show it. While training: pause, then one step. Key: → (right arrow).")
     c_stop.button("Stop", icon=":material/stop:", key=f"{page}_stop", on_click=session.stop, disabled=not session.active,
