@@ -62,6 +62,15 @@ SCRIPT = r"""
     for (var i = 0; i < all.length; i++) if (!all[i].disabled) return all[i];
     return null;
   }
+  // The enabled button of a bar whose shortcut badge (hidden, ui/common.py) names the key.
+  function keyed(bar, name) {
+    var all = bar.querySelectorAll('button kbd');
+    for (var i = 0; i < all.length; i++) {
+      var b = all[i].closest('button');
+      if (all[i].textContent.trim() === name && !b.disabled && b.offsetParent) return b;
+    }
+    return null;
+  }
   // The control to focus: the one in the kept slot of the kept bar, else the bar's first one.
   function target() {
     var bar = document.querySelector('.' + kept.bar);
@@ -98,9 +107,9 @@ SCRIPT = r"""
     if (e.ctrlKey || e.metaKey || e.altKey || e.shiftKey || typing(e.target)) return;
     var space = e.key === ' ', right = e.key === 'ArrowRight';
     if (!space && !right) return;
-    if (nothingFocused()) {  // the key works the first bar of the page: show which control it pressed
-      var bar = document.querySelector(BAR);
-      if (bar) { kept = {bar: barKey(bar), slot: space ? 0 : 1, el: null}; restore(); }
+    if (nothingFocused()) {  // show which control the key pressed: the bar's button that has it
+      var bar = document.querySelector(BAR), el = bar && keyed(bar, space ? 'Space' : '\u2192');
+      if (el) { kept = {bar: barKey(bar), slot: slotOf(bar, el), el: null}; restore(); }
     }
   }, true);
   // On the root element, in the bubble phase: after the focused element's own handlers, before the document's

@@ -102,7 +102,10 @@ h1.lb-name { margin: 1.4rem 0 0.4rem; padding: 0; line-height: 1.02;
   font-size: clamp(1.1rem, 1.05vw, 1.4rem) !important; font-weight: 600 !important; }
 /* Workshop mode from the first screen: a switch under the buttons, on a dark pill to stay readable. */
 .st-key-lb-workshop { justify-content: center; margin-top: 1.3rem; animation: lb-rise 0.6s 0.3s ease-out both; }
-.st-key-lb-workshop [data-testid="stElementContainer"] { width: auto !important; }
+.st-key-lb-workshop [data-testid="stElementContainer"] { width: auto !important; max-width: 100%; }
+/* On a phone the words wrap onto a second line instead of ending in "…". */
+.st-key-lb-workshop label div, .st-key-lb-workshop [data-testid="stMarkdownContainer"], .st-key-lb-workshop label p {
+  white-space: normal !important; overflow: visible !important; text-overflow: clip !important; min-width: 0; }
 .st-key-lb-workshop label { align-items: center !important; padding: 0.45rem 1rem; border-radius: 999px;
   background: rgba(30,41,59,0.75); border: 1px solid rgba(148,163,184,0.3); }
 .st-key-lb-workshop label p { color: #E2E8F0 !important; font-size: clamp(1rem, 1.05vw, 1.2rem) !important; }
