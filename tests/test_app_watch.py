@@ -59,7 +59,7 @@ def test_the_keys_are_button_shortcuts_and_the_sidebar_lists_them(app):
     assert app.button(key="watch_play").proto.shortcut == "space"
     assert app.button(key="watch_step").proto.shortcut == "right"
     sidebar = " ".join(c.value for c in app.sidebar.caption)
-    assert "Space" in sidebar and "play / pause" in sidebar and "one step" in sidebar
+    assert "Keys: **Space** play / pause" in sidebar and "**→** step" in sidebar
 
 
 def test_at_a_slow_speed_the_progress_line_says_it_is_slow_motion(app):

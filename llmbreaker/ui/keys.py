@@ -130,5 +130,5 @@ SCRIPT = r"""
 
 def presenter_keys() -> None:
     """In the sidebar: the keys, said once, and the script that keeps their focus on the controls."""
-    st.caption(":material/keyboard: Keys: **Space** play / pause · **→** one step", help=KEYS_HELP)
+    st.caption(":material/keyboard: Keys: **Space** play / pause · **→** step", help=KEYS_HELP)
     st.html(SCRIPT, unsafe_allow_javascript=True)
