@@ -119,8 +119,11 @@ def test_slow_motion_trains_the_same_steps_as_1x(manager, poems):
         run_to_end(s)
         assert s.state == State.COMPLETED, s.history.message
         ran[speed] = (s.history.total_steps, s.history.step, time.monotonic() - t0)
-    assert ran["1x"][:2] == (200, 200), ran
-    assert ran["0.25x"][:2] == (200, 200), ran
+    # On a quiet machine both train all 200 steps. On a busy one (CI beside other work) even 1x may
+    # be fitted to fewer; slow motion then trains about as many as 1x did, never a fraction of them
+    # (the fit counting the holds gave 127 of 200).
+    assert ran["0.25x"][0] == ran["0.25x"][1], ran  # trained to the end of its schedule
+    assert ran["0.25x"][0] >= 0.9 * ran["1x"][0], ran
     assert ran["0.25x"][2] > 3 * ran["1x"][2], ran  # slower for explaining, the same run
 
 
