@@ -23,6 +23,6 @@ try:
 finally:
     # The sidebar's runs are drawn after the page, from what the page has just read of them (its
     # Play, Pause or Step, and its run's newest step): drawn before the page, they could say a step
-    # less than the page after Step (issue 19).
+    # less than the page after Step (docs/design.md §Consistency).
     with runs_in_sidebar:
         sessions_indicator()

@@ -1,4 +1,4 @@
-"""Attention Evolution Cinema: watch attention heads turn from noise into structure (spec 6.3, 8.2)."""
+"""Attention Evolution Cinema: watch attention heads turn from noise into structure (docs/design.md §Cinema)."""
 from llmbreaker.ui.cinema import live_view, probe_picker
 from llmbreaker.ui.common import font_scale, page_header, page_session
 from llmbreaker.ui.inputs import dataset_run_setup

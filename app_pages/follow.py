@@ -1,5 +1,5 @@
 """Follow one character: from its id through every layer to the next character's probability, in
-chapters, with branching at the end (issue 10.4)."""
+chapters, with branching at the end (docs/design.md §Journey)."""
 from llmbreaker.ui.common import page_header
 from llmbreaker.ui.journey_follow import PAGE, view
 

@@ -1,4 +1,4 @@
-"""Architecture Lab: switch parts of the transformer off, train, and compare the runs (issue 8)."""
+"""Architecture Lab: switch parts of the transformer off, train, and compare the runs (docs/design.md §Lab)."""
 from llmbreaker.ui.common import page_header
 from llmbreaker.ui.lab_view import lab_page
 

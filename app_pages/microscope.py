@@ -1,4 +1,5 @@
-"""Component microscope: one layer and head of the model, step by step, with the model's own numbers (issue 10.3)."""
+"""Component microscope: one layer and head of the model, step by step, with the model's own numbers
+(docs/design.md §Journey)."""
 from llmbreaker.ui.common import page_header
 from llmbreaker.ui.journey_microscope import PAGE, view
 

@@ -1,4 +1,4 @@
-"""Mixture of experts, live: a small MoE GPT trains and its router shares the work (issue 11.5)."""
+"""Mixture of experts, live: a small MoE GPT trains and its router shares the work (docs/design.md §MoE)."""
 from dataclasses import replace
 
 from llmbreaker.ui import moe_view

@@ -1,4 +1,4 @@
-"""Sampling lab: temperature, top-k and top-p reshape the model's next-character guesses (issue 10.5)."""
+"""Sampling lab: temperature, top-k and top-p reshape the model's next-character guesses (docs/design.md §Journey)."""
 from llmbreaker.ui.common import page_header
 from llmbreaker.ui.journey_sampling import PAGE, view
 

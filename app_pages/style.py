@@ -1,4 +1,4 @@
-"""Style Transfer Speed Run: paste your writing, train, read new text in your style (spec 6.4, 8.3)."""
+"""Style Transfer Speed Run: paste your writing, train, read new text in your style (docs/design.md §Style)."""
 import streamlit as st
 
 from llmbreaker.ui.common import page_header, page_session

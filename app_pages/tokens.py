@@ -1,4 +1,5 @@
-"""Data and tokens: the text, its character vocabulary, text <-> ids, the split and one batch (issue 10.2)."""
+"""Data and tokens: the text, its character vocabulary, text <-> ids, the split and one batch
+(docs/design.md §Journey)."""
 from llmbreaker.ui.common import page_header
 from llmbreaker.ui.journey_tokens import PAGE, view
 

@@ -1,4 +1,4 @@
-"""Watch It Learn to Spell: pick a text, press Play, watch samples turn into words (spec 6.2, 8.1)."""
+"""Watch It Learn to Spell: pick a text, press Play, watch samples turn into words (docs/design.md §Watch)."""
 from llmbreaker.ui.common import page_header
 from llmbreaker.ui.watch import watch_page
 

@@ -1,4 +1,4 @@
-"""Upload each hostile file of issues 20 and 21 to a running server and print what it cost the
+"""Upload each hostile file of docs/design.md §Robustness to a running server and print what it cost the
 server: its resting RSS before, its peak RSS while the file was handled (VmHWM, reset before each
 upload through /proc/<pid>/clear_refs), and its resting RSS after the tab was closed.
 

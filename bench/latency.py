@@ -24,7 +24,7 @@ draw call Vega makes on it and the frame that shows it (the paint). Vega redraws
 part of a canvas, so a new checkpoint repaints a heatmap's cells, not necessarily its title.
 Browser and server run on the same machine and read the same wall clock, so their times subtract.
 
-Targets (issue 17): Play -> first loss point <= 0.5 s; checkpoint -> heatmaps painted <= 0.5 s at
+Targets (docs/design.md §Demo): Play -> first loss point <= 0.5 s; checkpoint -> heatmaps painted <= 0.5 s at
 every speed. Prints figures only.
 """
 from __future__ import annotations

@@ -11,7 +11,7 @@ and, each in a background thread with one torch thread:
 - ours: the Watch page's defaults (presets.default_model_size and default_train_config: Muon, warm-up + cosine, a
   checkpoint every eval_interval steps with loss on both splits, a sample, all attention and
   next-token probabilities): our Trainer;
-- before: the defaults before issue 17 (Small: 32 dims, 2 layers, 2 heads; batch 32, lr 2e-2,
+- before: the defaults before the 25-second demo (docs/design.md §Demo) (Small: 32 dims, 2 layers, 2 heads; batch 32, lr 2e-2,
   a checkpoint every 200 steps), the same Trainer;
 - spec: the spec's literal model and loop (bench/spec_reference.py) with the spec's own
   hyperparameters (16 dims, 2 layers, 2 heads, lr 1e-3, warm-up 50, eval every 50, batch 32).
@@ -41,7 +41,7 @@ from llmbreaker.corpus import bundled_text  # noqa: E402
 from llmbreaker.presets import MODEL_SIZES, default_model_size, default_train_config  # noqa: E402
 from llmbreaker.session import SessionManager  # noqa: E402
 from llmbreaker.model import ModelConfig  # noqa: E402
-from llmbreaker.style import real_word_share  # noqa: E402
+from llmbreaker.words import real_word_share, word_set  # noqa: E402
 from llmbreaker.trainer import TrainConfig, Trainer  # noqa: E402
 from _harness import loadavg, machine, train_to_end, watch_default_request  # noqa: E402
 from spec_reference import run_spec_loop  # noqa: E402
@@ -56,7 +56,7 @@ def spec_run(text: str, steps: int, seed: int, deadline: float | None) -> dict:
                          SPEC_TRAIN["eval_interval"], warmup=SPEC_TRAIN["warmup"], seed=seed, deadline_s=deadline)
 
 
-BEFORE_MODEL = ModelConfig(n_embd=32, n_layer=2, n_head=2)  # "Small", the default until issue 17
+BEFORE_MODEL = ModelConfig(n_embd=32, n_layer=2, n_head=2)  # "Small", the default before docs/design.md §Demo
 BEFORE_TRAIN = dict(batch_size=32, learning_rate=2e-2, warmup_steps=100, min_lr_ratio=0.05, eval_interval=200)
 
 
@@ -81,7 +81,19 @@ def ours_run(text: str, steps: int, seed: int, deadline: float | None, model: Mo
             last = trainer.checkpoint()
     seconds = time.perf_counter() - t0
     return {"seconds": seconds, "steps": trainer.step_count, "val_loss": last.val_loss, "sample": last.sample,
-            "real_words": real_word_share(last.sample, text)}
+            "real_words": real_word_share(last.sample, word_set(text))}
+
+
+def page_two_fits_run(text: str) -> dict:
+    """page, fitted twice only (after 1 s and at the next checkpoint), as before 2026-12-07; the
+    page now fits again at each checkpoint up to trainer.REFIT_UNTIL of its steps."""
+    import llmbreaker.session as session_module
+    kept = session_module.REFIT_UNTIL
+    session_module.REFIT_UNTIL = 0.0
+    try:
+        return page_run(text)
+    finally:
+        session_module.REFIT_UNTIL = kept
 
 
 def page_run(text: str) -> dict:
@@ -91,8 +103,8 @@ def page_run(text: str) -> dict:
     threads = []
     apply = manager._apply_thread_share
 
-    def counted():  # the threads the rule gave the trainer, at its start and each checkpoint
-        apply()
+    def counted(*args):  # the threads the rule gave the trainer, at its start and each checkpoint
+        apply(*args)
         threads.append(torch.get_num_threads())
     manager._apply_thread_share = counted
     try:
@@ -100,7 +112,7 @@ def page_run(text: str) -> dict:
         seconds = train_to_end(s, request, "max")
         last = s.history.checkpoints[-1]
         return {"seconds": seconds, "steps": s.history.step, "val_loss": last.val_loss, "sample": last.sample,
-                "real_words": real_word_share(last.sample, text), "threads": threads}
+                "real_words": real_word_share(last.sample, word_set(text)), "threads": threads}
     finally:
         manager.shutdown()
 
@@ -126,13 +138,14 @@ def main():
     print(f"budget {args.seconds:.0f} s of wall time; torch {torch.__version__}, 1 torch thread per run (page: the session's rule); ours: "
           f"{m.n_embd} dims / {m.n_layer} layers / {m.n_head} heads, batch {t.batch_size}, lr {t.learning_rate:g}, "
           f"{t.optimizer}" + (f" (Muon's rate x {t.muon_lr_scale:g})" if t.optimizer == "muon" else ""))
-    every = {"page": None, "ours": ours_run, "before": before_run, "spec": spec_run}
+    every = {"page": page_run, "page-two-fits": page_two_fits_run, "ours": ours_run, "before": before_run,
+             "spec": spec_run}
     runs = {name: every[name] for name in args.setups.split(",")}
     results = {name: [] for name in runs}
     for r in range(args.rounds):
         for name, run in runs.items():
-            if name == "page":
-                res = page_run(text)
+            if name.startswith("page"):
+                res = run(text)
                 results[name].append(res)
                 print(f"round {r + 1} {name}: {res['steps']:5d} steps in {res['seconds']:5.1f} s, "
                       f"val loss {res['val_loss']:.3f}, torch threads {res['threads']} (load {loadavg()})", flush=True)
@@ -150,7 +163,7 @@ def main():
         med = lambda k: statistics.median(x[k] for x in runs_)  # noqa: E731
         print(f"{name} median: {med('steps'):.0f} steps in {med('seconds'):.1f} s, val loss {med('val_loss'):.3f}")
         for x in runs_:
-            print(f"  sample ({real_word_share(x['sample'], text):.0%} real words): {x['sample'][:100]!r}")
+            print(f"  sample ({real_word_share(x['sample'], word_set(text)):.0%} real words): {x['sample'][:100]!r}")
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""Which recipe learns Shakespeare furthest in the demo's 25 s of wall time (issue 17 point 2)?
+"""Which recipe learns Shakespeare furthest in the demo's 25 s of wall time (docs/design.md §Demo)?
 
     python bench/recipe_search.py [--seconds 25] [--rounds 2] [--threads 1] CANDIDATE ...
 
@@ -51,7 +51,7 @@ from _harness import loadavg, machine, shakespeare  # noqa: E402
 from llmbreaker.model import FeedForward, ModelConfig  # noqa: E402
 from llmbreaker.presets import MODEL_SIZES, default_model_size, default_train_config  # noqa: E402
 from llmbreaker.trainer import TrainConfig, Trainer  # noqa: E402
-from llmbreaker.style import real_word_share  # noqa: E402
+from llmbreaker.words import real_word_share, word_set  # noqa: E402
 
 MODEL_KEYS = {f.name for f in fields(ModelConfig)}
 TRAIN_KEYS = {f.name for f in fields(TrainConfig)}
@@ -246,7 +246,7 @@ def main():
             continue
         med = lambda k: statistics.median(x[k] for x in ok)  # noqa: E731
         diffs = [x["val_loss"] - b["val_loss"] for x, b in zip(runs, base) if "error" not in x and "error" not in b]
-        words = statistics.median(real_word_share(x["sample"], text) for x in ok)
+        words = statistics.median(real_word_share(x["sample"], word_set(text)) for x in ok)
         print(f"{name:28s} val {med('val_loss'):.3f}  vs default {statistics.median(diffs):+.3f}  "
               f"steps {med('steps'):.0f}  {med('steps') / med('seconds'):.0f} steps/s  real words {words:.0%}")
     for name, runs in results.items():

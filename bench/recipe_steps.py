@@ -1,4 +1,4 @@
-"""Which recipe learns most per second, measured without the machine's load (issue 17 point 2).
+"""Which recipe learns most per second, measured without the machine's load (docs/design.md §Demo).
 
     python bench/recipe_steps.py [--steps 1900] [--seeds 1337,1338] CANDIDATE ...
 
@@ -30,7 +30,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from _harness import loadavg, machine, shakespeare  # noqa: E402
-from llmbreaker.style import real_word_share  # noqa: E402
+from llmbreaker.words import real_word_share, word_set  # noqa: E402
 from recipe_search import build, parse  # noqa: E402
 
 
@@ -86,7 +86,7 @@ def main() -> None:
                 base[seed] = r["val_loss"]
         diff = statistics.median(v - base[s] for v, s in zip(losses, seeds))
         print(f"{name:28s} {steps:5d} steps  val {statistics.median(losses):.3f} ({', '.join(f'{v:.3f}' for v in losses)})"
-              f"  vs default {diff:+.3f}  real words {real_word_share(r['sample'], text):.0%}  (load {loadavg()})", flush=True)
+              f"  vs default {diff:+.3f}  real words {real_word_share(r['sample'], word_set(text)):.0%}  (load {loadavg()})", flush=True)
         print(f"    {r['sample'][:120]!r}", flush=True)
 
 

@@ -1,4 +1,4 @@
-"""A literal implementation of the spec's model and loop (spec 5.1 and 3.3), as the reference the
+"""A literal implementation of the spec's model and loop (docs/design.md §Model), as the reference the
 engine is measured against. Not used by the app.
 
 The model is the spec's code (one Linear per head for Q, K and V, an explicit masked softmax, the

@@ -55,7 +55,7 @@ def build_seconds(warm: bool) -> float:
 
 
 def old_cells(matrix, tokens):
-    """The heatmap rows as llmbreaker/charts.py built them before issue 17 (for the comparison)."""
+    """The heatmap rows as llmbreaker/charts.py built them before the latency work of docs/design.md §Demo (for the comparison)."""
     from llmbreaker.charts import visible_char
     shown = [visible_char(t) for t in tokens]
     return [{"q": q, "k": k, "w": round(float(matrix[q][k]), 4),

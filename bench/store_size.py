@@ -1,4 +1,4 @@
-"""How many bytes the run store keeps per run, for each page's default run (issue 16, point 7).
+"""How many bytes the run store keeps per run, for each page's default run (docs/design.md §Runs).
 
 Each page's default request, trained through a SessionManager with the store on (store_runs, as
 the pages do) into a temporary SQLite database, at max speed, one after another:

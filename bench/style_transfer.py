@@ -9,7 +9,7 @@ the text's first two words, with the checkpoint the recipe kept. It prints, for 
   - longest copied run: the most words in a row found word for word in the author's text;
   - seconds of training (steps only) and of the whole run (checkpoints, samples and selection too);
   - the text itself.
-Targets (issue 15, floors): fine-tuned >= 75 % author's words and >= 85 % real words, at most 10
+Targets (docs/design.md §Style; floors): fine-tuned >= 75 % author's words and >= 85 % real words, at most 10
 copied in a row, in <= 20 s of training, on every text.
 
     python bench/style_transfer.py                     # bench/style_texts/*.txt, both starts

@@ -1,5 +1,5 @@
 """What a model's shape implies: parameters per component, active parameters per token, Q/K/V
-shapes, KV-cache memory and FLOPs per generated token (issue 11.2). Pure functions of a
+shapes, KV-cache memory and FLOPs per generated token (docs/design.md §Compare). Pure functions of a
 `registry.Arch`; no streamlit.
 
 Conventions (the ones the published totals use):
@@ -12,7 +12,6 @@ Conventions (the ones the published totals use):
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 
 from .registry import Arch
 
@@ -92,11 +91,6 @@ def active_params(m: Arch) -> int:
     moe_layers = m.n_layer - m.n_dense_layers
     active_experts = moe_layers * (m.n_active_experts + m.n_shared_experts) * ffn_params(m, m.d_ff_expert)
     return sum(b.values()) - b["Experts"] + active_experts
-
-
-def non_embedding_params(m: Arch) -> int:
-    b = breakdown(m)
-    return total_params(m) - b["Embeddings"] - b["Output head"]
 
 
 # -- attention shapes and the KV cache --------------------------------------------------------------
@@ -223,16 +217,6 @@ def human_bytes(b: float) -> str:
             v = b / size
             return f"{v:.0f} {suffix}" if v >= 100 else f"{v:.1f} {suffix}"
     return f"{b:,.0f} B"
-
-
-@dataclass(frozen=True)
-class Summary:
-    name: str
-    total: int
-    active: int
-    published_total: float | None
-    kv_bytes_per_token: float
-    flops_per_token: float
 
 
 def check_total(m: Arch) -> tuple[int, float | None, float | None]:

@@ -139,7 +139,8 @@ def head_measures(matrix: np.ndarray, probe_tokens: Sequence[str]) -> HeadMeasur
     # It marks where the current word began, which a head can use to know "where in the word am I".
     # Only rows where that space is further back than the key just before: where it is the query
     # itself or the previous key, a self or previous-character head would count as a space head too
-    # and tie with itself (issue 19: a clear previous-character diagonal read "no single clear pattern").
+    # and tie with itself (a clear previous-character diagonal read "no single clear pattern";
+    # docs/design.md §Consistency).
     is_space = np.array([t.isspace() for t in probe_tokens])
     last = np.maximum.accumulate(np.where(is_space, np.arange(T), -1))
     with_space = rows[(last[rows] >= 0) & (last[rows] < rows - 1)]

@@ -2,9 +2,11 @@
 
 The charts are written with Altair, but the live view redraws them twice a second while a model
 trains in another thread of the same process. Building and validating an Altair chart costs
-tens of milliseconds of pure Python, all of it holding the GIL the trainer needs. So each chart's
-*shape* is built with Altair once (cached, with named datasets) and every redraw only copies that
-spec and fills in the data: about a millisecond.
+tens of milliseconds of pure Python, all of it holding the GIL the trainer needs. So the charts of
+every live page (loss, next-token bars, heatmaps, entropy) have their *shape* built with Altair once
+(cached, with named datasets), and a redraw only copies that spec and fills in the data: about a
+millisecond. The charts of several runs or experts (the Lab's comparison, the expert shares and the
+balancing loss, the Style comparison's share of words) are still built whole at each redraw.
 """
 from __future__ import annotations
 
@@ -162,13 +164,8 @@ def next_token_chart(top: list[tuple[str, float]], height: int = 300, font_scale
     return spec
 
 
-def as_frame(spec: dict, name: str) -> pd.DataFrame:
-    """One dataset of a spec as a table (for tests and exports)."""
-    return pd.DataFrame(spec["datasets"][name])
-
-
 # -- attention heatmaps ---------------------------------------------------------------------------
-# The spec's palette (appendix 10.1): white at 0.0, blue-400, blue-900 at 1.0. Blue-400 sits at
+# The heatmap palette (docs/design.md §Look): white at 0.0, blue-400, blue-900 at 1.0. Blue-400 sits at
 # 0.2, not 0.5: a head spreading over 64 characters gives each well under 0.1, and with the
 # midpoint at 0.5 the whole early film would be an indistinct white.
 HEAT_RANGE = ["#FFFFFF", "#60A5FA", "#1E3A8A"]

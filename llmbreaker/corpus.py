@@ -22,8 +22,8 @@ BUNDLED = {
     "childrens": ("Children's stories", "Original short stories with simple words and sentences."),
 }
 
-MAX_UPLOAD_BYTES = 10 * 1024 * 1024  # spec 9.1, also server.maxUploadSize in .streamlit/config.toml
-MIN_TRAIN_CHARS = 100  # spec 9.1: fewer characters cannot fill even one training window
+MAX_UPLOAD_BYTES = 10 * 1024 * 1024  # docs/design.md §Limits, also server.maxUploadSize in .streamlit/config.toml
+MIN_TRAIN_CHARS = 100  # docs/design.md §Limits: fewer characters cannot fill even one training window
 # Distinct characters a model may have: one cap for dataset uploads, the Style page's text (with its
 # base model's characters) and model files. The output layer scores every character at every
 # position, so a step grows with it: 1.7x the Small model's step at 1,024, 3.4x at 2,048 and 49x at
@@ -253,14 +253,6 @@ def check_trainable(text: str, block_size: int) -> None:
         raise UserInputError("text_too_long", f"This text has {len(text):,} characters; training takes at most "
                                               f"{MAX_TRAIN_CHARS:,}.")
     check_vocab(text)
-
-
-WORD = re.compile(r"[A-Za-z]+(?:'[A-Za-z]+)?")
-
-
-def word_set(text: str) -> frozenset[str]:
-    """The corpus's words, lower-cased: what 'a real word' means for the progression view."""
-    return frozenset(w.lower() for w in WORD.findall(text))
 
 
 class Batches:

@@ -23,7 +23,7 @@ import zipfile
 from .errors import UserInputError
 from .zipguard import ZipRefused, check_zip
 
-MAX_DOCX_BYTES = 10 * 1024 * 1024  # spec 9.1; the same as corpus.MAX_UPLOAD_BYTES (not imported: corpus imports us)
+MAX_DOCX_BYTES = 10 * 1024 * 1024  # docs/design.md §Limits; = corpus.MAX_UPLOAD_BYTES (corpus imports us)
 MAX_UNCOMPRESSED_BYTES = 50 * 1024 * 1024  # sum of the declared sizes of all members
 MAX_XML_BYTES = 20 * 1024 * 1024  # sum of the XML members python-docx parses into trees
 MAX_RATIO = 100  # uncompressed / compressed size of one member

@@ -1,11 +1,11 @@
-"""The one error type for mistakes a person can make, with the spec's codes (section 9.3).
+"""The one error type for mistakes a person can make, with the codes of docs/design.md §Messages.
 
 Pages catch `UserInputError` and show `message` as it is; the code lets tests and pages tell the
 cases apart without parsing words.
 """
 from __future__ import annotations
 
-# The spec's user-facing messages (9.3). Pages may add the current figures (counts, sizes) after them.
+# The user-facing messages (docs/design.md §Messages). Pages may add the current figures (counts, sizes) after them.
 MESSAGES = {
     "file_too_large": "File too large. Max 10MB.",
     "file_invalid_type": "Unsupported file type. Use .txt or .docx",
@@ -17,7 +17,7 @@ MESSAGES = {
     "training_failed": "Training crashed. Please try again.",
     "invalid_setting": "That setting is out of range.",
     "too_many_sessions": "Too many training sessions open in this browser tab.",
-    # Not in the spec's table. A model file is not text, so its refusals never say "read as text";
+    # Added to the design document's list. A model file is not text, so its refusals never say "read as text";
     # the detail names the real reason and what to do next.
     "model_invalid": "This model file cannot be used.",
     "too_many_characters": "This text uses too many different characters.",

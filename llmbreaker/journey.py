@@ -1,4 +1,4 @@
-"""The learning journey (issue 10): which model the journey pages look at, the stations of the
+"""The learning journey (docs/design.md §Journey): which model the journey pages look at, the stations of the
 journey map, the three learning paths, and the check-yourself questions.
 
 Every number on the journey pages comes from a real model: the one the person trained last in
@@ -9,17 +9,17 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass, replace
-from pathlib import Path
 from typing import Iterable
 
 from . import our_model
 from .corpus import DATASETS_DIR, bundled_text
+from .presets import NEXT_TOKEN_PROMPTS
 
 DEFAULT_MODEL_FILE = DATASETS_DIR / "models" / "shakespeare-small.lbmodel"
 DEFAULT_KEY = "default"
 DEFAULT_LABEL = "Default model · Shakespeare · step 2,200"
 DEFAULT_DATASET = "shakespeare"
-DEFAULT_PROMPT = "KING:\nI will speak with th"
+DEFAULT_PROMPT = NEXT_TOKEN_PROMPTS[DEFAULT_DATASET]  # the Watch page's, for the model trained on it
 
 # The training pages, as the model selector names them.
 PAGE_SHORT = {"watch": "Watch", "cinema": "Cinema", "style": "Style", "style_scratch": "Style from scratch", "lab": "Lab",
@@ -71,8 +71,9 @@ def trained_sources(sessions: Iterable) -> list[ModelSource]:
     going, or was stopped, has no final model yet and is left out."""
     found = []
     for s in sessions:
+        current = s.snapshot()  # events not yet drained by a page count too
         # A queue of runs (the Lab's comparisons) keeps its earlier runs in `finished`.
-        for h in [*getattr(s, "finished", []), s.history]:
+        for h in [*getattr(s, "finished", []), current]:
             request = getattr(h, "request", None) or s.request
             if request is None or not h.model_file:
                 continue
@@ -240,7 +241,3 @@ def shakespeare_cleaning() -> dict:
     removed = sorted(((c, n) for c, n in raw_counts.items() if c not in kept), key=lambda p: -p[1])
     return {"plays": len(PLAYS), "raw": len(raw), "raw_vocab": len(raw_counts), "crlf": raw.count("\r\n"),
             "after": len(text), "after_vocab": len(kept), "removed_chars": removed}
-
-
-def repo_relative(path: Path) -> str:
-    return str(path.relative_to(DATASETS_DIR.parent))

@@ -27,7 +27,7 @@ def _size_label(name: str, shape: str, cfg: ModelConfig) -> str:
     return f"{name} · {shape}, ~{n / 1000:.1f} K" if n < 10_000 else f"{name} · {shape}, ~{n / 1000:.0f} K"
 
 
-# One description of each model everywhere (issue 19 point 5): a size the Lab shares with the other
+# One description of each model everywhere (docs/design.md §Consistency): a size the Lab shares with the other
 # pages is the other pages' own (presets.MODEL_SIZES, under the same name); the Lab's own sizes have
 # names of their own. Its four-layer model is "Tall", not "Deeper": Watch's Deeper is 3 layers x 4 heads.
 _TALL = ModelConfig(n_embd=32, n_layer=4, n_head=2)

@@ -1,4 +1,4 @@
-"""MicroGPT: the tiny character-level GPT of the spec (section 4 and 5.1).
+"""MicroGPT: the tiny character-level GPT of the design document (docs/design.md §Model).
 
 Token + position embeddings, pre-LayerNorm blocks of multi-head causal self-attention and a 4x ReLU
 feed-forward, a final LayerNorm, and an output head tied to the token embedding.
@@ -8,8 +8,8 @@ attention matrix. The pictures need that matrix, so `forward(..., return_attenti
 the same attention explicitly (scores, causal mask, softmax) and returns its weights. Both paths
 share the weights, so the pictures are the real attention of the model being trained.
 
-Every part can be switched off or swapped (the Architecture Lab, issue 8, and the modern variants of
-issue 11): positions learned, rotary or none; LayerNorm, residual connections, weight tying,
+Every part can be switched off or swapped (the Architecture Lab and the modern variants of
+docs/design.md §Lab, §Modern): positions learned, rotary or none; LayerNorm, residual connections, weight tying,
 attention itself and the causal mask on or off; grouped-query attention (`n_kv_head`); and a
 mixture of experts in place of the feed-forward. The defaults are the spec's GPT, and with them the
 model, its weights' names and its forward are exactly the spec's.
@@ -37,6 +37,9 @@ def rope_tables(T: int, head_size: int, base: float = ROPE_BASE) -> tuple[torch.
     return angles.cos(), angles.sin()
 
 
+BALANCE_WEIGHT = 0.01  # the experts' balancing loss: the Switch Transformer's coefficient (Fedus et al. 2021)
+
+
 @dataclass(frozen=True)
 class ModelConfig:
     vocab_size: int = 65
@@ -55,7 +58,7 @@ class ModelConfig:
     n_kv_head: int = 0  # key/value heads; 0 = n_head (multi-head), 1 = multi-query, else grouped-query
     n_expert: int = 0  # 0: one feed-forward per block; 2 or more: a mixture of experts
     expert_top_k: int = 2  # experts each token is routed to
-    balance_loss: float = 0.01  # weight of the experts' load-balancing loss in training (0: off)
+    balance_loss: float = BALANCE_WEIGHT  # weight of the experts' load-balancing loss in training (0: off)
 
     def __post_init__(self):
         if self.n_embd % self.n_head:
@@ -450,7 +453,7 @@ def _count(module: nn.Module | None) -> int:
 
 
 def parameter_table(model: MicroGPT) -> list[dict]:
-    """The parameter budget per component, like the spec's table 4.2, with the real counts
+    """The parameter budget per component, (docs/design.md §Parameters), with the real counts
     (biases included), for whatever switches the model has. Rows: {"component", "calculation",
     "params"}; the last row is the total."""
     cfg = model.config

@@ -1,4 +1,4 @@
-"""The app's own model, described once (issue 19 point 5): its vocabulary, its parameter count and its
+"""The app's own model, described once (docs/design.md §Consistency): its vocabulary, its parameter count and its
 name, as every page shows them. Computed from the same corpus and the same size table the trainer
 uses, never written down by hand: Tiny Shakespeare's famous 65 characters are not ours (our
 Shakespeare, `shakespeare.py`, keeps 63), and a hard-coded 65 made Inside and Compare say 29,408

@@ -3,7 +3,7 @@
 Why Watch It Learn's default model is "Shallow" (64 dimensions, 1 layer, 4 heads), not the spec's 16 x 2 x 2:
 measured on 2 cores, in the 25 seconds of the demo the spec's 8.6 K-parameter model stalls near a
 validation loss of 2.07 and writes few real words, and "Small" (32 x 2 x 2, the default until
-issue 17) reaches about 1.90. Given the same 25 s, one layer twice as wide learns more than two
+docs/design.md §Demo) reaches about 1.90. Given the same 25 s, one layer twice as wide learns more than two
 narrow ones: 1.79-1.82 against 1.87-1.92 in alternating runs (with batch 16; the fixed 2,200-step
 default run ends at 1.812 against Small's 1.867). A third layer, more or fewer heads, 24/40/48/80/96
 dimensions, other batches, learning rates, warm-ups, cosine floors, AdamW betas/eps/weight decay,
@@ -32,7 +32,7 @@ MODEL_SIZE_CAPTIONS = {
     "deeper": "32 dims, 3 layers, 4 heads, ~42 K parameters: slower, more heads to watch",
 }
 DEFAULT_MODEL_SIZE = "small"  # the pages' default (the Cinema's 2 x 2 grid of heads, the MoE page's base)
-# Watch It Learn to Spell's default: the model that learns most in its 25 seconds (issue 17).
+# Watch It Learn to Spell's default: the model that learns most in its 25 seconds (docs/design.md §Demo).
 PAGE_MODEL_SIZES = {"watch": "shallow"}
 
 
@@ -41,7 +41,7 @@ def default_model_size(page: str) -> str:
     return PAGE_MODEL_SIZES.get(page, DEFAULT_MODEL_SIZE)
 
 # Watch It Learn to Spell trains with Muon (TrainConfig.optimizer): at the same CPU time it ends
-# ~0.03 lower in its 25 s than AdamW (bench/recipe_steps.py; bench/RESULTS.md, issue 17). The other
+# ~0.03 lower in its 25 s than AdamW (bench/recipe_steps.py; bench/RESULTS.md, docs/design.md §Demo). The other
 # pages keep their tuned AdamW recipes (the Lab's comparisons, the Style page's fine-tuning).
 PAGE_TRAIN_CHANGES: dict[str, dict] = {"watch": {"optimizer": "muon"}}
 

@@ -1,4 +1,4 @@
-"""Published configurations of well-known language models, as data (issue 11.1).
+"""Published configurations of well-known language models, as data (docs/design.md §Registry).
 
 One row per model; the numbers are copied from the source named in the row (a paper, a model card
 or the released config file), never estimated. Where a figure is not published the field is None

@@ -23,7 +23,7 @@ import time
 from dataclasses import fields
 from typing import Callable
 
-from .corpus import word_set
+from .words import word_set
 from .session import History, State, TrainingRequest, request_from_settings
 from .trainer import Checkpoint
 
@@ -191,6 +191,11 @@ class Recording:
                     self._anchor = None
             self._update()
             return int(before != (self.run_id, self.state, self.history.step, len(self.history.checkpoints)))
+
+    def snapshot(self):
+        """The run as it is now (TrainingSession.snapshot): brought to now, then its history."""
+        self.drain()
+        return self.history
 
     def touch(self) -> None:
         """A session's keep-alive; a recording needs none."""

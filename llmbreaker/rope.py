@@ -1,5 +1,5 @@
 """Rotary position embedding (RoPE; Su et al. 2021, RoFormer), and how it is stretched past the
-context a model was trained on (issue 11.3). Pure numpy / torch, no streamlit, so the model can
+context a model was trained on (docs/design.md §RoPE). Pure numpy / torch, no streamlit, so the model can
 use `apply_rope` as it is.
 
 RoPE splits each head's vector into pairs of dimensions (0, 1), (2, 3), ... and turns pair i by

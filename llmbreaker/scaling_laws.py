@@ -1,5 +1,5 @@
 """The Chinchilla scaling law (Hoffmann et al. 2022, "Training Compute-Optimal Large Language
-Models", section 3.3, approach 3) and the compute-optimal frontier it implies (issue 11.6).
+Models", section 3.3, approach 3) and the compute-optimal frontier it implies (docs/design.md §Scaling).
 
     L(N, D) = E + A / N^alpha + B / D^beta       N parameters, D training tokens
     C ~= 6 N D                                     training FLOPs (Kaplan et al. 2020)

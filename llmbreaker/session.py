@@ -32,13 +32,14 @@ from typing import Callable
 
 import torch
 
-from .corpus import word_set
+from .words import word_set
 from .cpu_share import REPRODUCIBLE_THREADS, CpuMeter, torch_threads
 from .errors import MESSAGES, UserInputError
 from .model import ModelConfig
 from .model_io import save_model
 from .store import RunStore, default_store, new_token
-from .trainer import FIT_AFTER_SECONDS, Checkpoint, TrainConfig, Trainer, fit_checkpoints, fit_steps
+from .trainer import (FIT_AFTER_SECONDS, REFIT_MIN_CHANGE, REFIT_UNTIL, Checkpoint, TrainConfig, Trainer, fit_checkpoints,
+                      fit_steps)
 
 
 class State(str, Enum):
@@ -53,7 +54,6 @@ class State(str, Enum):
 
 
 ACTIVE_STATES = (State.WAITING, State.PREPARING, State.RUNNING, State.PAUSED)
-ENDED_STATES = (State.IDLE, State.STOPPED, State.COMPLETED, State.ERROR)
 
 # Label -> multiplier of the 1x pace; None is unpaced ("as fast as the machine allows"). Below 1x
 # (slow motion, for explaining a run step by step) the run trains exactly as at 1x and holds still
@@ -140,6 +140,25 @@ class TrainingRequest:
     base: str = ""  # "english": fine-tune the pretrained base model (base_model.py); "": from scratch
 
 
+@dataclass(frozen=True)
+class Started:
+    """The event a run sends once its model is built: what the page needs to draw it."""
+    probe_tokens: list[str]  # the characters attention is taken on
+    next_prompt: str  # next-token guesses are shown after this
+    vocab: list[str]
+    words: frozenset  # the text's words (words.word_set)
+    parameters: int
+
+
+@dataclass(frozen=True)
+class Completed:
+    """The event a run sends when it has trained to its end."""
+    seconds: float  # wall time, pauses excluded
+    model_file: bytes  # the trained model (the best checkpoint's with keep_best)
+    best_step: int | None
+    stopped_early: bool
+
+
 @dataclass
 class History:
     """What happened in the current run, as the page needs it. Bounded: at most max_steps loss
@@ -158,8 +177,8 @@ class History:
     message: str = ""  # the last error, for the page
     seconds: float | None = None  # wall time of the finished run, pauses excluded
     model_file: bytes | None = None  # the trained model (the best checkpoint's with keep_best)
-    best_step: int | None = None  # the checkpoint with the lowest validation loss
-    stopped_early: bool = False  # training ended before max_steps: validation loss stopped improving
+    best_step: int | None = None  # the best checkpoint, as TrainConfig.select_by says
+    stopped_early: bool = False  # training ended before max_steps: no better checkpoint for `patience` ones
     request: "TrainingRequest | None" = None  # what this run trains, with which settings
     ended: str = ""  # how it ended: "completed", "stopped" or "error" ("" while it goes on)
 
@@ -206,6 +225,7 @@ class TrainingSession:
         self.speed = "1x"
         self.history = History()
         self.events: queue.Queue = queue.Queue()
+        self._first_points = threading.Event()
         self.last_seen = time.monotonic()
         self._cond = threading.Condition()
         self._thread: threading.Thread | None = None
@@ -224,6 +244,7 @@ class TrainingSession:
         # step-0 checkpoint's cost, inflated by the process's first forward passes), then at its next
         # checkpoint with a checkpoint's real cost.
         self._fits_left = 0
+        self._fit_mark = (0, 0.0)
         self.trainer: Trainer | None = None
         self.run_id = 0
         # Absence: the manager asks the run to leave (_leave) when its page has been gone a while;
@@ -237,7 +258,7 @@ class TrainingSession:
         # one after another, so a queue goes on while its person looks at another page.
         self._pending: list[TrainingRequest] = []
         self.finished: list[History] = []  # earlier runs of a queue, oldest first (filled by drain)
-        # The run store (issue 16): a page that keeps its runs sets store_runs; each run then gets
+        # The run store (docs/design.md §Runs): a page that keeps its runs sets store_runs; each run then gets
         # an unguessable token (its address's ?run=) and is written as it goes. browser_key is the
         # page's opaque id of the browser that owns the run, so a reloaded tab can rejoin it.
         # `private`: the run still gets a token (a reload of the same browser finds it while this
@@ -274,6 +295,7 @@ class TrainingSession:
             self.run_id = next(self._ids)
             self._new_stored_run(request, joins_series=bool(self.finished))
             self.events = queue.Queue()
+            self._first_points = threading.Event()  # set when the run's first losses (or its end) are sent
             self.history = History(run_id=self.run_id, total_steps=request.train.max_steps, request=request)
             self._paused = False
             self._stop = False
@@ -296,6 +318,10 @@ class TrainingSession:
         if self.history.request is not None:  # the last run of the queue stays with the earlier ones
             self._keep_finished(self.history)
         self.play(request)
+
+    def queue_position(self) -> int | None:
+        """This run's place in the line for a free trainer: 1 for the next to start, None when not waiting."""
+        return self.manager.queue_position(self)
 
     @property
     def pending(self) -> list[TrainingRequest]:
@@ -453,9 +479,11 @@ class TrainingSession:
                 # at once, _first_checkpoint): a checkpoint never moves the step back.
                 h.step = max(h.step, payload.step)
             elif kind == "started":
-                h.probe_tokens, h.next_prompt, h.vocab, h.words, h.parameters = payload
+                h.probe_tokens, h.next_prompt, h.vocab = payload.probe_tokens, payload.next_prompt, payload.vocab
+                h.words, h.parameters = payload.words, payload.parameters
             elif kind == "completed":
-                h.seconds, h.model_file, h.best_step, h.stopped_early = payload
+                h.seconds, h.model_file = payload.seconds, payload.model_file
+                h.best_step, h.stopped_early = payload.best_step, payload.stopped_early
                 h.ended = "completed"
             elif kind == "stopped":
                 h.ended = "stopped"
@@ -470,6 +498,12 @@ class TrainingSession:
                 h = self.history = History(run_id=run_id, total_steps=request.train.max_steps, request=request)
         return n
 
+    def snapshot(self) -> History:
+        """The current run as it is now: the queued events drained into its history, which is
+        returned (`finished` holds the queue's earlier runs). Script thread only."""
+        self.drain()
+        return self.history
+
     def clear_runs(self) -> None:
         """Stop, and forget every run of this session, finished ones included: a page starting a
         new comparison (script thread only)."""
@@ -483,8 +517,12 @@ class TrainingSession:
         del self.finished[:-MAX_FINISHED_RUNS]
 
     def forget_finished(self, run_id: int) -> None:
-        """Drop one finished run of the queue. Script thread only."""
+        """Drop one ended run: a finished run of the queue, or the current run once it has ended (the
+        page then shows none). Script thread only."""
         self.finished = [h for h in self.finished if h.run_id != run_id]
+        if self.history.run_id == run_id and not self.active:
+            self.drain()
+            self.history = History()
 
     # -- the training thread --------------------------------------------------------------
     def _set_state(self, state: State) -> None:
@@ -541,8 +579,8 @@ class TrainingSession:
                 trainer = self._make_trainer(request)
                 self.trainer = trainer
                 parameters = sum(p.numel() for p in trainer.model.parameters())
-                self.events.put(("started", (trainer.probe_tokens, trainer.next_prompt, trainer.tokenizer.chars,
-                                             word_set(request.text), parameters)))
+                self.events.put(("started", Started(list(trainer.probe_tokens), trainer.next_prompt,
+                                                    list(trainer.tokenizer.chars), word_set(request.text), parameters)))
                 self._keep("run_info", {"probe_tokens": list(trainer.probe_tokens), "next_prompt": trainer.next_prompt,
                                         "vocab": list(trainer.tokenizer.chars), "parameters": parameters})
                 with self._cond:
@@ -551,6 +589,7 @@ class TrainingSession:
                 # taken of this copy just after the first step, whose loss is then on the page at once.
                 untrained = trainer.snapshot()
                 self._fits_left = 2 if request.train.fit_seconds > 0 else 0
+                self._fit_mark = (0, 0.0)  # the step and training seconds of the last fit
             else:
                 untrained = None
                 # The time it was parked and waited for a slot again counts as paused.
@@ -592,7 +631,7 @@ class TrainingSession:
                     self._checkpoint_seconds = time.monotonic() - t_cp
                     self.manager._apply_thread_share(request.train)  # the machine's load now
                     if self._fits_left == 1 and not trainer.done:  # again, with a checkpoint's real cost
-                        self._fit(trainer)
+                        self._fit(trainer)  # and at each checkpoint after it, up to REFIT_UNTIL
                 if self._fits_left == 2 and trainer.train_seconds >= FIT_AFTER_SECONDS and not trainer.done:
                     self._fit(trainer)
                 if self._credit_step:  # for step_once(wait=...): its step, loss and checkpoint, is posted
@@ -601,8 +640,9 @@ class TrainingSession:
                         self._credits_done += 1
                         self._cond.notify_all()
             trainer.restore_best()
-            self._finish(State.COMPLETED, "completed", (time.monotonic() - started - self._paused_seconds,
-                                                        save_model(trainer), trainer.best_step, trainer.stopped_early))
+            self._finish(State.COMPLETED, "completed", Completed(time.monotonic() - started - self._paused_seconds,
+                                                                 save_model(trainer), trainer.best_step,
+                                                                 trainer.stopped_early))
         except UserInputError as e:
             self._finish(State.ERROR, "error", e.message)
         except MemoryError:
@@ -633,18 +673,28 @@ class TrainingSession:
     def _fit(self, trainer: Trainer) -> None:
         """A run that should last fit_seconds: its steps fitted to this machine's measured rate
         (trainer.fit_steps), at most the steps it asked for."""
-        self._fits_left -= 1
+        first = self._fits_left == 2
         cfg = trainer.config
         asked, asked_interval = getattr(trainer, "_asked", (cfg.max_steps, cfg.eval_interval))[:2]
         elapsed = self.training_seconds()
+        # The rate of the steps since the last fit (its torch threads may have changed since), once
+        # there are enough of them to measure; the run's average before.
+        mark_steps, mark_seconds = self._fit_mark
+        recent = trainer.step_count - mark_steps
+        rate = recent / (trainer.train_seconds - mark_seconds) if recent >= 20 and not first else None
+        self._fit_mark = (trainer.step_count, trainer.train_seconds)
         # The checkpoints the run would still take at the interval it asked for, as many as fit
         # (fit_checkpoints), then the steps the rest of the time allows.
         done = trainer.step_count // cfg.eval_interval
         keep = fit_checkpoints(max(1, asked // asked_interval - done), self._checkpoint_seconds, cfg.fit_seconds - elapsed)
         steps = fit_steps(trainer.step_count, trainer.train_seconds, elapsed, self._checkpoint_seconds, keep,
-                          cfg.fit_seconds, asked)
+                          cfg.fit_seconds, asked, rate=rate)
         before = cfg.max_steps
-        trainer.refit(steps, checkpoints=done + keep)
+        if self._fits_left == 2 or abs(steps - before) > REFIT_MIN_CHANGE * before:
+            trainer.refit(steps, checkpoints=done + keep)
+        # Fitted again at the next checkpoint (with a checkpoint's real cost), and after it at each
+        # checkpoint until REFIT_UNTIL of the steps are done.
+        self._fits_left = 1 if first or trainer.step_count < REFIT_UNTIL * trainer.config.max_steps else 0
         if trainer.config.max_steps != before:
             self.events.put(("total_steps", trainer.config.max_steps))
             self._keep("run_info", {"total_steps": trainer.config.max_steps})
@@ -668,8 +718,14 @@ class TrainingSession:
     def _flush(self, steps: list, losses: list):
         if steps:
             self.events.put(("losses", (steps, losses)))
+            self._first_points.set()
             self._keep("add_losses", steps, losses)  # these lists are never touched again
         return [], []
+
+    def wait_for_first_points(self, timeout: float) -> bool:
+        """Block the caller (a page, just after Play) until the run's first losses are sent or it
+        ended, at most `timeout` seconds. Returns whether they are there."""
+        return self._first_points.wait(timeout)
 
     def _checkpoint_event(self, checkpoint: Checkpoint) -> None:
         self.events.put(("checkpoint", checkpoint))
@@ -701,9 +757,10 @@ class TrainingSession:
 
     def _finish(self, state: State, kind: str, payload) -> None:
         self.events.put((kind, payload))
+        self._first_points.set()  # a page waiting for the first points waits no longer
         if kind == "completed":
-            self._keep("run_info", {"best_step": payload[2], "stopped_early": bool(payload[3])})
-            self._keep("finish_run", "completed", payload[0], "", payload[1])
+            self._keep("run_info", {"best_step": payload.best_step, "stopped_early": bool(payload.stopped_early)})
+            self._keep("finish_run", "completed", payload.seconds, "", payload.model_file)
         elif kind == "stopped":
             self._keep("finish_run", self._kept_as)
         elif kind == "error":

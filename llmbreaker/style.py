@@ -1,7 +1,7 @@
-"""Style Transfer Speed Run, engine side (spec 6.4, 8.3): checking a person's text, style and
+"""Style Transfer Speed Run, engine side (docs/design.md §Style): checking a person's text, style and
 confidence metrics, and the phrases a generated text shares with the original.
 
-Pure Python and numpy: no torch, no streamlit. Everything here is a plain function of strings and
+Pure Python: no torch, no streamlit. Everything here is a plain function of strings and
 numbers, so it can be tested on texts whose answers are worked out by hand.
 """
 from __future__ import annotations
@@ -12,50 +12,31 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-import numpy as np
-
 from .errors import UserInputError
+from .words import APOSTROPHES, WORD, normalise, word_spans, words_of
+# The Style page reads these measures here, beside the others; they live with the word rule.
+from .words import author_word_share, known_word_share, longest_copied_run  # noqa: F401
 
 
 # -- limits -------------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
 class TextLimits:
-    min_words: int = 50  # spec 8.3 "Min 50 words required"
-    min_chars: int = 100  # spec 9.1 / errors.py: fewer characters cannot fill one training window
-    # Two upper limits, and whichever is hit first applies: spec 9.3 "Max 50,000 characters" and
-    # spec 8.3 "Max 10,000 words". For ordinary prose (about 5.5-6 characters per word with its
+    min_words: int = 50  # at least this many words (docs/design.md §Limits)
+    min_chars: int = 100  # docs/design.md §Limits, errors.py: fewer characters cannot fill one training window
+    # Two upper limits, and whichever is hit first applies (docs/design.md §Limits): 50,000
+    # characters and 10,000 words. For ordinary prose (about 5.5-6 characters per word with its
     # space) the character limit comes first (~8,500 words); the word limit only matters for texts
     # of very short words.
     max_chars: int = 50_000
     max_words: int = 10_000
-    recommended_words: int = 300  # spec 6.4: "Min 300 words recommended"
+    recommended_words: int = 300  # docs/design.md §Limits: 300 words recommended
 
 
 USER_TEXT_LIMITS = TextLimits()
 
 
 # -- the alphabet the model may learn -------------------------------------------------------------
-
-# Typographic characters that have a plain equivalent. Replacing them is normalisation, not removal:
-# they are not counted in `removed`.
-_REPLACE = {
-    "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'", "\u00b4": "'",
-    "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u201f": '"', "\u2033": '"', "\u00ab": '"', "\u00bb": '"',
-    "\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-", "\u2014": "-", "\u2015": "-", "\u2212": "-",
-    "\u00ad": "",  # soft hyphen: invisible
-    "\u2026": "...",
-    "\u00a0": " ", "\u2007": " ", "\u202f": " ", "\u2009": " ", "\u200a": " ", "\t": " ",
-    "\u200b": "", "\u200c": "", "\u200d": "", "\u2060": "", "\ufeff": "",  # zero-width, BOM
-    "\u2028": "\n", "\u2029": "\n",
-}
-_REPLACE_TABLE = str.maketrans(_REPLACE)
-def normalise(text: str) -> str:
-    """CRLF/CR -> LF, Unicode NFC (e + combining accent -> é), curly quotes -> straight quotes,
-    dashes -> '-', '…' -> '...', tabs and special spaces -> space, invisible characters dropped."""
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    return unicodedata.normalize("NFC", text).translate(_REPLACE_TABLE)
-
 
 def filter_text(text: str) -> tuple[str, int]:
     """(the text as the model reads it, how many characters were dropped).
@@ -157,33 +138,9 @@ def truncate(text: str, limits: TextLimits = USER_TEXT_LIMITS) -> str:
     return head.rstrip() or text[:limit]
 
 
-# -- words ----------------------------------------------------------------------------------------
-
-# A word: letters of any script and digits, with inner apostrophes (don't, o'clock), and the
-# combining marks of scripts that write accents apart. Punctuation is never part of a word, so
-# matching is punctuation-insensitive. Unlike corpus.WORD (ASCII letters only), "café", "Αθήνα"
-# and "Việt" stay whole. (A text without spaces, such as Chinese, is one "word" per run of letters.)
-_L = r"[^\W_]"
-WORD = re.compile(f"{_L}[\u0300-\u036f]*(?:{_L}[\u0300-\u036f]*)*(?:'{_L}+)*")
-_APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'"})  # same length, so spans stay valid
-
-
-def words_of(text: str) -> list[str]:
-    """The words of a text, lower-cased, punctuation stripped."""
-    return [m.group().lower() for m in WORD.finditer(normalise(text))]
-
-
-def _word_spans(text: str) -> tuple[list[str], list[tuple[int, int]]]:
-    """Lower-cased words and their character spans in `text` itself (so spans index the text as
-    given; only curly apostrophes are read as straight ones, which keeps lengths equal)."""
-    same_length = text.translate(_APOSTROPHES)
-    found = list(WORD.finditer(same_length))
-    return [m.group().lower() for m in found], [m.span() for m in found]
-
-
 # -- style metrics --------------------------------------------------------------------------------
 
-# Keyword lists for the formality score (spec 8.3 starts both lists). Formal: connectives, hedges and
+# Keyword lists for the formality score (docs/design.md §Style). Formal: connectives, hedges and
 # set phrases of letters, reports and essays. Informal: slang, chat abbreviations and fillers. Each
 # word is one that is rarely used in the other register; ambiguous everyday words ("like", "so",
 # "pretty", "please") are left out.
@@ -217,11 +174,11 @@ def formality_markers(text: str) -> tuple[int, int]:
 def formality(text: str) -> int:
     """0 (informal) to 100 (formal), 50 when neither kind of word is present.
 
-    Spec 8.3: 50 + (formal - informal) x 10, clamped. Here the net count is taken per 100 words
+    docs/design.md §Style: 50 + (formal - informal) x 10, clamped. Here the net count is taken per 100 words
     (texts under 100 words count as 100 words), because the page compares a ~1,000-word original with
     a ~100-word sample: with raw counts the longer text would always look more extreme. One net
     formal word per 100 words = 60, five = 100. A short text is not blown up: one formal word in a
-    ten-word text is +10, as in the spec.
+    ten-word text is +10, as in the design document.
     """
     words = words_of(text)
     formal, informal = formality_markers(text)
@@ -257,7 +214,7 @@ def vocabulary_richness(text: str) -> float:
     return len(set(words)) / len(words) if words else 0.0
 
 
-# Vocabulary richness as the page shows it (issue 19 point 6): counted on real words only, since a
+# Vocabulary richness as the page shows it (docs/design.md §Honesty): counted on real words only, since a
 # misspelling is a "new" word and made garbled text look richer than its author's; and on the same
 # number of words in both texts, since a longer text repeats more. Below MIN_RICHNESS_WORDS real
 # words there is too little to say.
@@ -339,7 +296,7 @@ def confidence_label(avg_prob: float | None, perplexity: float | None = None, al
     """Plain words for how sure the model is of what it generates: from the average chosen
     probability, or from the validation perplexity when there is no generation yet (avg_prob None).
 
-    The label never contradicts the perplexity beside it (issue 19 point 6): a perplexity at or above
+    The label never contradicts the perplexity beside it (docs/design.md §Honesty): a perplexity at or above
     `alphabet` (the distinct characters of the person's text) is no better than guessing evenly among
     them, so the label is "guessing", however sure the model is of its own text; above
     RECITING_PERPLEXITY (worse than letter frequencies) it is at most "unsure"."""
@@ -398,8 +355,8 @@ def phrase_spans(original: str, generated: str, n: int = 2) -> tuple[list[Span],
     """
     if n < 1:
         raise ValueError("n must be at least 1")
-    ow, ospans = _word_spans(original)
-    gw, gspans = _word_spans(generated)
+    ow, ospans = word_spans(original)
+    gw, gspans = word_spans(generated)
     common = _ngrams(ow, n) & _ngrams(gw, n)
 
     def marks(words, spans):
@@ -416,64 +373,11 @@ def shared_phrases(original: str, generated: str, n_min: int = 2) -> list[str]:
     seen, phrases = set(), []
     for s, e in spans:
         phrase = generated[s:e]
-        key = " ".join(w.lower() for w in WORD.findall(phrase.translate(_APOSTROPHES)))
+        key = " ".join(w.lower() for w in WORD.findall(phrase.translate(APOSTROPHES)))
         if key not in seen:
             seen.add(key)
             phrases.append(phrase)
     return phrases
-
-
-def real_word_share(generated: str, original: str) -> float:
-    """Share of the generated words that are words of the original (0.0 if none were generated)."""
-    vocab = set(words_of(original))
-    words = words_of(generated)
-    return sum(w in vocab for w in words) / len(words) if words else 0.0
-
-
-def author_word_share(generated: str, original: str, min_letters: int = 3) -> float:
-    """Share of the generated words of `min_letters` or more letters that are words of the original
-    (0.0 if there are none). Short words (a, to, the) are in every English text, so they say
-    nothing about whose words these are."""
-    vocab = {w for w in words_of(original) if len(w) >= min_letters}
-    words = [w for w in words_of(generated) if len(w) >= min_letters]
-    return sum(w in vocab for w in words) / len(words) if words else 0.0
-
-
-def known_word_share(generated: str, known: frozenset[str] | set[str], min_letters: int = 3) -> float:
-    """Share of the generated words of `min_letters` or more letters found in `known` (lower-case
-    words: the author's and those the base model read). Misspelt or made-up words are not."""
-    words = [w for w in words_of(generated) if len(w) >= min_letters]
-    return sum(w in known for w in words) / len(words) if words else 0.0
-
-
-def longest_copied_run(generated: str, original: str) -> tuple[str, int]:
-    """The longest run of consecutive generated words that appears word for word in the original:
-    (the run as written in the generated text, its length in words). ("", 0) if no word matches;
-    the earliest run wins a tie.
-
-    Longest common substring over words: one numpy row per generated word, O(len(gen) x len(orig)).
-    """
-    gw, gspans = _word_spans(generated)
-    ow, _ = _word_spans(original)
-    if not gw or not ow:
-        return "", 0
-    ids = {w: i for i, w in enumerate(dict.fromkeys(ow + gw))}
-    orig = np.fromiter((ids[w] for w in ow), dtype=np.int64, count=len(ow))
-    prev = np.zeros(len(ow), dtype=np.int64)
-    best, best_end = 0, -1
-    for j, w in enumerate(gw):
-        run = np.zeros_like(prev)
-        eq = orig == ids[w]
-        run[0] = eq[0]
-        run[1:] = np.where(eq[1:], prev[:-1] + 1, 0)
-        top = int(run.max())
-        if top > best:
-            best, best_end = top, j
-        prev = run
-    if best == 0:
-        return "", 0
-    start = gspans[best_end - best + 1][0]
-    return generated[start:gspans[best_end][1]], best
 
 
 def highlight_html(text: str, spans, title: str | None = None) -> str:

@@ -41,7 +41,7 @@ def opening_words(text: str) -> str:
     return " ".join(text.split()[:2])
 
 
-# A run of one start alone is reproducible (issue 19 point 6): the same text, seed and settings train
+# A run of one start alone is reproducible (docs/design.md §Honesty): the same text, seed and settings train
 # the same steps and write the same text. With a time budget they did not: the run ended after
 # however many steps its 20 s held on the machine at that moment (550, 600 or 700 from scratch) and
 # its learning-rate schedule followed the seconds, so each run was another. So a run alone trains a

@@ -8,33 +8,7 @@ from __future__ import annotations
 import html
 import re
 
-WORD_OR_OTHER = re.compile(r"[A-Za-z]+(?:'[A-Za-z]+)?|[^A-Za-z]+")
-
-
-# Single letters that are words on their own. Any other lone letter is noise even when the corpus
-# has it as a "word" (the d of "kill'd", a roman numeral): random text is full of lone letters,
-# and counting them made step 0's gibberish look 14 % spelled.
-ONE_LETTER_WORDS = frozenset({"a", "i", "o"})
-
-
-def is_real_word(piece: str, words: frozenset[str]) -> bool:
-    low = piece.lower()
-    return low in words and (len(low) > 1 or low in ONE_LETTER_WORDS)
-
-
-def mark_words(text: str, words: frozenset[str]) -> list[tuple[str, bool]]:
-    """Split a sample into runs, each flagged True when it is a real word of the corpus."""
-    runs = []
-    for m in WORD_OR_OTHER.finditer(text):
-        piece = m.group(0)
-        runs.append((piece, piece[0].isalpha() and is_real_word(piece, words)))
-    return runs
-
-
-def real_word_share(text: str, words: frozenset[str]) -> float:
-    """The share of the sample's words that are words of the corpus (0 when it has none)."""
-    flagged = [is_word for piece, is_word in mark_words(text, words) if piece[0].isalpha()]
-    return sum(flagged) / len(flagged) if flagged else 0.0
+from .words import mark_words, real_word_share
 
 
 def sample_html(text: str, words: frozenset[str]) -> str:

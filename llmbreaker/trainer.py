@@ -22,12 +22,12 @@ import torch
 from .corpus import Batches, CharTokenizer, check_trainable, check_vocab, split_train_val
 from .errors import UserInputError
 from .model import MicroGPT, ModelConfig
-from .style import author_word_share, longest_copied_run
+from .words import author_word_share, longest_copied_run
 
 
 @dataclass(frozen=True)
 class TrainConfig:
-    # Defaults for a ~25-second run of the "Shallow" model on 2 cores (see README, "defaults"; issue 17:
+    # Defaults for a ~25-second run of the "Shallow" model on 2 cores (see README, "defaults"; docs/design.md §Demo:
     # batch 16 instead of 32 gives the same 25 s more steps and a lower loss, bench/recipe_search.py).
     max_steps: int = 2200
     batch_size: int = 16
@@ -46,7 +46,7 @@ class TrainConfig:
     muon_lr_scale: float = 1.0
     eval_interval: int = 200
     eval_batches: int = 16  # batches of `batch_size` windows per split at each evaluation (256 windows:
-    # the same fixed windows as 8 batches of 32 were, so losses compare with runs before issue 17)
+    # the same fixed windows as 8 batches of 32 were, so losses compare with the earlier defaults)
     sample_chars: int = 100
     temperature: float = 0.8
     prompt: str = "\n"  # samples start here
@@ -56,8 +56,8 @@ class TrainConfig:
     seed: int = 1337
     # On a short text a model soon starts reciting it: validation loss turns up while training
     # loss goes on falling. With early stopping, training ends after `patience` checkpoints
-    # without a new best validation loss (0: never), and the weights of the best checkpoint are
-    # the ones kept at the end.
+    # without a new best (as `select_by` says; 0: never), and with keep_best the weights of the
+    # best checkpoint are the ones kept at the end.
     patience: int = 0
     keep_best: bool = False
     # What "best" means. "val_loss": the lowest validation loss. "author_words": the checkpoint
@@ -82,20 +82,32 @@ class TrainConfig:
     @property
     def reproducible(self) -> bool:
         """No clock in the run: it trains exactly max_steps on a schedule by steps, so the same
-        settings and seed give the same run (issue 19 point 6). The session then also keeps its
+        settings and seed give the same run (docs/design.md §Honesty). The session then also keeps its
         torch threads fixed (SessionManager._apply_thread_share): a sum split over two threads adds
         in another order than over one, and 600 steps amplify that last bit into another run."""
         return self.time_budget <= 0 and self.fit_seconds <= 0
 
+    def is_checkpoint(self, step: int, out_of_time: bool = False, last_checkpoint: int = 0) -> bool:
+        """The one rule of when a checkpoint is taken: step 0, every `eval_interval` steps after the
+        last checkpoint, the last step, and the step on which a time budget ran out. Counted from
+        the last checkpoint rather than as multiples of the interval: a refit that changes the
+        interval (Trainer.refit) otherwise put two checkpoints a step apart (25, then 26 after a
+        refit to 13 at step 25). A run that is never refitted checkpoints at the multiples."""
+        return step == 0 or step - last_checkpoint >= self.eval_interval or step == self.max_steps or out_of_time
+
     def checkpoint_steps(self) -> list[int]:
-        steps = list(range(0, self.max_steps, self.eval_interval))
-        return steps + [self.max_steps]
+        """The steps a run with no time budget and no refit checkpoints at (`is_checkpoint`)."""
+        steps: list[int] = []
+        for s in range(self.max_steps + 1):
+            if self.is_checkpoint(s, last_checkpoint=steps[-1] if steps else 0):
+                steps.append(s)
+        return steps
 
     def to_dict(self) -> dict:
         return asdict(self)
 
 
-# Spec 9.1 `validate_hyperparameters`, plus bounds for what the page lets people choose.
+# docs/design.md §Limits, plus bounds for what the page lets people choose.
 BOUNDS = {
     "batch_size": (1, 128),
     "max_steps": (10, 10_000),
@@ -109,6 +121,12 @@ BOUNDS = {
 }
 FIT_AFTER_SECONDS = 1.0  # training measured before a run's steps are fitted to its seconds
 FIT_MARGIN = 0.95  # of the measured rate: the page's redraws and the last checkpoint take their share
+# A fitted run is fitted again at each checkpoint until this share of its steps, with the rate of
+# the steps since the last fit: its torch threads can change at a checkpoint (the machine's load,
+# cpu_share.torch_threads), and a run fitted on one thread's rate that went on with two ended at
+# 21 s of its 25 (bench/learning_budget.py, 2026-12-02), 4 s of learning left unused.
+REFIT_UNTIL = 0.7
+REFIT_MIN_CHANGE = 0.03  # a smaller change of the step count keeps the schedule as it is
 OPTIMIZERS = ("adamw", "muon")
 MIN_FINETUNE_WINDOW = 32  # characters: shorter windows teach a fine-tuned model too little of a sentence
 MAX_CHECKPOINTS = 201  # bounds the history of one run, whatever its length
@@ -116,13 +134,14 @@ WARMUP_BUDGET_SHARE = 0.05  # with a time budget, warm-up also ends after this s
 
 
 def fit_steps(done: int, step_seconds: float, elapsed: float, checkpoint_seconds: float, checkpoints_left: int,
-              fit_seconds: float, max_steps: int) -> int:
+              fit_seconds: float, max_steps: int, rate: float | None = None) -> int:
     """How many steps in all a run can take to end `fit_seconds` after it started, never more than
     `max_steps`: `done` steps took `step_seconds` of compute; `elapsed` wall seconds have passed; each
-    of the `checkpoints_left` checkpoints to come costs about `checkpoint_seconds`."""
+    of the `checkpoints_left` checkpoints to come costs about `checkpoint_seconds`. `rate`: the steps
+    per second measured lately, where it differs from the run's average (more torch threads now)."""
     if done <= 0 or step_seconds <= 0:
         return max_steps
-    rate = done / step_seconds  # steps per second this machine sustains now
+    rate = rate or done / step_seconds  # steps per second this machine sustains now
     left = fit_seconds - elapsed - checkpoints_left * checkpoint_seconds
     return int(min(max_steps, max(done + 1, done + FIT_MARGIN * rate * max(0.0, left))))
 
@@ -311,6 +330,7 @@ class Trainer:
         self.prompt_ids = self._encode_prompt(cfg.prompt)
         self.next_prompt_ids = self._encode_prompt(cfg.next_prompt or cfg.prompt)
         self.step_count = 0
+        self._last_checkpoint = 0  # the step of the latest checkpoint (is_checkpoint_step)
         self.train_seconds = 0.0
         self.best_score = -math.inf
         self.best_val = math.inf  # the lowest validation loss seen, and its step, whatever select_by says
@@ -446,14 +466,14 @@ class Trainer:
                 self.stopped_early = True
 
     def restore_best(self) -> None:
-        """Put back the weights of the checkpoint with the lowest validation loss (keep_best)."""
+        """Put back the weights of the best checkpoint (keep_best), best as `select_by` says."""
         if self._best_state is not None:
             self.model.load_state_dict(self._best_state)
 
     def _dropout_rng(self):
         """Dropout draws its masks from torch's global generator, which every thread shares and
         nothing seeds for training (the model is built under fork_rng), so the same run dropped other
-        units each time: the Style page's seeded run wrote another text (issue 19 point 6). A run with
+        units each time: the Style page's seeded run wrote another text (docs/design.md §Honesty). A run with
         dropout and a fixed number of steps takes each step's masks from a generator seeded by its
         seed and step, under a lock among such runs only (no dropout, nothing changes). A run given
         seconds (time_budget, fit_seconds) is not reproducible anyway, and keeps the shared generator."""
@@ -516,6 +536,7 @@ class Trainer:
         return [(self.tokenizer.chars[i], float(p)) for p, i in zip(top.values.tolist(), top.indices.tolist())]
 
     def checkpoint(self) -> Checkpoint:
+        self._last_checkpoint = max(self._last_checkpoint, self.step_count)
         train_loss, val_loss = self.evaluate()
         sample = self.sample()
         self._track_best(val_loss, sample)
@@ -557,5 +578,5 @@ class Trainer:
                 "probe_top": on_probe["top"][:, 0].numpy()}
 
     def is_checkpoint_step(self) -> bool:
-        s = self.step_count
-        return s % self.config.eval_interval == 0 or s == self.config.max_steps or self.out_of_time
+        """TrainConfig.is_checkpoint, counted from this run's last checkpoint."""
+        return self.config.is_checkpoint(self.step_count, self.out_of_time, last_checkpoint=self._last_checkpoint)

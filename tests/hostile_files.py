@@ -1,4 +1,4 @@
-"""Crafted hostile uploads (issues 20 and 21), built in memory: shared by the tests and by
+"""Crafted hostile uploads (docs/design.md §Robustness), built in memory: shared by the tests and by
 bench/hostile_uploads.py, which uploads each to a running server and measures its memory.
 
 Every file here is small on the wire and large if trusted: a model whose zip record inflates to
@@ -50,7 +50,7 @@ def float64_model_file() -> bytes:
 
 
 def stride0_model_file() -> bytes:
-    """The attack of issue 21 point 2: every tensor a stride-0 view of one float, shapes inside the
+    """The model-file attack of docs/design.md §Robustness: every tensor a stride-0 view of one float, shapes inside the
     old bounds (256 dims, 8 layers, 16 heads, block 256, 500 characters, 16 experts): ~18 KB on
     disk, a 69.6 M-parameter model once cloned."""
     cfg = ModelConfig(vocab_size=500, n_embd=256, n_layer=8, n_head=16, block_size=256, n_expert=16, expert_top_k=16)
@@ -165,7 +165,7 @@ def docx_from_body(body: str) -> bytes:
 
 
 def many_paragraphs_docx(n: int = 200_000) -> bytes:
-    """The .docx of issue 21 point 3: 200,000 short paragraphs, ~0.9 MB compressed."""
+    """The hostile .docx (docs/design.md §Robustness): 200,000 short paragraphs, ~0.9 MB compressed."""
     return docx_from_body("".join(f"<w:p><w:r><w:t>Line {i} of a long list.</w:t></w:r></w:p>" for i in range(n)))
 
 
@@ -185,7 +185,7 @@ def many_entries_docx(n: int = 10_000) -> bytes:
 # -- text ----------------------------------------------------------------------------------------
 
 def many_characters_txt(n: int = 30_000) -> bytes:
-    """A text of `n` distinct CJK and other letters (issue 21 point 1: 30,000 in 118 KB)."""
+    """A text of `n` distinct CJK and other letters (docs/design.md §Robustness: 30,000 in 118 KB)."""
     chars = [chr(c) for c in range(0x4E00, 0x4E00 + min(n, 20_000))]
     chars += [chr(c) for c in range(0xAC00, 0xAC00 + max(0, n - 20_000))]
     return "\n".join("".join(chars[i:i + 40]) for i in range(0, len(chars), 40)).encode("utf-8")

@@ -112,11 +112,7 @@ def test_idle_grid_follows_the_chosen_model_size(app):
     app.radio(key="cinema_size").set_value("deeper").run()
     assert not app.exception, app.exception
     maps = heatmaps(app)
-    assert len(maps) == 12, (
-        f"APP BUG (minor): with model size 'deeper' (3 layers x 4 heads) chosen and nothing trained yet, the "
-        f"idle grid shows {len(maps)} heatmaps, not 12. ui/cinema._draw takes the grid's shape from "
-        "session.request, which is None before the first Play, and falls back to 2 x 2; after a run it keeps "
-        "the last run's shape until Play is pressed again.")
+    assert len(maps) == 12, f"the 'deeper' model has 3 layers x 4 heads; the idle grid shows {len(maps)}"
 
 
 def test_a_short_run_shows_the_grid_open_buttons_and_reading_aids(app):

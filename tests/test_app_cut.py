@@ -1,4 +1,4 @@
-"""Cutting a too-long text (issue 21 point 6): the cut never empties the box, and the original
+"""Cutting a too-long text (docs/design.md §Limits): the cut never empties the box, and the original
 stays until the person confirms by editing or training; Undo puts it back."""
 from streamlit.testing.v1 import AppTest
 

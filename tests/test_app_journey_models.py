@@ -1,4 +1,4 @@
-"""The journey pages take any model the app itself trained (issue 21 point 5): a Watch run on a
+"""The journey pages take any model the app itself trained (docs/design.md §Robustness): a Watch run on a
 Chinese text of 803 distinct characters is shown on every journey page, and a model that cannot
 be shown is explained in plain words, without a word about files (there is no file to choose)."""
 import pytest

@@ -1,4 +1,4 @@
-"""Hostile link values (issue 21 point 4 and 8): no value draws a traceback, every bad one gets the
+"""Hostile link values (docs/design.md §Robustness): no value draws a traceback, every bad one gets the
 same visible note and the default, on every page whose settings a link can set."""
 import pytest
 

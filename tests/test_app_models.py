@@ -1,4 +1,4 @@
-"""One description of the app's model on every page (issue 19 point 5), through AppTest: Inside,
+"""One description of the app's model on every page (docs/design.md §Consistency), through AppTest: Inside,
 Compare, the Lab and the journey say the same vocabulary, parameter count and name, and number
 layers and heads from 1."""
 import pytest

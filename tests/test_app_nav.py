@@ -26,7 +26,7 @@ def test_every_page_has_the_header_and_a_what_am_i_looking_at_paragraph(app, pag
     assert len(expander) == 1
     text = " ".join(m.value for m in expander[0].markdown)
     assert text == explain(page) and len(text.split()) >= 60
-    assert app.sidebar.toggle(key="workshop") is not None  # the sidebar is there on every page
+    assert app.sidebar.toggle(key="workshop").value is False  # the sidebar is on every page, workshop mode off
 
 
 @pytest.mark.parametrize("value, on", [("1", True), ("true", True), ("0", False), ("banana", False)])

@@ -40,7 +40,7 @@ def test_a_run_waiting_for_a_trainer_says_so_and_nothing_else(app, poems):
     wait_for(lambda: other.state == State.RUNNING, what="the other run")
     app.button(key="watch_play").click().run()
     s = the_session()
-    wait_for(lambda: manager.queue_position(s) == 1, what="in line")
+    wait_for(lambda: s.queue_position() == 1, what="in line")
     app.run()
     assert progress_text(app).endswith("· waiting for a free trainer (1 in line)")
     assert "Preparing" not in notes(app), "a run in line must not claim its model is being prepared"

@@ -1,4 +1,4 @@
-"""The sidebar's runs (issue 19 point 5): its counts agree with the list under them, and it says the
+"""The sidebar's runs (docs/design.md §Consistency): its counts agree with the list under them, and it says the
 step the page says, after Step too."""
 import re
 import time
@@ -60,16 +60,18 @@ def test_the_sidebar_is_drawn_after_the_page_so_it_says_the_pages_step(app, monk
     end = time.monotonic() + 30
     while session.state != State.PAUSED and time.monotonic() < end:
         time.sleep(0.05)
-    time.sleep(0.5)
+    # Paused: the last step's loss is queued before the state turns; wait until it has been read.
+    while session.drain() or session.history.step != session.trainer.step_count:
+        assert time.monotonic() < end, "the paused run's last step never reached its history"
+        time.sleep(0.02)
     app.run()
     before = _page_step(app)
     assert _sidebar_step(app) == before
     for n in (1, 2):
         app.button(key="watch_step").click().run()
         end = time.monotonic() + 10
-        while session.trainer.step_count < before + n and time.monotonic() < end:
-            time.sleep(0.02)
-        time.sleep(0.3)  # its event reaches the queue
+        while session.drain() is not None and session.history.step < before + n and time.monotonic() < end:
+            time.sleep(0.02)  # until the step's loss has reached the history
         app.run()
         assert _page_step(app) == _sidebar_step(app) == before + n
     assert "1 active session" in " ".join(m.value for m in app.sidebar.markdown)

@@ -274,7 +274,7 @@ def test_full_run_shows_the_comparison_metrics_and_a_model_that_loads_again(app)
         assert label in m, f"missing metric {label!r}: {sorted(m)}"
     assert re.fullmatch(r"\d+%", m["Words that are your words"])
     assert re.fullmatch(r"\d+ words?", m["Longest run copied word for word"])
-    # Honest metrics (issue 19 point 6). The copy rule shown is the one applied to the text shown,
+    # Honest metrics (docs/design.md §Honesty). The copy rule shown is the one applied to the text shown,
     # with that text's own count, not the rule of the checkpoint's sample (another draw).
     copied = int(m["Longest run copied word for word"].split()[0])
     note = next(c.value for c in app.caption if c.value.startswith("The page shows the first of up to"))

@@ -202,13 +202,15 @@ def test_the_sidebar_lists_every_session_of_the_tab_with_state_and_progress(app)
     app.button(key="watch_play").click().run()
     app.switch_page("app_pages/cinema.py").run()
     app.button(key="cinema_play").click().run()
-    time.sleep(1.0)
+    watch = the_session("watch")
+    deadline = time.monotonic() + 60
+    while not (watch.trainer and watch.trainer.step_count > 0) and time.monotonic() < deadline:
+        time.sleep(0.05)  # until Watch's run has stepped (its first loss is queued at once), however busy the machine
     app.run()
     sidebar = " ".join(m.value for m in app.sidebar.markdown)
     assert "2 active sessions" in sidebar
     badges = " ".join(h.proto.body for h in app.sidebar.get("html"))
     assert badges.count("lb-state") == 2 and "step" in badges
-    watch = the_session("watch")
     assert watch.history.step > 0  # drained by the sidebar while its page is not shown
     get_manager().shutdown()
     app.run()

@@ -181,7 +181,7 @@ def test_uniform_and_mixed_heads_get_no_label():
     T = len(PROBE)
     assert label_of(uniform(T), PROBE) is None
     # Half previous, half itself: neither alone is "the" pattern, but together they are the diagonal
-    # band a person sees on the heatmap (issue 19): a local head.
+    # band a person sees on the heatmap (docs/design.md §Consistency): a local head.
     half = (previous_token(T) + np.eye(T)) / 2
     half[0, 0] = 1.0
     m = att.head_measures(half, PROBE)
@@ -305,7 +305,7 @@ def test_measures_accept_the_attention_of_a_real_microgpt():
     assert json.loads(att.export_json([0], [weights], tokens))["layers"] == 2
 
 
-# -- a clear diagonal is named (issue 19 point 5) ----------------------------------------------------
+# -- a clear diagonal is named (docs/design.md §Consistency) ---------------------------------------
 
 LONG_PROBE = list("First Citizen:\nBefore we proceed any further, hear me speak.\nAll:\nSp")[:64]
 

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from llmbreaker.corpus import (BUNDLED, Batches, CharTokenizer, bundled_stats, bundled_text, display_name,
-                               read_upload, split_train_val, word_set)
+                               read_upload, split_train_val)
 from llmbreaker.errors import UserInputError
 from llmbreaker.shakespeare import PLAYS, convert_play
 
@@ -110,10 +110,6 @@ def test_split_is_ninety_ten_in_order():
     assert len(train) == 90 and len(val) == 10 and val[0] == 90
 
 
-def test_word_set_is_lower_case_words():
-    assert word_set("The cat's HAT, the end.") == {"the", "cat's", "hat", "end"}
-
-
 def test_uploads_are_read_in_memory_and_never_touch_the_disk(monkeypatch):
     """Reading a .txt or .docx upload opens no file: any attempt to open or create one fails here."""
     import builtins
@@ -139,7 +135,7 @@ def test_uploads_are_read_in_memory_and_never_touch_the_disk(monkeypatch):
     assert read_upload("/tmp/x.docx", docx_bytes) == "A paragraph read from memory."
 
 
-# -- bounds of issue 21: distinct characters, length, mixed encodings ----------------------------
+# -- bounds (docs/design.md §Robustness): distinct characters, length, mixed encodings ----------------------------
 
 import hostile_files as hf  # noqa: E402
 from llmbreaker.corpus import MAX_TRAIN_CHARS, MAX_VOCAB, check_trainable, check_vocab, decode_text_file  # noqa: E402

@@ -171,13 +171,13 @@ def test_empty_docx_is_too_short_as_an_upload():
     assert err.value.code == "text_too_short"
 
 
-# -- hostile .docx (issues 20 and 21) ------------------------------------------------------------
+# -- hostile .docx (docs/design.md §Robustness) ----------------------------------------------------
 
 import hostile_files as hf  # noqa: E402
 
 
 def test_200000_paragraphs_are_read_streamed_in_order():
-    """Issue 21 point 3's file: read in full (the Style page then offers to cut it), one block in
+    """The hostile .docx of docs/design.md §Robustness: read in full (the Style page then offers to cut it), one block in
     memory at a time (bench/hostile_uploads.py measures the server's memory)."""
     text = read_docx(hf.many_paragraphs_docx(200_000))
     lines = text.split("\n")

@@ -179,11 +179,8 @@ def test_zero_attention_is_drawn_white_as_the_legend_and_caption_say(page, serve
     fills = set(chart.locator('svg path[aria-label*="; Attention: 0;"]').evaluate_all(
         "els => els.map(e => e.getAttribute('fill'))"))
     page.screenshot(path=str(ARTIFACTS / "cinema-idle.png"), full_page=True)
-    assert fills == {"rgb(255, 255, 255)"}, (
-        f"APP BUG: cells with attention 0 are drawn {fills}, not white as the legend and the caption say. "
-        "The colour scale (charts._heat_color) leaves Vega-Lite's default HCL interpolation; white has no "
-        "hue or chroma in HCL, so d3 borrows #60A5FA's chroma and 0 comes out light cyan. "
-        "Fix: alt.Scale(..., interpolate='rgb').")
+    # White, as the legend and the caption say (Vega-Lite's default HCL interpolation drew 0 light cyan).
+    assert fills == {"rgb(255, 255, 255)"}, f"cells with attention 0 are drawn {fills}"
     assert unexpected_console_errors(page) == [], unexpected_console_errors(page)
 
 
@@ -203,12 +200,8 @@ def test_detail_axis_labels_do_not_overlap(page, server):
     assert len(y_labels) == 64 and len(x_labels) == 64
     pitch = (y_positions[-1] - y_positions[0]) / (len(y_positions) - 1)
     detail.screenshot(path=str(ARTIFACTS / "cinema-detail-labels.png"))
-    assert pitch >= 12, (
-        f"APP BUG: the detail heatmap's y-axis labels (12 px) are only {pitch:.1f} px apart, so they overlap "
-        "(see artifacts/cinema-detail-labels.png). st.vega_lite_chart adds autosize "
-        "{type: 'fit', contains: 'padding'} to a spec without one, so the 640 x 640 asked for in "
-        "ui/cinema._detail holds the title, both axes and the legend, and the 64 rows get ~8 px each. "
-        "Fix: give the heatmap spec its own autosize (type 'pad') or a step-based size.")
+    assert pitch >= 12, (f"the detail heatmap's 12 px y-axis labels are {pitch:.1f} px apart and overlap "
+                         "(artifacts/cinema-detail-labels.png)")
 
 
 NO_WEBGL = """

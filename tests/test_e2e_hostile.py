@@ -1,4 +1,4 @@
-"""Real browser: hostile input where a person meets it (issue 21). Markdown, links and LaTeX typed
+"""Real browser: hostile input where a person meets it (docs/design.md §Robustness). Markdown, links and LaTeX typed
 into the Style page come back in its captions as plain text, and no viewer's browser fetches an
 address someone typed; a link with an infinite number draws the page with a note."""
 import http.server

@@ -1,4 +1,4 @@
-"""Real browser: Your runs (issue 16, point 4). Train a short Watch run; it is listed on /runs for
+"""Real browser: Your runs (docs/design.md §Runs). Train a short Watch run; it is listed on /runs for
 this browser (and not for another one); rename it, download it as a .lbrun file, import that file
 again (listed at the top, marked, with its Open link that shows the run), refuse a bad file with its
 message, delete with a confirmation. The server's store is this test's own database."""

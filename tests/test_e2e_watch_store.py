@@ -1,4 +1,4 @@
-"""Real browser: a Watch It Learn run outlasts a reload and travels by its address (issue 16).
+"""Real browser: a Watch It Learn run outlasts a reload and travels by its address (docs/design.md §Runs).
 Train a short run; reload while it trains and rejoin it live, with its controls; after it ends,
 open its address in a second browser (another context: other cookies, another person) and see it
 read-only. The server's store is the tests' temporary database (conftest sets LLMBREAKER_DB_URL)."""

@@ -182,3 +182,57 @@ def test_a_fitted_runs_step_count_is_what_the_store_keeps(tmp_path, poems):
     finally:
         m.shutdown()
         store.close()
+
+
+class SpeedsUpTrainer(Trainer):
+    """A machine that gets faster mid-run, as a trainer given a second torch thread at a checkpoint
+    does, only more so: 60 ms a step for the first 1.2 s of training (its first fit is at 1 s),
+    then 6 ms (or what the machine allows)."""
+
+    def step(self):
+        t0 = time.perf_counter()
+        loss = super().step()
+        spare = (0.060 if self.train_seconds < 1.2 else 0.006) - (time.perf_counter() - t0)
+        if spare > 0:
+            time.sleep(spare)
+            self.train_seconds += spare
+        return loss
+
+
+def test_a_run_that_speeds_up_is_fitted_again_and_uses_its_seconds(manager, poems, monkeypatch):
+    """Fitted only on the first seconds' rate, a run that went on twice as fast ended seconds early
+    (21 s of 25 on the Watch page): it is fitted again at its checkpoints, with the rate since."""
+    import llmbreaker.session as session_module
+    from llmbreaker.session import TrainingRequest
+
+    def steps_trained(tab: str) -> int:
+        s = TrainingSession(manager, tab, "watch", trainer_factory=lambda r: SpeedsUpTrainer(r.text, r.model, r.train))
+        s.set_speed("max")
+        s.play(TrainingRequest(poems, TINY_MODEL, tiny_train(max_steps=5000, eval_interval=500, fit_seconds=8.0),
+                               label="Poems"))
+        run_to_end(s)
+        assert s.state == State.COMPLETED and s.history.step == s.history.total_steps, s.history.message
+        return s.history.total_steps
+
+    refitted = steps_trained("tab-refit")
+    monkeypatch.setattr(session_module, "REFIT_UNTIL", 0.0)  # fitted twice at the start only, as before
+    fitted_early = steps_trained("tab-early")
+    assert refitted >= 1.5 * fitted_early, (refitted, fitted_early)
+
+
+def test_a_refit_never_puts_two_checkpoints_a_step_apart(poems):
+    """Checkpoints are counted from the last one: a refit to a new interval at a checkpoint (25,
+    then interval 13) put the next one at step 26 (a multiple of 13), two rows a step apart."""
+    t = Trainer(poems, TINY_MODEL, tiny_train(max_steps=1000, eval_interval=100))
+    t.checkpoint()
+    taken = []
+    while t.step_count < 60:
+        t.step()
+        if t.step_count == 20:
+            t.refit(250)  # interval 25
+        if t.is_checkpoint_step():
+            taken.append(t.step_count)
+            t.checkpoint()
+            if t.step_count == 25:
+                t.refit(130)  # interval 13: 26 is a multiple of it
+    assert taken == [25, 38, 51]

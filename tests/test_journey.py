@@ -13,7 +13,7 @@ from llmbreaker.ui.common import PAGES
 
 def fake_session(page, run_id, model_file, label="Shakespeare", step=2200, sid=None):
     h = History(run_id=run_id, step=step, total_steps=step, model_file=model_file, next_prompt="KING:\nI")
-    return SimpleNamespace(id=sid or f"s{run_id}", page=page, history=h, finished=[],
+    return SimpleNamespace(id=sid or f"s{run_id}", page=page, history=h, finished=[], snapshot=lambda: h,
                            request=TrainingRequest("some text " * 50, label=label))
 
 
@@ -42,6 +42,22 @@ def test_finished_runs_are_listed_newest_first_with_page_text_and_step():
     # The default is not offered once you have your own; the pretrained English base always is.
     assert [s.key for s in model_sources([older, newer])] == ["s7:7", "s3:3", "english-base"]
     assert sources[1].prompt == "KING:\nI"
+
+
+def test_a_run_that_ended_while_no_page_drained_its_events_is_offered(manager, tiny_request):
+    """The journey's picker reads a session itself: it used to see a finished run only after some
+    other page (the sidebar, the run's own page) had drained its events."""
+    import time
+    s = manager.session_for("tab-1", "watch")
+    s.set_speed("max")
+    s.play(tiny_request(max_steps=20))
+    end = time.monotonic() + 20
+    while s.active and time.monotonic() < end:
+        time.sleep(0.01)
+    assert not s.active and s.history.model_file is None  # ended, nothing drained yet
+    sources = trained_sources([s])
+    assert [src.label for src in sources] == ["Watch · Poems · step 20"]
+    assert load_model(sources[0].data)[0] is not None
 
 
 def test_a_queue_of_runs_lists_each_finished_run_and_tells_equal_labels_apart():

@@ -1,4 +1,4 @@
-"""MicroGPT: shapes, the parameter budget of spec 4.2, the causal mask, weight tying."""
+"""MicroGPT: shapes, the parameter budget (docs/design.md §Parameters), the causal mask, weight tying."""
 import torch
 
 from llmbreaker.model import MicroGPT, ModelConfig, parameter_table

@@ -36,7 +36,7 @@ def _refused(data: bytes, code: str = "model_invalid", ours: bool = False) -> Us
     with pytest.raises(UserInputError) as err:
         load_model(data)
     assert err.value.code == code
-    assert "read as text" not in err.value.message  # a model file is not meant to be text (issue 20)
+    assert "read as text" not in err.value.message  # a model file is not meant to be text (docs/design.md §Robustness)
     if code == "model_invalid":
         assert ("not a model file saved by LLMBreaker" in err.value.message) != ours
         assert "Download the trained model" in err.value.message  # what to do next
@@ -162,7 +162,7 @@ def test_save_model_checks_its_inputs():
     assert load_model(save_model(model, "".join(tok.chars)))[1].chars == tok.chars  # a string works too
 
 
-# -- hostile files (issues 20 and 21): refused before torch allocates anything -------------------
+# -- hostile files (docs/design.md §Robustness): refused before torch allocates anything -------------------
 
 import hostile_files as hf  # noqa: E402
 from llmbreaker.model_io import MAX_PARAMS, ModelRefused, parameter_count  # noqa: E402

@@ -1,4 +1,4 @@
-"""The Architecture Lab's switches and the modern variants really change the model (issues 8, 11)."""
+"""The Architecture Lab's switches and the modern variants really change the model (docs/design.md §Lab, §Modern)."""
 import math
 
 import pytest

@@ -1,4 +1,4 @@
-"""The MoE page's "Which expert reads each character" (issue 19 point 4): every character of the
+"""The MoE page's "Which expert reads each character" (docs/design.md §MoE): every character of the
 probe is drawn, in order, and a line can break after every space (␣ is not a place to break, so
 the line once broke only at a hyphen and ran out of its box: "dinner-time" lost "nner-")."""
 from html.parser import HTMLParser

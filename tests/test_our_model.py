@@ -1,4 +1,4 @@
-"""One description of each model everywhere (issue 19 point 5): the app's own model has the same
+"""One description of each model everywhere (docs/design.md §Consistency): the app's own model has the same
 vocabulary, parameter count and name on every page, and a size's name means one shape."""
 import re
 

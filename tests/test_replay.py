@@ -57,8 +57,8 @@ def test_replay_unfolds_at_the_recorded_pace_and_ends_as_recorded():
     assert [c.step for c in rec.history.checkpoints] == [0]
     assert rec.history.model_file is None and rec.history.ended == ""  # nothing of the end before the end
     clock.t += 3.0
-    rec.drain()
-    assert [c.step for c in rec.history.checkpoints] == [0, 100]
+    shown = rec.snapshot()  # read as a page reads a training session: brought to now
+    assert shown is rec.history and [c.step for c in shown.checkpoints] == [0, 100]
     assert rec.history.step == 150  # the loss curve moves between checkpoints too
     assert rec.history.steps[-1] == 150 and len(rec.history.losses) == 150
     clock.t += 100.0

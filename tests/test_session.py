@@ -3,7 +3,7 @@ import time
 
 import pytest
 
-from llmbreaker.session import RUN_SECONDS_AT_1X, SessionManager, State, TrainingSession
+from llmbreaker.session import RUN_SECONDS_AT_1X, Completed, SessionManager, Started, State, TrainingSession
 from llmbreaker.trainer import TrainConfig, Trainer
 
 from conftest import trainer_threads
@@ -83,6 +83,47 @@ def test_the_first_steps_loss_comes_at_once_and_step_0_still_measures_the_untrai
     assert step0.val_loss == pytest.approx(fresh.val_loss) and step0.train_loss == pytest.approx(fresh.train_loss)
     assert step0.sample == fresh.sample
     assert [v.step for k, v in kinds if k == "checkpoint"] == [0, 10, 20, 30, 40]
+
+
+def test_started_and_completed_are_typed_events_that_the_history_takes_whole(manager, tiny_request):
+    s = manager.session_for("tab-1", "watch")
+    s.set_speed("max")
+    request = tiny_request()
+    s.play(request)
+    wait_for(lambda: not s.active, what="the run's end")
+    events = []
+    while not s.events.empty():
+        events.append(s.events.get_nowait())
+    started = next(v for k, v in events if k == "started")
+    completed = next(v for k, v in events if k == "completed")
+    assert isinstance(started, Started) and isinstance(completed, Completed)
+    fresh = Trainer(request.text, request.model, request.train)
+    assert started.vocab == list(fresh.tokenizer.chars) and started.probe_tokens == fresh.probe_tokens
+    assert started.next_prompt == fresh.next_prompt and "moon" in started.words
+    assert started.parameters == sum(p.numel() for p in fresh.model.parameters())
+    assert completed.model_file[:2] == b"PK" and completed.seconds > 0 and not completed.stopped_early
+    for event in events:
+        s.events.put(event)
+    s.drain()
+    h = s.history
+    assert (h.vocab, h.probe_tokens, h.next_prompt, h.words, h.parameters) == (
+        started.vocab, started.probe_tokens, started.next_prompt, started.words, started.parameters)
+    assert (h.seconds, h.model_file, h.best_step, h.stopped_early, h.ended) == (
+        completed.seconds, completed.model_file, completed.best_step, False, "completed")
+
+
+def test_an_ended_current_run_is_forgotten_by_the_session_not_replaced_by_the_page(manager, tiny_request):
+    s = manager.session_for("owner", "lab")
+    s.set_speed("max")
+    s.enqueue(tiny_request(max_steps=20))
+    s.enqueue(tiny_request(seed=2, max_steps=20))
+    wait_for(lambda: s.drain() is not None and len(s.finished) == 1 and s.state == State.COMPLETED,
+             what="both runs")
+    first, current = s.finished[0].run_id, s.history.run_id
+    s.forget_finished(current)
+    assert s.history.run_id == 0 and s.history.checkpoints == [] and [h.run_id for h in s.finished] == [first]
+    s.forget_finished(first)
+    assert s.finished == []
 
 
 def test_the_shown_step_never_goes_back_when_the_step_0_checkpoint_arrives(manager, tiny_request):
@@ -221,13 +262,13 @@ def test_cap_makes_later_sessions_wait_in_order(tiny_request):
         wait_for(lambda: a.state == State.RUNNING, what="a running")
         b.play(tiny_request(max_steps=3000, eval_interval=500))
         c.play(tiny_request(max_steps=3000, eval_interval=500))
-        time.sleep(0.3)
+        wait_for(lambda: c.queue_position() is not None, what="c in line")
         assert (b.state, c.state) == (State.WAITING, State.WAITING)
-        assert (m.queue_position(b), m.queue_position(c)) == (1, 2)
-        assert m.running_count() == 1
+        assert (b.queue_position(), c.queue_position()) == (1, 2) == (m.queue_position(b), m.queue_position(c))
+        assert a.queue_position() is None and m.running_count() == 1
         a.stop()
         wait_for(lambda: b.state == State.RUNNING, what="b starts when a frees the slot")
-        assert c.state == State.WAITING and m.queue_position(c) == 1
+        assert c.state == State.WAITING and c.queue_position() == 1 and b.queue_position() is None
         c.stop()  # stopping while waiting
         assert c.state == State.STOPPED and not c.thread_alive
         b.stop()

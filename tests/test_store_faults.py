@@ -1,4 +1,4 @@
-"""Store faults (issue 16, point 5): a full disk, a locked file, a server that cannot be reached.
+"""Store faults (docs/design.md §Runs): a full disk, a locked file, a server that cannot be reached.
 Training never sees them (the store turns itself unavailable, with a problem in words); the direct
 calls of "Your runs" raise StoreError with a message the page shows as it is."""
 import errno

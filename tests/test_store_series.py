@@ -1,4 +1,4 @@
-"""The run store's schema 2 (issue 16, "Your runs"): series, owners and titles; list_runs, rename,
+"""The run store's schema 2 (docs/design.md §Runs, "Your runs"): series, owners and titles; list_runs, rename,
 delete; caps and ageing a series at a time; a person's delete while the writer writes the same run;
 a database written by schema 1 migrated. On SQLite, and on PostgreSQL when LLMBREAKER_TEST_DB_URL is
 set (conftest.store_url)."""

@@ -7,9 +7,10 @@ import pytest
 
 from llmbreaker.style import (USER_TEXT_LIMITS, avg_chosen_probability, avg_sentence_length,
                               check_user_text, confidence_label, filter_text, formality, formality_label,
-                              highlight_html, is_reciting, longest_copied_run, perplexity, phrase_spans, real_word_share,
-                              shared_phrases, style_metrics, truncate, vocabulary_richness, words_of,
+                              highlight_html, is_reciting, perplexity, phrase_spans,
+                              shared_phrases, style_metrics, truncate, vocabulary_richness,
                               formality_markers, real_words, real_vocabulary_richness, MIN_RICHNESS_WORDS)
+from llmbreaker.words import longest_copied_run, words_of
 
 
 def test_style_module_imports_neither_torch_nor_streamlit():
@@ -167,7 +168,7 @@ def test_perplexity_is_exp_of_loss():
 
 
 @pytest.mark.parametrize("prob, ppl, label", [
-    (0.7, 30.0, "unsure"),  # sure of its own picks, but worse than letter frequencies on new text (issue 19)
+    (0.7, 30.0, "unsure"),  # sure of its own picks, but worse than letter frequencies on new text (docs/design.md §Honesty)
     (0.7, 15.0, "very confident"),  # the label is about its own picks...
     (0.6, 5.0, "very confident"),  # thresholds are inclusive
     (0.45, 3.0, "fairly confident"),  # ...whatever the perplexity
@@ -221,12 +222,6 @@ def test_several_phrases_and_repeats():
     assert shared_phrases(original, generated) == ["hate cold", "love green tea"]
 
 
-def test_real_word_share():
-    assert real_word_share("the cat zzz dog", "the cat sat") == 0.5
-    assert real_word_share("The CAT", "the cat") == 1.0
-    assert real_word_share("", "the cat") == 0.0 and real_word_share("!!", "the cat") == 0.0
-
-
 def test_longest_copied_run():
     assert longest_copied_run("a cat sat on a hat", "the cat sat on the mat") == ("cat sat on", 3)
     assert longest_copied_run("Cat sat, on the mat today", "the cat sat on the mat") == ("Cat sat, on the mat", 5)
@@ -266,7 +261,7 @@ def test_spans_fit_texts_with_curly_apostrophes():
 
 
 @pytest.mark.parametrize("text", [
-    "x" * 60_000,  # no space at all in the first 50,000 characters (issue 21 point 6)
+    "x" * 60_000,  # no space at all in the first 50,000 characters (docs/design.md §Limits)
     "   " + "y" * 60_000,
     "hi " + "z" * 60_000,
     "\n\n" + "w" * 55_000 + " end.",
@@ -288,7 +283,7 @@ def test_a_text_with_more_characters_than_a_model_can_learn_is_refused_with_the_
     assert check.error.code == "too_many_characters" and f"at most {MAX_VOCAB:,}" in check.error.message
 
 
-# -- honest style metrics (issue 19 point 6) --------------------------------------------------------
+# -- honest style metrics (docs/design.md §Honesty) ------------------------------------------------
 
 def test_the_label_never_says_confident_beside_a_perplexity_no_better_than_guessing():
     alphabet = 40  # distinct characters of the person's text: guessing evenly among them is perplexity 40

@@ -1,4 +1,4 @@
-"""The same text, seed and settings give the same Style run and the same text (issue 19 point 6):
+"""The same text, seed and settings give the same Style run and the same text (docs/design.md §Honesty):
 a rehearsed demo repeats. A run alone trains a fixed number of steps; only the side-by-side
 comparison is given seconds."""
 import time

@@ -58,9 +58,26 @@ def test_probe_text_is_fixed_and_cut_to_the_block(poems):
     assert t.checkpoint().attention.shape == first
 
 
-def test_checkpoints_at_step_zero_every_interval_and_the_end():
+def test_checkpoints_at_step_zero_every_interval_and_the_end(poems):
     assert TrainConfig(max_steps=1000, eval_interval=250).checkpoint_steps() == [0, 250, 500, 750, 1000]
-    assert TrainConfig(max_steps=110, eval_interval=50).checkpoint_steps() == [0, 50, 100, 110]
+    t = Trainer(poems, TINY_MODEL, tiny_train(max_steps=110, eval_interval=50))
+    taken = [0] if t.is_checkpoint_step() else []
+    while not t.done:
+        t.step()
+        if t.is_checkpoint_step():
+            taken.append(t.step_count)
+            t.checkpoint()  # the next one is counted from here
+    assert taken == [0, 50, 100, 110] == t.config.checkpoint_steps()  # what the trainer does is what the list says
+
+
+def test_under_a_time_budget_the_step_that_runs_out_of_time_is_a_checkpoint(poems):
+    t = Trainer(poems, TINY_MODEL, tiny_train(max_steps=1000, eval_interval=50, time_budget=60.0))
+    for _ in range(3):
+        t.step()
+    assert not t.is_checkpoint_step() and not t.done
+    t.train_seconds = 60.0  # the budget is spent at step 3, between two checkpoints
+    assert t.is_checkpoint_step() and t.done
+    assert 3 not in t.config.checkpoint_steps()  # which a list of steps fixed in advance cannot say
 
 
 def test_learning_rate_warms_up_then_decays_by_cosine(poems):

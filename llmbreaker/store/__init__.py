@@ -1,4 +1,4 @@
-"""The run store: runs that outlast a browser tab and a server restart (issue 16).
+"""The run store: runs that outlast a browser tab and a server restart (docs/design.md §Runs).
 
 `RunStore` keeps each run (its request, checkpoints, final state and model file) in a real
 database through SQLAlchemy: an SQLite file by default, any SQLAlchemy URL (PostgreSQL for

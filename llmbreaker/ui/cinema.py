@@ -21,7 +21,7 @@ from llmbreaker.ui.webgl import webgl_available
 
 PACES = {"slow": 1.0, "normal": 0.5, "fast": 0.25}  # seconds per frame of the auto-play
 FRAMES_PER_CHECKPOINT = 5  # the scrubber moves in fifths of a checkpoint interval
-LIVE_POLL = 0.5
+LIVE_POLL = 0.25  # a new checkpoint waits for the next tick, 0.125 s on average (docs/design.md §Demo: within 0.5 s)
 
 
 def probe_picker(page: str, block_size: int, disabled: bool) -> str:
@@ -82,15 +82,15 @@ def live_view(session: TrainingSession, page: str, idle_shape: tuple[int, int] =
     @st.fragment(run_every=min(ticks) if ticks else None)
     def _live() -> None:
         seen = follow_run(session, page)
-        if seen is not None:
-            if seen[0] != session.run_id:
-                film.update(follow=True, step=0.0)
-            st.rerun()  # a new run or state: the controls and the tick rate follow
+        if seen is not None and seen[0] != session.run_id:
+            film.update(follow=True, step=0.0)
         h = session.history
         progress_line(session)
         if h.message:
             st.error(f"{h.message} Your text and settings are kept: press Replay to try again.", icon=":material/warning:")
         _draw(session, page, film, font_scale, idle_shape, pace)
+        if seen is not None:  # after the draw, so that a run's first heatmaps wait for no page rerun
+            st.rerun()  # a new run or state: the controls and the tick rate follow
 
     _live()
 

@@ -101,7 +101,7 @@ def page_session(page: str) -> TrainingSession:
 
 STYLE = """
 <style>
-/* Monospace for generated text (spec NFR-2.4); the Inter/JetBrains look of appendix 10.2 where installed. */
+/* Monospace for generated text (docs/design.md §Look); the Inter/JetBrains look where installed. */
 html, body, [class*="css"] { font-family: 'Inter', 'Source Sans', system-ui, -apple-system, 'Segoe UI', sans-serif; }
 .lb-title { font-size: 2.1rem; font-weight: 700; margin: 0 0 0.1rem 0;
             background: linear-gradient(135deg, #3B82F6, #06B6D4); -webkit-background-clip: text;
@@ -119,7 +119,7 @@ html, body, [class*="css"] { font-family: 'Inter', 'Source Sans', system-ui, -ap
 .lb-state.stopped, .lb-state.idle { background: rgba(100,116,139,0.25); color: #CBD5E1; }
 .lb-state.error { background: rgba(245,158,11,0.22); color: #FBBF24; }
 div[data-testid="stMetricValue"] { font-size: 1.3rem; }
-/* Nothing is cut (issue 19; tests/test_e2e_clipping.py): page links and metric labels wrap onto a
+/* Nothing is cut (docs/design.md §Projector; tests/test_e2e_clipping.py): page links and metric labels wrap onto a
    second line where Streamlit would end them with "…". */
 [data-testid="stPageLink-NavLink"] > span:has(> [data-testid="stMarkdownContainer"]),
 [data-testid="stPageLink-NavLink"] [data-testid="stMarkdownContainer"],
@@ -179,7 +179,7 @@ def runs_headline(sessions) -> str:
 
 def sessions_indicator() -> None:
     """In the sidebar, every training session of this browser tab: its page (a link), state and
-    progress, and "N active sessions" (spec FR-5.3). Ticks once a second while any is active."""
+    progress, and "N active sessions" (docs/design.md §Sessions). Ticks once a second while any is active."""
     manager = get_manager()
     owner = browser_session_id()
     any_active = any(s.active for s in manager.sessions_of(owner))

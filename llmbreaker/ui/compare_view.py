@@ -1,4 +1,4 @@
-"""Compare page: two or three published architectures side by side (issue 11.2).
+"""Compare page: two or three published architectures side by side (docs/design.md §Compare).
 
 Everything shown is computed by `llmbreaker.arch_math` from the shapes in `llmbreaker.registry`;
 each chart has its formula next to it, with the selected models' numbers put in.

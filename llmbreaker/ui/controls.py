@@ -139,7 +139,7 @@ def progress_line(session: TrainingSession) -> None:
     total = max(1, h.total_steps)
     words = AWAY_WORDS if state == State.PAUSED and session.away else STATE_WORDS[state]
     if state == State.WAITING:
-        pos = session.manager.queue_position(session)
+        pos = session.queue_position()
         if pos:
             words += f" ({pos} in line)"
     fit = session.request.train.fit_seconds if session.request else 0
@@ -200,6 +200,20 @@ def starting(session: TrainingSession) -> bool:
     return session.active and not session.history.checkpoints
 
 
+FIRST_POINTS_WAIT = 0.4  # seconds a page run just after Play waits for the run's first losses
+
+
+def await_first_points(session: TrainingSession) -> None:
+    """In the run of the whole page that Play causes, wait (a few tenths of a second at most) for
+    the run's first losses, so that this run draws them: otherwise they wait for the fragment's
+    next tick and its redraw, which was about half of the wait between Play and the first point
+    (bench/latency.py). Not for a run waiting in line: its first points may be minutes away."""
+    if session.read_only:  # a recording (llmbreaker/replay.py) has its points already
+        return
+    if starting(session) and not session.history.steps and not session.manager.queue_position(session):
+        session.wait_for_first_points(FIRST_POINTS_WAIT)
+
+
 def follow_run(session: TrainingSession, page: str, extra: tuple = ()) -> tuple | None:
     """Called at each tick of a page's live fragment: drains the session's events and keeps its
     page alive. Returns what was seen at the previous tick when the run, what its controls show,
@@ -228,6 +242,7 @@ def live_fragment(session: TrainingSession, page: str, draw: Callable[[], None],
     # This is a run of the whole page, which draws the controls as they are now: what it draws is
     # what the fragment's ticks compare with (a tick right after Play would otherwise rerun the page
     # a second time for the run it has just drawn).
+    await_first_points(session)
     follow_run(session, page, others())
     active = session.active or any(s.active for s in also)
     if active and starting(session):
@@ -235,8 +250,12 @@ def live_fragment(session: TrainingSession, page: str, draw: Callable[[], None],
 
     @st.fragment(run_every=poll_seconds if active else None)
     def _live() -> None:
-        if follow_run(session, page, others()):
-            st.rerun()
+        changed = follow_run(session, page, others())
+        # Draw first, then rerun the page for its controls and tick rate: the tick that brings a
+        # run's first points also ends its "starting" phase, and a rerun before the draw made the
+        # first point wait for a run of the whole page (bench/latency.py: 0.86 s against 0.41 s).
         draw()
+        if changed:
+            st.rerun()
 
     _live()

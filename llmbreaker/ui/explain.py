@@ -1,8 +1,8 @@
-"""The "What am I looking at?" paragraph of each page, written for a 15-year-old (issue 5.6).
+"""The "What am I looking at?" paragraph of each page, written for a 15-year-old (docs/design.md §Help).
 
 Kept apart from the pages so the words can be read and edited in one place. A model's size is not
 written here: `explain(page)` fills it in from llmbreaker/our_model.py, so the paragraph counts the
-numbers of the very model the page trains (issue 19 point 5: it said ~30,000 beside a 58,048-number
+numbers of the very model the page trains (docs/design.md §Consistency: it said ~30,000 beside a 58,048-number
 model on Watch)."""
 from __future__ import annotations
 

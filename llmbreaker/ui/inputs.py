@@ -56,7 +56,7 @@ def dataset_picker(page: str) -> ChosenText | None:
 
 
 def _upload(page: str) -> ChosenText | None:
-    """A .txt upload. A file that fails keeps the last good one (spec 8.1: keep the previous data)."""
+    """A .txt upload. A file that fails keeps the last good one (docs/design.md §Datasets: keep the previous data)."""
     good_key = f"{page}_upload_good"
     file = st.file_uploader(
         "Upload a .txt file",
@@ -100,7 +100,7 @@ def dataset_cut(text: str) -> tuple[str, str | None]:
 
 
 def training_settings(page: str, defaults: TrainConfig = TrainConfig()) -> tuple[ModelConfig, TrainConfig]:
-    """The settings expander. Values are validated with the spec's bounds (9.1)."""
+    """The settings expander. Values are validated with the bounds of docs/design.md §Limits."""
     # In a keyed container: workshop mode hides it with CSS (its widgets stay, and so do their values).
     with st.container(key=f"{page}_lbsettings"), st.expander("Model and training settings", expanded=False):
         size = st.radio(
@@ -196,7 +196,7 @@ def drop_link_value(name: str) -> None:
 
 
 def link_notes(page: str, names=None) -> None:
-    """A visible note for every setting in the page's link that is not valid (spec 9.1 bounds):
+    """A visible note for every setting in the page's link that is not valid (docs/design.md §Limits):
     checked before the widgets are made, infinities and NaN included; the setting keeps its default
     and the value leaves the address. A note stays on the page until that setting is set again.
     Values are only echoed when they are short and plain. `names`: the settings this page has (all
@@ -278,7 +278,7 @@ def setup_fold(page: str, session: TrainingSession):
 def cut_controls(page: str, key: str, check) -> None:
     """The "Cut the text to the limit" button for a text box (`key`) whose `check` (a
     style.TextCheck) is too long, and after a cut an "Undo the cut" button that puts the original
-    back: the original is kept until the person edits the cut text or trains on it (issue 21 point 6).
+    back: the original is kept until the person edits the cut text or trains on it (docs/design.md §Limits).
     Call it after the text box, every run."""
     from llmbreaker import style
 

@@ -15,7 +15,6 @@ from llmbreaker.charts import visible_char
 
 BLUE = "#3B82F6"
 CYAN = "#06B6D4"
-GREY = "#475569"
 TEXT = "#CBD5E1"
 PINK = "#EC4899"
 

@@ -15,12 +15,13 @@ from llmbreaker.charts import RUN_COLORS, comparison_chart
 from llmbreaker.corpus import BUNDLED, bundled_text
 from llmbreaker.lab import (EXPERIMENTS, LAB_TRAIN, MAX_LAB_RUNS, POSITION_LABELS, SIZES, SWITCHES, DEFAULT_SIZE,
                             experiment_requests, run_name, run_summary, settings_text)
-from llmbreaker.model import ModelConfig, parameter_budget
+from llmbreaker.model import BALANCE_WEIGHT, ModelConfig, parameter_budget
 from llmbreaker.session import RUN_SECONDS_AT_1X, SPEEDS, History, State, TrainingRequest, TrainingSession
 from llmbreaker.textview import real_word_share, sample_html
 from llmbreaker.trainer import TrainConfig
 from llmbreaker.ui.common import font_scale, page_session, workshop_on
 from llmbreaker.ui.controls import PLAY_KEY, live_fragment, progress_line, speed_help
+from llmbreaker.ui.parameter_table import parameter_table
 from llmbreaker.ui.run_address import shown_session
 
 PAGE = "lab"
@@ -151,7 +152,7 @@ def _setup_panel(text_key: str) -> TrainingRequest | None:
         model = ModelConfig(vocab_size=len(set(text)), n_embd=n_embd, n_layer=n_layer, n_head=n_head,
                             block_size=block, dropout=dropout, position=position, n_kv_head=kv,
                             n_expert=n_expert, expert_top_k=min(top_k, max(1, n_expert)),
-                            balance_loss=0.01 if balance else 0.0, **switches)
+                            balance_loss=BALANCE_WEIGHT if balance else 0.0, **switches)
     except ValueError as e:
         st.warning(f"This combination cannot be built: {e}. Change the heads or dimensions.", icon=":material/warning:")
         return None
@@ -165,14 +166,11 @@ def _show_parameter_budget(model: ModelConfig) -> None:
     rows, active = parameter_budget(model)
     total = rows[-1]["params"]
     a, b = st.columns(2)
-    a.metric("Parameters", f"{total:,}", help="Every weight of this model, biases included (spec 4.2).")
+    a.metric("Parameters", f"{total:,}", help="Every weight of this model, biases included.")
     if active != total:
         b.metric("Active per character", f"{active:,}", help="With experts, each character only goes through its top few.")
     with st.expander("Parameter budget, part by part", icon=":material/table_chart:"):
-        st.dataframe(pd.DataFrame(rows).rename(columns={"component": "Component", "calculation": "Calculation",
-                                                        "params": "Parameters"}),
-                     hide_index=True, width="stretch", height=min(520, 36 * (len(rows) + 1)),
-                     column_config={"Parameters": st.column_config.NumberColumn(format="localized")})
+        parameter_table(rows, max_height=520)
 
 
 def _runs_count(session: TrainingSession) -> int:
@@ -318,7 +316,4 @@ def _run_cards(session: TrainingSession, runs, names) -> None:
 
 
 def _remove(session: TrainingSession, history: History) -> None:
-    if history is session.history:
-        session.history = History()  # the current run (ended): clear it from the page
-    else:
-        session.forget_finished(history.run_id)
+    session.forget_finished(history.run_id)

@@ -1,4 +1,4 @@
-"""The landing page (spec 6.1, appendix 10): the name, the tagline, Launch, a live neural-network
+"""The landing page (docs/design.md §Landing, §Look): the name, the tagline, Launch, a live neural-network
 background, and a strip that shows what each page does.
 
 The background is drawn by the browser on a <canvas> (JavaScript in `st.html`), so it costs the

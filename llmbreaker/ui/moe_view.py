@@ -1,4 +1,4 @@
-"""Mixture of experts, live (issue 11.5): train a small MoE GPT and watch its router share the work.
+"""Mixture of experts, live (docs/design.md §MoE): train a small MoE GPT and watch its router share the work.
 
 The page trains like Watch (same picker, settings and controls) with experts in place of each
 block's feed-forward. Its fragment draws, from the checkpoints: which expert each character of a
@@ -14,14 +14,13 @@ import streamlit as st
 
 from llmbreaker.charts import (EXPERT_COLORS, balance_chart, expert_share_chart, expert_share_over_time_chart,
                                loss_chart, visible_char)
-from llmbreaker.model import parameter_budget
+from llmbreaker.model import BALANCE_WEIGHT, parameter_budget
 from llmbreaker.session import History, TrainingSession
 from llmbreaker.ui.common import font_scale
 from llmbreaker.ui.controls import live_fragment, progress_line, starting_note
 
 PAGE = "moe"
 POLL_SECONDS = 0.5
-BALANCE_WEIGHT = 0.01  # the Switch Transformer's coefficient (Fedus et al. 2021)
 
 
 def expert_settings() -> dict:

@@ -1,4 +1,4 @@
-"""RoPE page: rotary position embedding, pair by pair (issue 11.3). The maths is in
+"""RoPE page: rotary position embedding, pair by pair (docs/design.md §RoPE). The maths is in
 `llmbreaker.rope`; this module only draws it."""
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Your runs (issue 16, point 4): the runs this browser started, newest first, one card per run
+"""Your runs (docs/design.md §Runs): the runs this browser started, newest first, one card per run
 (a page's compared runs are one card): its page, name, when, steps, final loss, state and the first
 words of its last sample, with Open (its address), Rename, Download (.lbrun) and Delete; and Import
 a run from a .lbrun file.

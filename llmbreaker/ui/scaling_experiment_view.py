@@ -1,4 +1,4 @@
-"""The scaling page's live experiment (issue 11.6): model sizes trained here for the same time,
+"""The scaling page's live experiment (docs/design.md §Scaling): model sizes trained here for the same time,
 their final losses against their sizes, and a fitted IsoFLOP parabola (see llmbreaker/scaling_experiment.py)."""
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Scaling laws page (level 5 playground, issue 11.6).
+"""Scaling laws page (level 5 playground, docs/design.md §Scaling).
 
 The page is built from sections, each a function, so more can follow on the same page:
 `formula_section()` is the Chinchilla fit with the registry's models placed on it; a live

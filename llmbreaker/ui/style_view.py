@@ -1,4 +1,4 @@
-"""Style Transfer Speed Run: a person's own text in, new text in their style out (spec 6.4, 8.3)."""
+"""Style Transfer Speed Run: a person's own text in, new text in their style out (docs/design.md §Style)."""
 from __future__ import annotations
 
 import html
@@ -218,7 +218,7 @@ def results(page: str, session: TrainingSession, original: str, scratch: Trainin
 
 
 def copy_rule_note(copied: int, drafts: int, limit: int = MAX_COPIED_SHOWN, most: int = DRAFTS) -> str:
-    """The rule applied to the text shown, with its own numbers (issue 19 point 6: "at most 8 in a row"
+    """The rule applied to the text shown, with its own numbers (docs/design.md §Honesty: "at most 8 in a row"
     stood beside a text that copied 12: that 8 was the rule of the checkpoint's sample, another draw)."""
     rule = f"The page shows the first of up to {most} drafts that copies at most {limit} words in a row from your text"
     if copied <= limit:

@@ -1,4 +1,4 @@
-"""Choosing a new text while a run is going asks first (spec 8.1: "Stop current training?")."""
+"""Choosing a new text while a run is going asks first (docs/design.md §Datasets: "Stop current training?")."""
 from __future__ import annotations
 
 import streamlit as st

@@ -1,4 +1,4 @@
-"""Does this browser draw WebGL? The 3D view needs it (spec 8.2 edge case: fall back to 2D).
+"""Does this browser draw WebGL? The 3D view needs it (docs/design.md §Cinema: fall back to 2D).
 
 Only the browser knows, so a tiny component asks it: its JavaScript tries to create a WebGL
 context and reports the answer back to Python as component state (Streamlit's components v2,
