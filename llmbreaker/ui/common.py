@@ -135,7 +135,7 @@ div[data-testid="stMetricValue"] { font-size: 1.3rem; }
   overflow-wrap: anywhere !important; }
 [data-testid="stMain"] [data-testid="stCode"] pre, [data-testid="stMain"] [data-testid="stCode"] code {
   white-space: pre-wrap !important; overflow-wrap: anywhere; }
-/* Keyboard focus seen from the back of a room (issue 19): a thick amber ring, where Streamlit draws a
+/* Keyboard focus seen from the back of a room (docs/design.md §Projector): a thick amber ring, where Streamlit draws a
    faint shadow of the theme's blue. A switch's box is its label (its input is hidden). */
 .stApp button:focus-visible, .stApp a:focus-visible, .stApp summary:focus-visible,
 .stApp [role="slider"]:focus-visible, .stApp [data-testid="stCheckbox"] label:has(input:focus-visible) {

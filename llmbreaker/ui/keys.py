@@ -1,5 +1,5 @@
-"""A presenter's keys (issue 19): Space plays and pauses, Right runs one step, and the focus is
-seen and stays on the control bar.
+"""A presenter's keys (docs/design.md §Projector): Space plays and pauses, Right runs one step,
+and the focus is seen and stays on the control bar.
 
 The keys themselves are Streamlit's button shortcuts (ui/controls.py: PLAY_KEY, STEP_KEY); Streamlit
 ignores them while the focus is in a text box, a text area or a dropdown. What it does not do, this
