@@ -2,6 +2,7 @@
 import streamlit as st
 
 from llmbreaker.ui.common import PAGE_SECTIONS, PAGES, apply_style, sessions_indicator, workshop_toggle
+from llmbreaker.ui.keys import presenter_keys
 
 st.set_page_config(page_title="LLMBreaker", page_icon="🧠", layout="wide")
 apply_style()
@@ -15,6 +16,7 @@ pages = {heading: [_page(key) for key in keys] for heading, keys in PAGE_SECTION
 page = st.navigation(pages, expanded=True)  # every page in view: a teacher points at them
 with st.sidebar:
     workshop_toggle()
+    presenter_keys()  # Space / Right, said once; their focus kept on the control bar
     runs_in_sidebar = st.container()  # filled after the page: see below
 try:
     page.run()

@@ -1,5 +1,5 @@
 """The learning journey: the pipeline as a metro line, each station linked to its page, and three
-learning paths (docs/design.md §Journey). Launch on the landing page leads here."""
+learning paths (docs/design.md §Journey). The landing page's "See the whole journey" leads here."""
 from llmbreaker.ui.common import page_header
 from llmbreaker.ui.journey_map import PAGE, view
 

@@ -27,9 +27,11 @@ from .words import word_set
 from .session import History, State, TrainingRequest, request_from_settings
 from .trainer import Checkpoint
 
-# Replay speeds: a multiple of the recorded pace. "max" has no meaning for a recording (it has no
-# machine to go flat out on): it is the fastest pace that still shows every checkpoint.
-REPLAY_SPEEDS: dict[str, float] = {"1x": 1.0, "2x": 2.0, "5x": 5.0, "10x": 10.0, "max": 25.0}
+# Replay speeds: a multiple of the recorded pace, the training speeds' labels (0.25x and 0.5x: slow
+# motion for explaining). "max" has no meaning for a recording (it has no machine to go flat out
+# on): it is the fastest pace that still shows every checkpoint.
+REPLAY_SPEEDS: dict[str, float] = {"0.25x": 0.25, "0.5x": 0.5, "1x": 1.0, "2x": 2.0, "5x": 5.0, "10x": 10.0,
+                                   "max": 25.0}
 FOLLOW_SECONDS = 2.0  # a followed run is read again this often (only checkpoints change it much)
 # A run whose store row says "running" but that nobody here trains is being trained by another
 # replica if its row changed this recently (a checkpoint at least every few seconds); older, the
@@ -264,8 +266,14 @@ class Recording:
     resume = play
 
     def step_once(self) -> None:
-        """While paused: on to the next recorded checkpoint."""
+        """While paused: on to the next recorded checkpoint. While replaying: pause, then on to the
+        next checkpoint (a presenter's "next", as Step does in training)."""
         with self._lock:
+            if self.replaying and not self._paused and self._anchor is not None:
+                t0, p0 = self._anchor
+                self._position = min(self.total, p0 + (self.clock() - t0) * REPLAY_SPEEDS[self.speed])
+                self._anchor = None
+                self._paused = True
             if not self._paused:
                 return
             later = [self.starts[i] + t for i, line in enumerate(self.lines) for t in line.times

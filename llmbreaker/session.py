@@ -55,8 +55,11 @@ class State(str, Enum):
 
 ACTIVE_STATES = (State.WAITING, State.PREPARING, State.RUNNING, State.PAUSED)
 
-# Label -> multiplier of the 1x pace; None is unpaced ("as fast as the machine allows").
-SPEEDS: dict[str, float | None] = {"1x": 1.0, "2x": 2.0, "5x": 5.0, "10x": 10.0, "max": None}
+# Label -> multiplier of the 1x pace; None is unpaced ("as fast as the machine allows"). Below 1x
+# (slow motion, for explaining a run step by step) the run trains exactly as at 1x and holds still
+# between steps; the holds count as paused, so the run is fitted to the same steps (_slow_hold).
+SPEEDS: dict[str, float | None] = {"0.25x": 0.25, "0.5x": 0.5, "1x": 1.0, "2x": 2.0, "5x": 5.0, "10x": 10.0,
+                                   "max": None}
 RUN_SECONDS_AT_1X = 25.0  # the default run lasts about this long at 1x
 LOSS_EVENT_SECONDS = 0.1  # per-step losses are sent in chunks at most this often
 # Each page keeps one session per browser tab, so a tab never needs more than one per training
@@ -229,7 +232,11 @@ class TrainingSession:
         self._paused = False
         self._stop = False
         self._steps_allowed = 0  # step-once credits while paused
+        # Step-once steps taken and posted (step_once waits on it); whether the step in hand is one.
+        self._credits_done = 0
+        self._credit_step = False
         self._pace_anchor: tuple[float, int] | None = None  # (time, step) pacing is measured from
+        self._hold: tuple[int, float] | None = None  # (step, until when) a slow speed holds before that step
         self._paused_seconds = 0.0
         self._started = 0.0  # when the current run first held a trainer slot
         self._checkpoint_seconds = 0.0  # what the run's last checkpoint took (fitting its steps)
@@ -359,13 +366,27 @@ class TrainingSession:
             self._cond.notify_all()
         self._unpark_locked()
 
-    def step_once(self) -> None:
-        """While paused: exactly one optimizer step, then paused again."""
+    def step_once(self, wait: float = 0.0) -> None:
+        """While paused: exactly one optimizer step, then paused again. While training: pause, then
+        exactly one step (a presenter's "next": from a running curve to one step at a time).
+        `wait`: at most this many seconds until that step's events are posted, so that a page that
+        drains right after (Step's rerun: a paused page does not poll) shows the step."""
         with self._cond:
-            if self.state == State.PAUSED:
+            before = self._credits_done
+            if self.state == State.RUNNING and not self._paused:
+                self._paused = True
+                self._steps_allowed += 1
+                self._cond.notify_all()
+            elif self.state == State.PAUSED:
                 self._steps_allowed += 1
                 self._cond.notify_all()
                 self._unpark_locked()  # a parked run needs its thread (and a slot) for that step
+            else:
+                return
+            deadline = time.monotonic() + wait
+            while (self._credits_done == before and not self._stop and self.state in ACTIVE_STATES
+                   and time.monotonic() < deadline):
+                self._cond.wait(timeout=deadline - time.monotonic())
 
     def _leave(self) -> None:
         """The manager's call when this session's page has been gone for the grace period: pause
@@ -402,6 +423,7 @@ class TrainingSession:
         with self._cond:
             self.speed = label
             self._pace_anchor = None
+            self._hold = None
             self._cond.notify_all()
 
     def stop(self, wait: bool = True, kept_as: str = "stopped") -> None:
@@ -612,6 +634,11 @@ class TrainingSession:
                         self._fit(trainer)  # and at each checkpoint after it, up to REFIT_UNTIL
                 if self._fits_left == 2 and trainer.train_seconds >= FIT_AFTER_SECONDS and not trainer.done:
                     self._fit(trainer)
+                if self._credit_step:  # for step_once(wait=...): its step, loss and checkpoint, is posted
+                    with self._cond:
+                        self._credit_step = False
+                        self._credits_done += 1
+                        self._cond.notify_all()
             trainer.restore_best()
             self._finish(State.COMPLETED, "completed", Completed(time.monotonic() - started - self._paused_seconds,
                                                                  save_model(trainer), trainer.best_step,
@@ -756,6 +783,7 @@ class TrainingSession:
                         self._set_state(State.PAUSED)
                     if self._steps_allowed > 0:
                         self._steps_allowed -= 1
+                        self._credit_step = True
                         return "step"
                     t0 = time.monotonic()
                     self._cond.wait(timeout=1.0)
@@ -765,13 +793,48 @@ class TrainingSession:
                     self._set_state(State.RUNNING)
                 delay = self._pace_delay(trainer.step_count, trainer.config.max_steps)
                 if delay <= 0:
-                    return "step"
+                    delay = self._slow_hold(trainer.step_count, trainer.config.max_steps)
+                    if delay <= 0:
+                        return "step"
+                    self._held(delay)
+                    continue
                 self._cond.wait(timeout=delay)
+
+    def _seconds_per_step_1x(self, max_steps: int) -> float:
+        """The 1x pace: a run fitted to its seconds (TrainConfig.fit_seconds) lasts them; a
+        fixed-steps run keeps the default run's pace (RUN_SECONDS_AT_1X for the default steps)."""
+        fit = self.trainer.config.fit_seconds if self.trainer is not None else 0.0
+        return fit / max_steps if fit > 0 else RUN_SECONDS_AT_1X / TrainConfig().max_steps
+
+    def _slow_hold(self, step: int, max_steps: int) -> float:
+        """Seconds still to hold still before `step` at a speed below 1x: a 1x step's time times
+        (1 / speed - 1), so that a step's slot is 4x a 1x one at 0.25x. 0 at 1x and faster."""
+        factor = SPEEDS[self.speed]
+        if factor is None or factor >= 1:
+            self._hold = None
+            return 0.0
+        now = time.monotonic()
+        if self._hold is None or self._hold[0] != step:
+            self._hold = (step, now + self._seconds_per_step_1x(max_steps) * (1 / factor - 1))
+        return self._hold[1] - now
+
+    def _held(self, seconds: float) -> None:
+        """Hold still for a slow speed (lock held; a pause, Stop or a new speed ends it early). The
+        time held counts as paused: the run's training clock, which fits its steps to its seconds
+        (_fit) and which the progress line and the store show, runs as at 1x, so a run at 0.25x
+        trains the same steps as at 1x, four times slower. The 1x pace's anchor moves on with it."""
+        t0 = time.monotonic()
+        self._cond.wait(timeout=seconds)
+        held = time.monotonic() - t0
+        self._paused_seconds += held
+        if self._pace_anchor is not None:
+            self._pace_anchor = (self._pace_anchor[0] + held, self._pace_anchor[1])
 
     def _pace_delay(self, step: int, max_steps: int) -> float:
         """Seconds to wait before `step` so that the run keeps the pace of the chosen speed. At 1x a
         run fitted to its seconds (TrainConfig.fit_seconds) lasts them; a fixed-steps run lasts
-        RUN_SECONDS_AT_1X x (max_steps / default steps). Faster speeds divide it, where the machine allows."""
+        RUN_SECONDS_AT_1X x (max_steps / default steps). Faster speeds divide it, where the machine allows.
+        Slower ones keep the 1x pace here and hold still between steps (_slow_hold)."""
         factor = SPEEDS[self.speed]
         if factor is None:
             return 0.0
@@ -779,9 +842,7 @@ class TrainingSession:
         if self._pace_anchor is None:
             self._pace_anchor = (now, step)
             return 0.0
-        fit = self.trainer.config.fit_seconds if self.trainer is not None else 0.0
-        # 1x: a fitted run lasts its fit_seconds; a fixed one keeps the default run's pace.
-        seconds_per_step = (fit / max_steps if fit > 0 else RUN_SECONDS_AT_1X / TrainConfig().max_steps) / factor
+        seconds_per_step = self._seconds_per_step_1x(max_steps) / max(1.0, factor)
         t0, s0 = self._pace_anchor
         due = t0 + (step - s0) * seconds_per_step
         if now - due > 1.0:  # far behind (a slow machine): do not sprint to catch up later

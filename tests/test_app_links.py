@@ -51,7 +51,8 @@ def test_a_bad_style_speed_gets_the_note_and_the_default(app_on):
     at.query_params["style_speed"] = "warp9"
     at.run()
     assert not at.exception
-    assert "speed to 'warp9', which is not allowed" in " ".join(w.value for w in at.warning)
+    assert "speed to 'warp9', which is not allowed: it must be 0.25x, 0.5x, 1x, 2x, 5x, 10x or max" in " ".join(
+        w.value for w in at.warning)
     assert at.segmented_control(key="style_speed").value == "2x"
 
 

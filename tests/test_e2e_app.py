@@ -41,7 +41,7 @@ def test_landing_launch_then_every_page_renders_without_errors(page, server, wor
     page.goto(server + ("/?workshop=1" if workshop else "/"))
     page.get_by_text("See intelligence emerge in real-time").wait_for(timeout=60_000)
     page.get_by_role("link", name="Launch").click()
-    page.get_by_text("From a text to the next character: six stations").wait_for(timeout=60_000)  # the journey map
+    page.get_by_text("A tiny GPT reads a text one character at a time").wait_for(timeout=60_000)  # Watch, Play in view
     toggle = page.locator('[data-testid="stSidebar"] [data-testid="stCheckbox"] input').first
     if workshop:
         assert toggle.is_checked(), "?workshop=1 did not turn workshop mode on"

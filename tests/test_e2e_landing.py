@@ -1,5 +1,8 @@
 """Real browser: the landing page at "/" comes alive (its canvas animates, or stands still when the
-person asked for reduced motion), and Launch opens the journey map, whose first station is one click from Play."""
+person asked for reduced motion), Launch opens Watch with Play on its first screen, the journey is one
+click away too, and workshop mode turned on there goes with Launch."""
+import re
+
 import pytest
 
 from browser import ARTIFACTS
@@ -28,7 +31,7 @@ def open_landing(page, server):
     page.wait_for_timeout(1200)  # the fade-in is over
 
 
-def test_the_landing_page_comes_alive_and_launch_leads_to_play_in_two_clicks(page, server):
+def test_the_landing_page_comes_alive_and_launch_leads_to_play_in_one_click(page, server):
     open_landing(page, server)
     assert page.locator('[data-testid="stSidebar"]').is_hidden()  # nothing distracts from Launch
     box = page.locator(CANVAS).bounding_box()
@@ -52,17 +55,44 @@ def test_the_landing_page_comes_alive_and_launch_leads_to_play_in_two_clicks(pag
     assert page.locator(CANVAS).bounding_box()["width"] == 1920  # follows the window
     page.screenshot(path=str(ARTIFACTS / "landing-1920.png"))
 
+    assert page.get_by_role("link", name="See the whole journey").is_visible()  # beside Launch
     page.get_by_role("link", name="Launch").click()
-    page.get_by_text("From a text to the next character: six stations").wait_for(timeout=60_000)
-    assert page.url.rstrip("/").endswith("/journey")
-    assert page.locator('[data-testid="stSidebar"]').is_visible()  # the app's own pages keep it
-    assert page.locator(CANVAS).count() == 0  # the background went with the landing page
-    start = page.locator(".st-key-journey-start-link").get_by_role("link", name="Watch it learn")
-    assert start.is_visible() and start.bounding_box()["y"] < 900  # on the first screen, no scrolling
-    start.click()
     page.get_by_text("A tiny GPT reads a text one character at a time").wait_for(timeout=60_000)
     assert page.url.rstrip("/").endswith("/watch")
-    page.get_by_role("button", name="Play").first.wait_for()
+    assert page.locator('[data-testid="stSidebar"]').is_visible()  # the app's own pages keep it
+    assert page.locator(CANVAS).count() == 0  # the background went with the landing page
+    play = page.get_by_role("button", name=re.compile(r"^(play_arrow)?\s*Play$"))
+    play.wait_for()
+    assert play.bounding_box()["y"] + play.bounding_box()["height"] < 1080  # on the first screen: one click
+    assert unexpected_console_errors(page) == [], page.console_errors
+
+
+def test_the_journey_is_one_click_from_the_landing_too(page, server):
+    open_landing(page, server)
+    page.get_by_role("link", name="See the whole journey").click()
+    page.get_by_text("From a text to the next character: six stations").wait_for(timeout=60_000)
+    assert page.url.rstrip("/").endswith("/journey")
+    assert unexpected_console_errors(page) == [], page.console_errors
+
+
+def test_workshop_mode_turned_on_on_the_landing_goes_with_launch(page, server):
+    page.set_viewport_size({"width": 1280, "height": 720})  # a projector
+    page.goto(server)
+    switch = page.get_by_text("Workshop mode: large text for a projector")
+    switch.wait_for(timeout=60_000)
+    page.wait_for_timeout(1200)  # the fade-in is over
+    assert switch.bounding_box()["y"] < 720  # on the first screen
+    switch.click()
+    page.wait_for_function("new URL(location.href).searchParams.get('workshop') === '1'", timeout=20_000)
+    page.wait_for_timeout(800)
+    page.screenshot(path=str(ARTIFACTS / "landing-workshop-1280.png"))
+    page.get_by_role("link", name="Launch").click()
+    page.get_by_text("A tiny GPT reads a text one character at a time").wait_for(timeout=60_000)
+    page.wait_for_function("new URL(location.href).searchParams.get('workshop') === '1'", timeout=20_000)
+    assert page.url.split("?")[0].endswith("/watch")
+    assert page.locator('[data-testid="stSidebar"] [data-testid="stCheckbox"] input').first.is_checked()
+    size = page.locator(".lb-sub").first.evaluate("e => parseFloat(getComputedStyle(e).fontSize)")
+    assert size >= 20  # large text
     assert unexpected_console_errors(page) == [], page.console_errors
 
 

@@ -88,6 +88,45 @@ def test_a_slow_machine_trains_fewer_steps_in_the_time_and_ends_its_schedule(man
     assert h.checkpoints[-1].lr < 0.2 * train.learning_rate  # the whole cosine, not cut off
 
 
+class TimedTrainer(Trainer):
+    """A machine at a known speed: every step takes at least 8 ms of compute."""
+
+    def step(self):
+        t0 = time.perf_counter()
+        loss = super().step()
+        spare = 0.008 - (time.perf_counter() - t0)
+        if spare > 0:
+            time.sleep(spare)
+            self.train_seconds += spare
+        return loss
+
+
+def test_slow_motion_trains_the_same_steps_as_1x(manager, poems):
+    # A run fitted to 3.2 s that this machine trains whole at 1x (200 steps of 8 ms, paced to 16 ms;
+    # fitted after its first second of compute, at step 125): at 0.25x it takes four times as long
+    # and still trains every step. (Before, the fit counted the slow pace's waits as training time
+    # and cut the run to 130 steps.)
+    from llmbreaker.session import TrainingRequest
+
+    Trainer(poems, TINY_MODEL, tiny_train()).step()  # torch's first steps in this process are slow
+    ran = {}
+    for speed in ("0.25x", "1x"):
+        s = TrainingSession(manager, f"tab-{speed}", "watch", trainer_factory=lambda r: TimedTrainer(r.text, r.model, r.train))
+        s.set_speed(speed)
+        t0 = time.monotonic()
+        s.play(TrainingRequest(poems, TINY_MODEL, tiny_train(max_steps=200, eval_interval=40, fit_seconds=3.2),
+                               label="Poems"))
+        run_to_end(s)
+        assert s.state == State.COMPLETED, s.history.message
+        ran[speed] = (s.history.total_steps, s.history.step, time.monotonic() - t0)
+    # On a quiet machine both train all 200 steps. On a busy one (CI beside other work) even 1x may
+    # be fitted to fewer; slow motion then trains about as many as 1x did, never a fraction of them
+    # (the fit counting the holds gave 127 of 200).
+    assert ran["0.25x"][0] == ran["0.25x"][1], ran  # trained to the end of its schedule
+    assert ran["0.25x"][0] >= 0.9 * ran["1x"][0], ran
+    assert ran["0.25x"][2] > 3 * ran["1x"][2], ran  # slower for explaining, the same run
+
+
 def test_a_fixed_run_and_a_fast_enough_machine_train_every_step(manager, poems):
     from llmbreaker.session import TrainingRequest
 

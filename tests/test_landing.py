@@ -1,10 +1,11 @@
 """The landing page, driven through Streamlit's AppTest (no browser): it is the app's default page,
-shows the name, the tagline and Launch, and links every page."""
+shows the name, the tagline, Launch (into Watch, one click from Play) and the journey, turns on
+workshop mode, and links every page."""
 from pathlib import Path
 
 import pytest
 
-from llmbreaker.ui.common import PAGES, get_manager
+from llmbreaker.ui.common import PAGE_SECTIONS, PAGES, get_manager
 from llmbreaker.ui.landing import HERO, TAGLINE, TOUR
 
 from conftest import fresh_app
@@ -23,9 +24,34 @@ def test_the_default_page_is_the_landing_page_with_name_tagline_and_launch(app):
     html = " ".join(h.proto.body for h in app.get("html"))
     assert "LLMBreaker" in html and "See intelligence emerge in real-time" in html
     links = {link.proto.label: link.proto for link in app.get("page_link")}
-    assert links["Launch"].page == PAGES["journey"][3] == "journey"  # into the journey map
-    assert links["Launch"].help
+    assert links["Launch"].page == PAGES["watch"][3] == "watch"  # where Play is one click away
+    assert links["See the whole journey"].page == "journey"  # and the journey one click away too
+    assert links["Launch"].help and links["See the whole journey"].help
     assert get_manager().all_sessions() == []  # the first screen starts no training session
+
+
+def test_the_landing_counts_the_pages_the_sidebar_lists(app):
+    app.run()
+    listed = sum(len(keys) for heading, keys in PAGE_SECTIONS.items() if heading)
+    html = " ".join(h.proto.body for h in app.get("html"))
+    assert f"{listed} pages, one tiny model" in html and listed == len(PAGES) - 1  # every page but the landing
+    assert "Four pages" not in html
+
+
+def test_workshop_mode_turned_on_from_the_landing_goes_with_launch_to_the_page_it_opens(app):
+    app.run()
+    assert not app.toggle(key="lb-workshop-toggle").value
+    assert all(link.proto.query_string == "" for link in app.get("page_link"))
+    app.toggle(key="lb-workshop-toggle").set_value(True).run()
+    assert not app.exception
+    assert app.query_params["workshop"] == "1" and app.toggle(key="workshop").value  # the mode, on
+    links = {link.proto.label: link.proto for link in app.get("page_link")}
+    assert links["Launch"].query_string == "workshop=1"  # even a Launch opened in a new tab is large
+    app.switch_page("app_pages/watch.py").run()  # where Launch goes, in this tab
+    assert app.toggle(key="workshop").value and app.query_params["workshop"] == "1"
+    app.switch_page("app_pages/landing.py").run()
+    app.toggle(key="lb-workshop-toggle").set_value(False).run()
+    assert not app.toggle(key="workshop").value and "workshop" not in app.query_params
 
 
 def test_what_you_will_see_links_every_page_of_the_tour_with_one_line(app):

@@ -86,7 +86,26 @@ def test_speed_pause_step_and_end():
     assert rec.state == State.RUNNING
     rec.stop()  # "End": the whole run
     assert rec.state == State.COMPLETED and len(rec.history.checkpoints) == 5
-    assert set(REPLAY_SPEEDS) == {"1x", "2x", "5x", "10x", "max"}
+    assert list(REPLAY_SPEEDS) == ["0.25x", "0.5x", "1x", "2x", "5x", "10x", "max"]
+
+
+def test_a_slow_replay_unfolds_four_times_slower_and_step_while_playing_pauses_at_the_next_checkpoint():
+    clock = Clock()
+    rec = Recording([make_run()], clock=clock)  # a checkpoint every 2 s of training
+    rec.set_speed("0.25x")
+    rec.play()
+    clock.t += 7.0  # 1.75 s of the recording
+    rec.drain()
+    assert [c.step for c in rec.history.checkpoints] == [0]
+    clock.t += 1.5  # 2.1 s
+    rec.drain()
+    assert [c.step for c in rec.history.checkpoints] == [0, 100]
+    rec.step_once()  # a presenter's "next" while it plays: paused, at the next checkpoint
+    assert rec.state == State.PAUSED
+    assert [c.step for c in rec.history.checkpoints] == [0, 100, 200]
+    clock.t += 50.0
+    rec.drain()
+    assert len(rec.history.checkpoints) == 3  # and it stays there
 
 
 def test_a_series_replays_its_runs_one_after_another_like_a_queue():

@@ -149,10 +149,44 @@ def test_paused_before_its_first_step_a_run_still_shows_step_0(manager, tiny_req
     s.stop()
 
 
-def test_step_once_does_nothing_unless_paused(manager, tiny_request):
+def test_step_once_does_nothing_before_a_run(manager, tiny_request):
     s = manager.session_for("tab-1", "watch")
     s.step_once()
     assert s.state == State.IDLE and not s.thread_alive
+
+
+def test_step_once_while_training_pauses_and_runs_exactly_one_more_step(manager, tiny_request):
+    # A presenter's "next" (the Right key) on a running curve: from there on, one step at a time.
+    s = manager.session_for("tab-1", "watch")
+    s.play(tiny_request(max_steps=3000, eval_interval=500))
+    wait_for(lambda: s.state == State.RUNNING and s.trainer.step_count > 0, what="running")
+    s.step_once(wait=5.0)  # returns once that one step is taken
+    assert s.state == State.PAUSED
+    stopped_at = s.trainer.step_count
+    time.sleep(0.3)
+    assert s.trainer.step_count == stopped_at, "training went on after Step"
+    s.drain()
+    assert s.history.step == stopped_at  # the step it stopped at is shown
+    s.step_once()
+    wait_for(lambda: s.trainer.step_count == stopped_at + 1, what="one more step")
+    time.sleep(0.2)
+    assert s.trainer.step_count == stopped_at + 1 and s.state == State.PAUSED
+    s.stop()
+
+
+def test_step_once_can_wait_until_its_step_is_posted_so_the_page_draws_it(manager, tiny_request):
+    # A paused page does not poll: Step's own rerun must find the step in the events.
+    s = manager.session_for("tab-1", "watch")
+    s.play(tiny_request(max_steps=3000, eval_interval=500))
+    s.pause()
+    wait_for(lambda: s.state == State.PAUSED, what="paused")
+    for _ in range(5):
+        s.drain()
+        shown = s.history.step
+        s.step_once(wait=5.0)
+        s.drain()
+        assert s.history.step == shown + 1
+    s.stop()
 
 
 def test_stop_ends_the_thread_and_play_starts_afresh(manager, tiny_request):
@@ -188,6 +222,22 @@ def test_speed_paces_the_run(manager, tiny_request):
     wait_for(lambda: s.state == State.COMPLETED, what="completion")
     per_step_10x = RUN_SECONDS_AT_1X / TrainConfig().max_steps / 10
     assert time.monotonic() - t0 >= (steps - 1) * per_step_10x  # never faster than the pace
+
+
+def test_a_slow_speed_holds_between_steps_and_does_not_count_the_holds_as_training(manager, tiny_request):
+    s = manager.session_for("tab-1", "watch")
+    s.set_speed("0.25x")
+    steps = 40
+    per_step_1x = RUN_SECONDS_AT_1X / TrainConfig().max_steps
+    t0 = time.monotonic()
+    s.play(tiny_request(max_steps=steps, eval_interval=20))
+    wait_for(lambda: s.state == State.COMPLETED, what="completion")
+    wall = time.monotonic() - t0
+    s.drain()
+    assert wall >= (steps - 1) * per_step_1x * 4  # four times the 1x pace
+    assert s.history.step == steps
+    # The recorded time is the run's training clock: the 1x pace's time, not the holds.
+    assert s.history.seconds < wall * 0.6, (s.history.seconds, wall)
 
 
 def test_speed_change_takes_effect_within_a_step(manager, tiny_request):

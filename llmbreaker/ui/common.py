@@ -135,6 +135,17 @@ div[data-testid="stMetricValue"] { font-size: 1.3rem; }
   overflow-wrap: anywhere !important; }
 [data-testid="stMain"] [data-testid="stCode"] pre, [data-testid="stMain"] [data-testid="stCode"] code {
   white-space: pre-wrap !important; overflow-wrap: anywhere; }
+/* Keyboard focus seen from the back of a room (docs/design.md §Projector): a thick amber ring, where Streamlit draws a
+   faint shadow of the theme's blue. A switch's box is its label (its input is hidden). */
+.stApp button:focus-visible, .stApp a:focus-visible, .stApp summary:focus-visible,
+.stApp [role="slider"]:focus-visible, .stApp [data-testid="stCheckbox"] label:has(input:focus-visible) {
+  outline: 4px solid #FBBF24 !important; outline-offset: 3px !important; border-radius: 0.5rem; }
+/* The keys are said in the sidebar and in each button's help: the badge Streamlit puts inside a
+   button with a shortcut ("Space") took the room of its label ("P…") in a one-row bar. */
+[class*="_lbcontrols"] button kbd { display: none !important; }
+/* All seven speeds in one row of the bar, at a projector's 1280 px too. */
+[class*="_lbcontrols"] [data-testid="stButtonGroup"] button { padding-left: 0.5rem !important;
+  padding-right: 0.5rem !important; min-width: 0 !important; }
 </style>
 """
 
@@ -244,8 +255,9 @@ div[data-testid="stMetricValue"] { font-size: 2rem !important; }
 .st-key-lb_address_note [data-testid="stCaptionContainer"] { font-size: 0.9rem !important; }
 /* The control bar is one row: its labels one size smaller, so that "Replay" and "Settings" fit. */
 [class*="_lbcontrols"] button p, [class*="_lbcontrols"] label p { font-size: 1.1rem !important; }
-[class*="_lbcontrols"] [data-testid="stButtonGroup"] button { padding-left: 0.55rem !important;
-  padding-right: 0.55rem !important; min-width: 0 !important; }
+[class*="_lbcontrols"] [data-testid="stButtonGroup"] button p { font-size: 1.05rem !important; }
+[class*="_lbcontrols"] [data-testid="stButtonGroup"] button { padding-left: 0.4rem !important;
+  padding-right: 0.4rem !important; }
 </style>
 """
 

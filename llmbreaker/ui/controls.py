@@ -7,7 +7,7 @@ from typing import Callable
 import streamlit as st
 
 from llmbreaker.errors import UserInputError
-from llmbreaker.session import SPEEDS, State, TrainingRequest, TrainingSession
+from llmbreaker.session import RUN_SECONDS_AT_1X, SPEEDS, State, TrainingRequest, TrainingSession
 
 STATE_WORDS = {
     State.IDLE: "ready", State.WAITING: "waiting for a free trainer", State.PREPARING: "preparing the model",
@@ -15,6 +15,50 @@ STATE_WORDS = {
     State.ERROR: "error",
 }
 AWAY_WORDS = "paused while this page was away · press Resume to go on"
+
+# A presenter's keys (Streamlit's button shortcuts: they never fire while the person types in a
+# text box). Space plays or pauses; Right is "next": one training step (while training: pause, then
+# one step). The sidebar lists them (KEYS_HELP).
+PLAY_KEY, STEP_KEY = "Space", "Right"
+# Step waits this long at most for its step, so that the page's rerun (a paused page does not poll)
+# draws it: without the wait, the rerun often drew before the step and the page kept showing the last.
+STEP_WAIT_SECONDS = 2.0
+KEYS_HELP = ("**Space** plays and pauses the run of the page, **→** runs one step (while training, it "
+             "pauses first). They work anywhere on the page but in a text box.")
+
+
+def _times(factor: float) -> str:
+    """2 -> "half", 4 -> "a quarter", 10 -> "a tenth": the share of the time a speed takes."""
+    return {2: "half", 4: "a quarter", 5: "a fifth", 10: "a tenth"}.get(factor, f"1/{factor:g}")
+
+
+FASTER = "the same steps in {share} of the time, where this computer can go that fast."
+
+
+def speed_help(one_x: str | None = None, speeds: dict[str, float | None] = SPEEDS, faster: str = FASTER) -> str:
+    """What each speed means, one line each, from the speeds themselves (so a new speed explains
+    itself). `one_x`: what 1x means where it is not the fitted run of the dataset pages; `faster`:
+    what a speed above 1x does, its {share} of the time filled in."""
+    lines = []
+    for label, factor in speeds.items():
+        if factor is None:
+            lines.append(f"**{label}**: unpaced, as fast as this computer can go.")
+        elif factor < 1:
+            lines.append(f"**{label}**: slow motion for explaining: the same run, {1 / factor:g} times slower.")
+        elif factor == 1:
+            lines.append(f"**{label}**: " + (one_x or (
+                f"a run fitted to {RUN_SECONDS_AT_1X:.0f} s lasts {RUN_SECONDS_AT_1X:.0f} s on any computer (a "
+                "slower one trains fewer steps; the whole schedule still runs); a fixed number of steps goes "
+                "at the default run's pace.")))
+        else:
+            lines.append(f"**{label}**: " + faster.format(share=_times(factor)))
+    return "\n".join(f"- {line}" for line in lines)
+
+
+def slow_words(speed: str) -> str:
+    """The progress line's note at a slow speed: its clock counts training, which goes slower."""
+    factor = SPEEDS.get(speed)
+    return f" · slow motion, {1 / factor:g}x slower" if factor is not None and factor < 1 else ""
 
 
 def starting_note(session: TrainingSession, text: str) -> None:
@@ -46,25 +90,28 @@ def training_controls(session: TrainingSession, make_request: Callable[[], Train
     state = session.state
     bar = st.container(key=f"{page}_lbcontrols")  # its labels a size smaller in workshop mode (ui/common.py)
     if fold:  # a page's whole width: one row
-        c_play, c_step, c_stop, c_speed, *c_fold = bar.columns([1.15, 1, 1, 2.5, 1.4], vertical_alignment="bottom")
+        # The speeds' column holds all seven at a projector's 1280 px beside the sidebar, in workshop mode.
+        c_play, c_step, c_stop, c_speed, *c_fold = bar.columns([1.2, 1, 1, 2.8, 1.3], vertical_alignment="bottom")
     else:  # a column of its page (the Style page's): the speeds under the buttons
         c_play, c_step, c_stop = bar.columns(3, vertical_alignment="bottom")
         c_speed, c_fold = bar.container(), []
     with c_play:
         if state in (State.RUNNING, State.WAITING, State.PREPARING):
             st.button("Pause", icon=":material/pause:", key=f"{page}_pause", on_click=session.pause, width="stretch",
-                      help="Pause training. While paused, Step runs one update at a time.")
+                      shortcut=PLAY_KEY, help="Pause training. While paused, Step runs one update at a time. Key: Space.")
         elif state == State.PAUSED:
             st.button("Resume", icon=":material/play_arrow:", key=f"{page}_resume", on_click=session.resume, type="primary", width="stretch",
-                      help="Continue training from where it paused.")
+                      shortcut=PLAY_KEY, help="Continue training from where it paused. Key: Space.")
         else:
             again = state in (State.COMPLETED, State.STOPPED, State.ERROR)
             st.button("Replay" if again else "Play", icon=":material/replay:" if again else ":material/play_arrow:",
-                      key=f"{page}_play", type="primary", width="stretch",
+                      key=f"{page}_play", type="primary", width="stretch", shortcut=PLAY_KEY,
                       disabled=make_request is None, on_click=_start, args=(session, make_request, page, fold),
-                      help="Start training from scratch")
-    c_step.button("Step", icon=":material/skip_next:", key=f"{page}_step", on_click=session.step_once, disabled=state != State.PAUSED,
-                  width="stretch", help="While paused: run exactly one training step and show it.")
+                      help="Start training from scratch. Key: Space.")
+    c_step.button("Step", icon=":material/skip_next:", key=f"{page}_step", on_click=session.step_once,
+                  kwargs={"wait": STEP_WAIT_SECONDS},
+                  disabled=state not in (State.RUNNING, State.PAUSED), width="stretch", shortcut=STEP_KEY,
+                  help="Run exactly one training step and show it. While training: pause, then one step. Key: → (right arrow).")
     c_stop.button("Stop", icon=":material/stop:", key=f"{page}_stop", on_click=session.stop, disabled=not session.active,
                   width="stretch", help="End this run. Play starts a new one from scratch.")
     if c_fold:
@@ -72,11 +119,7 @@ def training_controls(session: TrainingSession, make_request: Callable[[], Train
                          "them, so that the live pictures fit the first screen (a projector's, say).")
     speed = c_speed.segmented_control(
         "Speed", list(SPEEDS), default=default_speed, key=f"{page}_speed", required=True, bind="query-params",
-        help="1x: a run fitted to 25 s lasts 25 s on any computer (a slower one trains fewer steps, the "
-             "whole schedule still runs); a fixed number of steps goes at the default run's pace. "
-             "2x-10x: the same steps in half to a tenth of the time, where this computer can go that fast. "
-             "max: as fast as this computer can go.",
-    )
+        help=speed_help())
     if speed and speed != session.speed:  # the widget (or the page's link) says what the person wants
         session.set_speed(speed)
     error = st.session_state.get(f"{page}_play_error")
@@ -102,6 +145,8 @@ def progress_line(session: TrainingSession) -> None:
     fit = session.request.train.fit_seconds if session.request else 0
     if fit and state in (State.RUNNING, State.PAUSED):  # a run fitted to its seconds says them
         words += f" · {session.training_seconds():.0f} s of {fit:.0f}"
+    if state == State.RUNNING:
+        words += slow_words(session.speed)
     done = state == State.COMPLETED
     if done and h.seconds is not None:
         words += f" in {h.seconds:.1f} s"

@@ -12,7 +12,7 @@ from llmbreaker.errors import UserInputError
 from llmbreaker.model import ModelConfig
 from llmbreaker.presets import (MODEL_SIZE_CAPTIONS, MODEL_SIZE_LABELS, MODEL_SIZES, default_model_size,
                                 default_train_config, next_token_prompt)
-from llmbreaker.session import RUN_SECONDS_AT_1X, TrainingRequest, TrainingSession
+from llmbreaker.session import RUN_SECONDS_AT_1X, SPEEDS, TrainingRequest, TrainingSession
 from llmbreaker.trainer import BOUNDS, TrainConfig, validate
 from llmbreaker.ui.controls import training_controls
 from llmbreaker.ui.switching import confirm_dataset_switch
@@ -166,7 +166,7 @@ def _number_in(lo, hi, kind=int):
 # and what each accepts. Streamlit ignores a value its widget cannot take; this says so on the page.
 LINK_SETTINGS = {
     "dataset": ("dataset", lambda v: v in DATASET_LABELS.values(), f"one of {', '.join(DATASET_LABELS.values())}"),
-    "speed": ("speed", lambda v: v in ("1x", "2x", "5x", "10x", "max"), "1x, 2x, 5x, 10x or max"),
+    "speed": ("speed", lambda v: v in SPEEDS, f"{', '.join(list(SPEEDS)[:-1])} or {list(SPEEDS)[-1]}"),
     "size": ("model size", lambda v: v in MODEL_SIZE_LABELS.values(), f"one of {', '.join(MODEL_SIZE_LABELS.values())}"),
     "steps": ("training steps", _number_in(*BOUNDS["max_steps"]), "a whole number from 10 to 10,000"),
     "interval": ("checkpoint interval", _number_in(*BOUNDS["eval_interval"]), "a whole number from 1 to 10,000"),

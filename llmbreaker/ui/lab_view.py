@@ -16,10 +16,11 @@ from llmbreaker.corpus import BUNDLED, bundled_text
 from llmbreaker.lab import (EXPERIMENTS, LAB_TRAIN, MAX_LAB_RUNS, POSITION_LABELS, SIZES, SWITCHES, DEFAULT_SIZE,
                             experiment_requests, run_name, run_summary, settings_text)
 from llmbreaker.model import BALANCE_WEIGHT, ModelConfig, parameter_budget
-from llmbreaker.session import SPEEDS, History, State, TrainingRequest, TrainingSession
+from llmbreaker.session import RUN_SECONDS_AT_1X, SPEEDS, History, State, TrainingRequest, TrainingSession
 from llmbreaker.textview import real_word_share, sample_html
+from llmbreaker.trainer import TrainConfig
 from llmbreaker.ui.common import font_scale, page_session, workshop_on
-from llmbreaker.ui.controls import live_fragment, progress_line
+from llmbreaker.ui.controls import PLAY_KEY, live_fragment, progress_line, speed_help
 from llmbreaker.ui.parameter_table import parameter_table
 from llmbreaker.ui.run_address import shown_session
 
@@ -206,17 +207,18 @@ def _comparison(session: TrainingSession) -> None:
 
 
 def _controls(session: TrainingSession) -> None:
-    c1, c2, c3 = st.columns([1, 1, 2.2], vertical_alignment="bottom")
+    # Inside the live fragment; a control bar (its key's suffix), so Space's focus stays in it (ui/common.py).
+    c1, c2, c3 = st.container(key="lab_lbcontrols").columns([1, 1, 2.2], vertical_alignment="bottom")
     if session.state == State.PAUSED:
         c1.button("Resume", icon=":material/play_arrow:", key="lab_resume", on_click=session.resume, width="stretch",
-                  type="primary", help="Go on training the queue.")
+                  type="primary", shortcut=PLAY_KEY, help="Go on training the queue. Key: Space.")
     else:
         c1.button("Pause", icon=":material/pause:", key="lab_pause", on_click=session.pause, width="stretch",
-                  disabled=not session.active, help="Pause the run in training; the queue waits.")
+                  disabled=not session.active, shortcut=PLAY_KEY, help="Pause the run in training; the queue waits. Key: Space.")
     c2.button("Stop all", icon=":material/stop:", key="lab_stop", on_click=session.stop, width="stretch",
               disabled=not session.active, help="End the run in training and drop the queued ones. Finished runs stay.")
-    speed = c3.segmented_control("Speed", list(SPEEDS), key="lab_speed", required=True,
-                                 help="max: as fast as this computer can go. 1x paces a 2,200-step run to about 25 s.")
+    speed = c3.segmented_control("Speed", list(SPEEDS), key="lab_speed", required=True, help=speed_help(
+        one_x=f"paces a {TrainConfig().max_steps:,}-step run to about {RUN_SECONDS_AT_1X:.0f} s."))
     if speed and speed != session.speed:
         session.set_speed(speed)
 

@@ -13,10 +13,13 @@ from urllib.parse import quote
 
 import streamlit as st
 
-from llmbreaker.ui.common import PAGES
+from llmbreaker.ui.common import PAGE_SECTIONS, PAGES, workshop_on
 
 TAGLINE = "See intelligence emerge in real-time"
-LAUNCH_PAGE = "journey"  # the journey map: its first station, "Watch it learn", is one click further
+# Launch opens the page where Play is one click away; the journey map (every page in order, from a
+# text to the next character) is the hero's second link.
+LAUNCH_PAGE = "watch"
+JOURNEY_PAGE = "journey"
 
 # One line per page for the "what you will see" strip, in navigation order.
 TOUR = {
@@ -77,9 +80,12 @@ h1.lb-name { margin: 1.4rem 0 0.4rem; padding: 0; line-height: 1.02;
 .lb-tagline { margin: 0; color: #CBD5E1; font-size: clamp(1.4rem, 2.2vw, 2.25rem); font-weight: 400;
   letter-spacing: 0.005em; animation: lb-rise 0.6s 0.16s ease-out both; }
 
-/* Launch: the spec's 200 x 56 blue-gradient button that lifts on hover, a little larger for a room. */
-.st-key-lb-launch { align-items: center; margin-top: 2.6rem; animation: lb-rise 0.6s 0.24s ease-out both; }
-.st-key-lb-launch a { min-width: clamp(220px, 15vw, 300px); min-height: clamp(60px, 6.4vh, 76px);
+/* Launch: the spec's 200 x 56 blue-gradient button that lifts on hover, a little larger for a room;
+   beside it, the journey as a quieter outlined link of the same height. */
+.st-key-lb-launch { justify-content: center; align-items: center; margin-top: 2.6rem;
+  animation: lb-rise 0.6s 0.24s ease-out both; }
+.st-key-lb-launch [data-testid="stElementContainer"] { width: auto !important; }
+.st-key-lb-launch .st-key-lb-go a { min-width: clamp(220px, 15vw, 300px); min-height: clamp(60px, 6.4vh, 76px);
   justify-content: center; gap: 0.5rem; padding: 0 2.2rem !important; border-radius: 14px !important;
   background: linear-gradient(135deg, #3B82F6, #06B6D4) !important;
   box-shadow: 0 10px 30px -8px rgba(59,130,246,0.65), 0 0 0 1px rgba(255,255,255,0.08) inset;
@@ -88,6 +94,21 @@ h1.lb-name { margin: 1.4rem 0 0.4rem; padding: 0; line-height: 1.02;
   box-shadow: 0 16px 40px -8px rgba(6,182,212,0.75), 0 0 0 1px rgba(255,255,255,0.15) inset; }
 .st-key-lb-launch a p, .st-key-lb-launch a span { color: #FFFFFF !important;
   font-size: clamp(1.3rem, 1.25vw, 1.7rem) !important; font-weight: 700 !important; letter-spacing: 0.01em; }
+.st-key-lb-launch .st-key-lb-journey a { min-height: clamp(60px, 6.4vh, 76px); justify-content: center; gap: 0.5rem;
+  padding: 0 1.6rem !important; border-radius: 14px !important; background: rgba(15,23,42,0.72) !important;
+  border: 2px solid rgba(96,165,250,0.55); transition: transform 0.15s ease-out, border-color 0.15s; }
+.st-key-lb-launch .st-key-lb-journey a:hover { transform: translateY(-2px); border-color: #06B6D4; }
+.st-key-lb-launch .st-key-lb-journey a p, .st-key-lb-launch .st-key-lb-journey a span { color: #E2E8F0 !important;
+  font-size: clamp(1.1rem, 1.05vw, 1.4rem) !important; font-weight: 600 !important; }
+/* Workshop mode from the first screen: a switch under the buttons, on a dark pill to stay readable. */
+.st-key-lb-workshop { justify-content: center; margin-top: 1.3rem; animation: lb-rise 0.6s 0.3s ease-out both; }
+.st-key-lb-workshop [data-testid="stElementContainer"] { width: auto !important; max-width: 100%; }
+/* On a phone the words wrap onto a second line instead of ending in "…". */
+.st-key-lb-workshop label div, .st-key-lb-workshop [data-testid="stMarkdownContainer"], .st-key-lb-workshop label p {
+  white-space: normal !important; overflow: visible !important; text-overflow: clip !important; min-width: 0; }
+.st-key-lb-workshop label { align-items: center !important; padding: 0.45rem 1rem; border-radius: 999px;
+  background: rgba(30,41,59,0.75); border: 1px solid rgba(148,163,184,0.3); }
+.st-key-lb-workshop label p { color: #E2E8F0 !important; font-size: clamp(1rem, 1.05vw, 1.2rem) !important; }
 .lb-hint { margin-top: 1.1rem; color: #94A3B8; font-size: clamp(0.95rem, 1.1vw, 1.15rem);
   animation: lb-rise 0.6s 0.32s ease-out both; }
 .lb-scroll { color: #94A3B8; font-size: 0.95rem; letter-spacing: 0.08em; text-transform: uppercase; }
@@ -379,28 +400,57 @@ ART_CSS = ("<style>" + "".join(f".lb-art-{key} {{ background-image: {art()}; }}"
                                                 ("style", _art_style), ("inside", _art_inside)]) + "</style>")
 
 
+def shown_page_count() -> int:
+    """The pages the sidebar lists, the landing itself not counted (its group has no heading)."""
+    return sum(len(keys) for heading, keys in PAGE_SECTIONS.items() if heading)
+
+
+def _address() -> dict[str, str] | None:
+    """What a link from the landing carries: workshop mode, when it is on (ui/common.py keeps it in
+    every page's address as ?workshop=1), so that the page it opens, even in a new tab, is large."""
+    return {"workshop": "1"} if workshop_on() else None
+
+
+def _set_workshop() -> None:
+    # The sidebar's switch (key "workshop", hidden on the landing) is the mode: this one sets it.
+    # In a callback, before the sidebar's switch is drawn, so that the whole page follows at once.
+    st.session_state["workshop"] = st.session_state["lb-workshop-toggle"]
+
+
 def hero() -> None:
-    """The first screen: background, name, tagline, Launch."""
+    """The first screen: background, name, tagline, Launch (Watch, where Play is one click away)
+    beside the journey, and workshop mode."""
     with st.container(key="lb-hero"):
         st.html(HERO, unsafe_allow_javascript=True)
         title, path, _, _ = PAGES[LAUNCH_PAGE]
-        with st.container(key="lb-launch"):
-            st.page_link(path, label="Launch", icon=":material/arrow_forward:", icon_position="right",
-                         help=f"Open {title}: start with Watch it learn, then look inside the model you trained")
-        st.html('<div class="lb-hint">No sign-up, nothing to install. Press Play, and in about 25 seconds '
-                'the model goes from noise to words.</div>')
+        journey_title, journey_path, journey_icon, _ = PAGES[JOURNEY_PAGE]
+        with st.container(key="lb-launch", horizontal=True, gap="medium"):
+            with st.container(key="lb-go", width="content"):
+                st.page_link(path, label="Launch", icon=":material/arrow_forward:", icon_position="right",
+                             query_params=_address(),
+                             help=f"Open {title}: press Play there and watch a tiny GPT learn to spell")
+            with st.container(key="lb-journey", width="content"):
+                st.page_link(journey_path, label="See the whole journey", icon=journey_icon, query_params=_address(),
+                             help=f"Open {journey_title}: every step from a text to the next character, in order")
+        with st.container(key="lb-workshop", horizontal=True):
+            st.toggle("Workshop mode: large text for a projector", key="lb-workshop-toggle", value=workshop_on(),
+                      on_change=_set_workshop,
+                      help="Large text, charts and lines, readable from the back of a room. It stays on for "
+                           "every page (the address says ?workshop=1), so share that link with the class.")
+        st.html('<div class="lb-hint">No sign-up, nothing to install. Launch, press Play, and in about 25 '
+                'seconds the model goes from noise to words.</div>')
         st.html('<div class="lb-scroll">What you will see<span>&#8964;</span></div>')
 
 
 def tour() -> None:
     """Below the fold: one card per page, each one line and a link to it."""
     st.html(ART_CSS + '<div class="lb-section"><h2>What you will see</h2>'
-            '<p>Four pages, one tiny model, nothing hidden.</p></div>')
+            f'<p>{shown_page_count()} pages, one tiny model, nothing hidden. Four of them to start with:</p></div>')
     for column, (key, (kicker, line)) in zip(st.columns(len(TOUR), gap="medium"), TOUR.items()):
         title, path, icon, _ = PAGES[key]
         with column, st.container(key=f"lb-card-{key}"):
             st.html(f'<div class="lb-art lb-art-{key}"></div><div class="lb-kicker">{kicker}</div>')
-            st.page_link(path, label=title, icon=icon, help=f"Open {title}")
+            st.page_link(path, label=title, icon=icon, help=f"Open {title}", query_params=_address())
             st.html(f'<div class="lb-line">{line}</div>')
             st.html('<div class="lb-open">Open &rarr;</div>')
     st.html('<div class="lb-foot">Built with Streamlit and PyTorch for students, curious people and '

@@ -27,6 +27,7 @@ from llmbreaker.session import State, TrainingRequest, TrainingSession
 from llmbreaker.store.db import StoreError
 from llmbreaker.ui.browser_id import browser_key, owner_id
 from llmbreaker.ui.common import browser_session_id, get_manager
+from llmbreaker.ui.controls import PLAY_KEY, STEP_KEY, speed_help
 
 SHARE_LINE = "Anyone with this page's address can view this run (read-only); it is never listed for others."
 PRIVATE_LINE = ("Private: this run is not kept. A reload finds it while this server runs; nobody else can open "
@@ -230,25 +231,28 @@ def replay_controls(page: str, rec: Recording) -> None:
     """Replay / Pause / Step / End and the replay's speed: the training controls' twins, for a
     recording (nothing trains)."""
     playing = rec.state == State.RUNNING
-    c1, c2, c3 = st.columns(3, vertical_alignment="bottom")
+    bar = st.container(key=f"{page}_rec_lbcontrols")  # a control bar: the keys' focus stays in it (ui/common.py)
+    c1, c2, c3 = bar.columns(3, vertical_alignment="bottom")
     if playing:
         c1.button("Pause", icon=":material/pause:", key=f"{page}_rec_pause", on_click=rec.pause, width="stretch",
-                  help="Pause the replay. While paused, Step moves on to the next recorded checkpoint.")
+                  shortcut=PLAY_KEY, help="Pause the replay. While paused, Step moves on to the next recorded checkpoint. Key: Space.")
     elif rec.state == State.PAUSED:
         c1.button("Resume", icon=":material/play_arrow:", key=f"{page}_rec_resume", on_click=rec.resume,
-                  type="primary", width="stretch", help="Go on with the replay.")
+                  type="primary", width="stretch", shortcut=PLAY_KEY, help="Go on with the replay. Key: Space.")
     else:
         c1.button("Replay", icon=":material/replay:", key=f"{page}_rec_play", on_click=rec.play, type="primary",
-                  width="stretch", help="Watch the recorded run learn again from step 0. Nothing trains.")
+                  width="stretch", shortcut=PLAY_KEY, help="Watch the recorded run learn again from step 0. Nothing trains. Key: Space.")
     c2.button("Step", icon=":material/skip_next:", key=f"{page}_rec_step", on_click=rec.step_once,
-              disabled=rec.state != State.PAUSED, width="stretch",
-              help="While paused: on to the next recorded checkpoint.")
+              disabled=rec.state not in (State.RUNNING, State.PAUSED), width="stretch", shortcut=STEP_KEY,
+              help="On to the next recorded checkpoint. While the replay plays: pause there. Key: → (right arrow).")
     c3.button("End", icon=":material/last_page:", key=f"{page}_rec_end", on_click=rec.stop,
               disabled=rec.state not in (State.RUNNING, State.PAUSED), width="stretch",
               help="Show the whole run, as it ended.")
-    speed = st.segmented_control(
+    fast = {label: factor for label, factor in REPLAY_SPEEDS.items() if label != "max"}
+    speed = bar.segmented_control(
         "Replay speed", list(REPLAY_SPEEDS), default="1x", key=f"{page}_rec_speed", required=True,
-        help="1x: the pace it was trained at. 2x–10x: faster. max: 25x, still every checkpoint.")
+        help=speed_help(one_x="the pace it was trained at.", speeds=fast, faster="the same run in {share} of the time.")
+        + f"\n- **max**: {REPLAY_SPEEDS['max']:g}x, still every checkpoint.")
     if speed and speed != rec.speed:
         rec.set_speed(speed)
 
