@@ -14,7 +14,8 @@ import numpy as np
 import streamlit as st
 
 from llmbreaker import attention as attn
-from llmbreaker.charts import attention_deck, entropy_chart, heat_legend_html, heatmap, heatmap_svg, visible_char
+from llmbreaker.charts import (attention_deck, detail_below, entropy_chart, heat_legend_html, heatmap, heatmap_svg,
+                               visible_char)
 from llmbreaker.session import TrainingSession
 from llmbreaker.ui.controls import START_POLL_SECONDS, follow_run, progress_line, starting, starting_note
 from llmbreaker.ui.webgl import webgl_available
@@ -22,6 +23,7 @@ from llmbreaker.ui.webgl import webgl_available
 PACES = {"slow": 1.0, "normal": 0.5, "fast": 0.25}  # seconds per frame of the auto-play
 FRAMES_PER_CHECKPOINT = 5  # the scrubber moves in fifths of a checkpoint interval
 LIVE_POLL = 0.5
+DETAIL_BOX = "cinema_detail_box"  # the Detail heatmap's box: its size follows the column (_detail)
 
 
 def probe_picker(page: str, block_size: int, disabled: bool) -> str:
@@ -271,12 +273,14 @@ def _grid(frame: np.ndarray, tokens: list[str], page: str, font_scale: float, id
 
 def _detail(matrix: np.ndarray, tokens: list[str], layer: int, head: int, step: float, font_scale: float) -> None:
     title = f"{attn.head_name(layer, head)} · step {int(round(step)):,}"
-    # 12.25 px a character so the 12-px labels do not overlap; at most 1.25x larger. Capped at 64
-    # characters' worth so the plot, its axes and the legend fit the main column without clipping.
+    # As wide as the column and square (charts: Detail's size): its 64 rows of 12-px labels were
+    # 918 px wide in an 820-px column at 1280 px. Labels at most 1.25x larger on a projector.
     font_scale = min(font_scale, 1.25)
-    size = int(min(784, max(400, 12.25 * len(tokens)) * font_scale))
-    st.vega_lite_chart(spec=heatmap(matrix, tokens, title, size=size, legend=True, detail=True, font_scale=font_scale),
-                       key="cinema_detail", width="content")
+    st.html(f"<style>.st-key-{DETAIL_BOX} {{ container-type: inline-size; }}"
+            f".st-key-{DETAIL_BOX} .vega-embed {{ height: calc(100cqw + {detail_below(font_scale)}px) !important; }}</style>")
+    with st.container(key=DETAIL_BOX):
+        st.vega_lite_chart(spec=heatmap(matrix, tokens, title, legend=True, detail=True, font_scale=font_scale),
+                           key="cinema_detail", width="stretch")
     probe = html.escape("".join(visible_char(t) for t in tokens))
     st.html(f'<div style="font-family: ui-monospace, monospace; color:#94A3B8; font-size:0.85rem;">'
             f'Probe text: <span style="color:#E2E8F0">{probe}</span> · ␣ = space, ↵ = new line</div>')

@@ -256,13 +256,28 @@ def _draw(session: TrainingSession) -> None:
                    "Steps": 0}
         row["Status"] = status if not (h and h.ended == "error") else "failed"
         rows.append(row)
-    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", key="lab_table",
-                 column_order=["Run", "Val loss", "Train loss", "Best val", "Parameters", "Time (s)", "Steps",
-                               "Status", "Settings", "Sample"],
-                 column_config={"Parameters": st.column_config.NumberColumn(format="localized"),
-                                "Run": st.column_config.TextColumn(width="medium"),
-                                "Settings": st.column_config.TextColumn(width="large"),
-                                "Sample": st.column_config.TextColumn(width="large")})
+    # Tables whose cells wrap (st.table), not a grid that scrolls sideways: the grid hid 635 px of its
+    # columns (the settings and the sample) in the Lab's column at 1280 px. The numbers in one table
+    # (whole numbers and words in their cells), the settings and the last sample, long text, in another.
+    table = pd.DataFrame(rows)
+    fmt = {"Parameters": "{:,}", "Val loss": "{:.3f}", "Train loss": "{:.3f}", "Best val": "{:.3f}",
+           "Time (s)": "{:.1f}", "Steps": "{:,}"}
+    st.html(TABLES_CSS)
+    with st.container(key="lab_tables"):
+        st.table(table.reindex(columns=NUMBER_COLUMNS).style.hide(axis="index").format(fmt, na_rep="—"))
+        st.table(table.reindex(columns=["Run", "Settings", "Sample"]).fillna("").style.hide(axis="index"))
+
+
+NUMBER_COLUMNS = ["Run", "Val loss", "Train loss", "Best val", "Parameters", "Time (s)", "Steps", "Status"]
+# The first table's cells break between words only ("2.476", "Parameters" stay whole) where there is
+# room (not on a phone: eight columns are wider than its screen); the second one's anywhere (a sample
+# can be one long "word", SSSS…).
+TABLES_CSS = """<style> @media (min-width: 640px) {
+.st-key-lab_tables [data-testid="stElementContainer"]:first-child td,
+.st-key-lab_tables [data-testid="stElementContainer"]:first-child th,
+.st-key-lab_tables [data-testid="stElementContainer"]:first-child td *,
+.st-key-lab_tables [data-testid="stElementContainer"]:first-child th * { overflow-wrap: normal !important; } }
+</style>"""
 
 
 def _names(runs) -> list[str]:
