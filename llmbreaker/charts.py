@@ -145,7 +145,9 @@ def _next_token_template(height: int, font_scale: float) -> dict:
         y=alt.Y("token:N", sort=alt.SortField("rank"), title=None,
                 axis=alt.Axis(labelFontSize=15 * font_scale, labelOverlap=False, labelFont="monospace",
                               labelFlush=False)),
-        x=alt.X("probability:Q", title="Probability of being next", scale=alt.Scale(domain=[0, 1]),
+        # (On a projector the bars have a column of their own, too narrow for the long title.)
+        x=alt.X("probability:Q", title="Probability of being next" if font_scale <= 1 else "Probability",
+                scale=alt.Scale(domain=[0, 1]),
                 axis=alt.Axis(format="%")),
         tooltip=[alt.Tooltip("token:N", title="Next character"), alt.Tooltip("probability:Q", format=".1%")],
     )

@@ -250,13 +250,19 @@ def _open_detail(page: str, layer: int, head: int) -> None:
 
 def _grid(frame: np.ndarray, tokens: list[str], page: str, font_scale: float, idle: bool = False) -> None:
     n_layer, n_head = frame.shape[:2]
-    # Larger in workshop mode, but never wider than the main column (about 900 px at 1400 px).
-    size = int(min(300 * font_scale, max(140, 860 // max(1, n_head) - 60)))
+    # On a projector (workshop mode) four heads or fewer stand in one row, so that all of them are on a
+    # 1280 x 720 first screen during a run (a second row of 370-px heatmaps began 450 px past the top).
+    per_row = n_layer * n_head if font_scale > 1 and n_layer * n_head <= 4 else n_head
+    # Larger in workshop mode, but never wider than the main column (about 820 px at 1280 px).
+    size = int(min(300 * font_scale, max(140, 860 // max(1, per_row) - 60)))
+    if font_scale > 1 and per_row >= 4:
+        size = 180  # four 180-px heatmaps and their titles in four columns of 193 px at 1280 px
     st.html(heat_legend_html())
-    for layer in range(n_layer):
-        cols = st.columns(n_head)
-        for head in range(n_head):
-            with cols[head]:
+    cells = [(layer, head) for layer in range(n_layer) for head in range(n_head)]
+    for start in range(0, len(cells), per_row):
+        cols = st.columns(per_row)
+        for col, (layer, head) in zip(cols, cells[start:start + per_row]):
+            with col:
                 key = f"{page}_cell_{layer}_{head}"
                 st.vega_lite_chart(spec=heatmap(frame[layer, head], tokens, attn.head_name(layer, head), size=size,
                                                 font_scale=font_scale),
