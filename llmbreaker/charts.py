@@ -462,15 +462,16 @@ def expert_share_chart(share, row_height: int = 44, font_scale: float = 1.0) -> 
     cells = base.mark_rect(stroke="#0F172A", strokeWidth=2).encode(
         color=alt.Color("share:Q", title="Share", scale=alt.Scale(domain=[0, max(0.5, 2 * even)], scheme="blues",
                                                                clamp=True),
+                        # (its title beside the scale, not over it: a line less, for a projector's first screen)
                         legend=alt.Legend(format=".0%", orient="bottom", direction="horizontal",
                                           gradientLength=int(140 * font_scale), labelFontSize=11 * font_scale,
-                                          titleFontSize=12 * font_scale)))
+                                          titleFontSize=12 * font_scale, titleOrient="left", titleAnchor="middle")))
     # "76%" is about 2.6 font sizes wide: in a narrow cell the share is written smaller.
     text = base.mark_text(fontSize=alt.ExprRef(f"min({13 * font_scale:g}, bandwidth('x') / 2.8)"), fontWeight="bold").encode(
         text=alt.Text("share:Q", format=".0%"),
         color=alt.condition(alt.datum.share > even * 1.2, alt.value("#F8FAFC"), alt.value("#0F172A")))
     plot = int(max(row_height, 48) * font_scale) * n_layer
-    chart = (cells + text).properties(height=plot + int(110 * font_scale))  # + the expert axis and the legend
+    chart = (cells + text).properties(height=plot + int(90 * font_scale))  # + the expert axis and the legend
     return chart.configure_axis(titleFontSize=12 * font_scale).configure_view(strokeWidth=0).to_dict()
 
 

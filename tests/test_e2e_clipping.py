@@ -207,29 +207,9 @@ def walks(server):
     pool.shutdown(wait=True, cancel_futures=True)
 
 
-# Still cut, and not yet mended (issue 19, left for its next session): Cinema's Detail heatmap is
-# 64 rows of 12-px labels, wider than the column; its entropy chart's axis title and a grid
-# heatmap's title stick out of their charts on a projector and a phone; the Lab's run table hides
-# columns. They are checked by test_known_cuts, which is expected to fail until they are mended.
-KNOWN = {
-    "desktop": {"cinema-run · Detail", "lab-run"},
-    "workshop": {"cinema-run", "cinema-run · 3D", "cinema-run · Detail", "lab-run"},
-    "phone": {"cinema-run", "cinema-run · 3D", "cinema-run · Detail"},
-}
-
-
 @pytest.mark.parametrize("mode", list(MODES))
 def test_no_page_cuts_its_text(walks, mode):
     found = walks[mode].result(timeout=1200)
-    report = describe({page: p for page, p in found.items() if page not in KNOWN[mode]})
+    report = describe(found)
     print(report)
     assert not report, f"text cut or crammed in {mode} mode (screenshots in {SHOTS}):\n{report}"
-
-
-@pytest.mark.xfail(reason="issue 19: the cuts listed in KNOWN are not mended yet", strict=False)
-@pytest.mark.parametrize("mode", list(MODES))
-def test_known_cuts(walks, mode):
-    found = walks[mode].result(timeout=1200)
-    report = describe({page: p for page, p in found.items() if page in KNOWN[mode]})
-    print(report)
-    assert not report, f"known cuts in {mode} mode:\n{report}"
