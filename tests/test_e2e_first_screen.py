@@ -1,7 +1,8 @@
 """Real browser: in front of a class (issue 19 point 1). On a projector's 1280x720 in workshop mode,
 during a run, each live page shows its live pictures on the first screen, with no scrolling: Watch's
 loss curve, the latest sample and the next-letter bars; Cinema's heatmaps, every head; the Mixture of
-experts page's probe text coloured by expert and its share-per-expert chart. Streamlit's main area
+experts page's probe text coloured by expert and its share-per-expert chart; the Style page's two
+texts side by side (the person's and what the model writes now); the Lab's loss curves. Streamlit's main area
 scrolls in its own container, so "on the first screen" is each picture's box, with the main area at
 its top, inside the 720-px viewport. The run is paused once its pictures are drawn (a paused run is
 still on screen, settings folded): the boxes are measured on a page that holds still. Screenshots:
@@ -13,13 +14,15 @@ import re
 import pytest
 
 from browser import ARTIFACTS
+from test_app_style import EMAIL
 from test_e2e_clipping import PLAY, settle
 
 pytestmark = pytest.mark.e2e
 
 VIEWPORT = {"width": 1280, "height": 720}
 # page -> (address, CSS selectors of its live pictures: each must match at least once, every match on
-# the first screen). The runs last long enough (1x, 400 steps) to be paused while they train.
+# the first screen). The runs last long enough (1x; 400 steps, the Style page's 60, the Lab's queue) to be
+# paused while they train.
 LIVE = {
     # (Watch's two charts during a run are the curve and the next-letter bars.)
     "watch": ("/watch?workshop=1&watch_steps=400&watch_interval=50&watch_speed=1x",
@@ -28,6 +31,9 @@ LIVE = {
                ['[class*="st-key-cinema_cell_"] [data-testid="stVegaLiteChart"]']),
     "moe": ("/moe?workshop=1&moe_steps=400&moe_interval=50&moe_speed=1x",
             [".lb-probe", '.st-key-moe_share_now [data-testid="stVegaLiteChart"]']),
+    # (during a run the Style page's only text boxes are the two live ones; its results come after it)
+    "style": ("/style?workshop=1&style_speed=1x", [".lb-side"]),
+    "lab": ("/lab?workshop=1", ['[data-testid="stVegaLiteChart"]']),
 }
 # Every picture of the page is drawn (a heatmap or chart holds its svg or canvas).
 DRAWN = """(sels) => sels.every(s => { const els = [...document.querySelectorAll(s)];
@@ -53,16 +59,29 @@ def test_the_live_pictures_are_on_a_projectors_first_screen_in_workshop_mode(pro
     pg = projector
     address, pictures = LIVE[name]
     pg.goto(server + address)
-    play = pg.get_by_role("button", name=PLAY)
-    play.wait_for(timeout=90_000)
+    if name == "lab":  # a ready-made experiment: its two runs queue and the first one trains
+        start = pg.get_by_role("button", name=re.compile("Run this comparison$")).first
+    else:
+        start = pg.get_by_role("button", name=PLAY)
+    start.wait_for(timeout=90_000)
     settle(pg)
-    play.click()
-    # A checkpoint after step 0 is drawn (a sample, attention, experts), then the run is paused.
-    pg.get_by_text(re.compile(r"^Step [1-9][\d,]* / 400 · training")).first.wait_for(timeout=120_000)
-    pg.wait_for_function(DRAWN, arg=pictures, timeout=60_000)
+    if name == "style":
+        box = pg.get_by_role("textbox", name="Your writing")
+        box.fill(EMAIL)
+        box.press("Control+Enter")
+        pg.get_by_text("Results improve with more text").wait_for(timeout=30_000)  # the text is in
+        settle(pg)
+    start.click()
+    # The pictures are drawn from a checkpoint (a sample, attention, experts, a curve) while the run
+    # trains, then the run is paused: still on screen, it holds still.
+    pg.get_by_role("button", name=re.compile(r"Pause$")).first.wait_for(timeout=60_000)
+    pg.wait_for_function(DRAWN, arg=pictures, timeout=120_000)
+    if name == "cinema":  # (its grid is drawn empty before the first checkpoint: wait for one)
+        pg.get_by_text(re.compile(r"^Step [\d,]+ · checkpoint \d+ of \d+$")).first.wait_for(timeout=120_000)
     pg.get_by_role("button", name=re.compile(r"Pause$")).first.click()
-    pg.get_by_text(re.compile(r"^Step [\d,]+ / 400 · paused")).first.wait_for(timeout=30_000)
+    pg.get_by_role("button", name=re.compile(r"Resume$")).first.wait_for(timeout=30_000)
     settle(pg)
+    assert pg.evaluate(DRAWN, pictures), f"{name}: its pictures went when the run paused"
     pg.mouse.move(0, 0)  # no tooltip over the picture
     pg.screenshot(path=str(ARTIFACTS / f"first-screen-{name}.png"))
     boxes = pg.evaluate(BOXES, pictures)

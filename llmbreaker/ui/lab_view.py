@@ -20,6 +20,7 @@ from llmbreaker.session import SPEEDS, History, State, TrainingRequest, Training
 from llmbreaker.textview import real_word_share, sample_html
 from llmbreaker.ui.common import font_scale, page_session, workshop_on
 from llmbreaker.ui.controls import live_fragment, progress_line
+from llmbreaker.ui.inputs import COMPACT_HEADER_CSS
 from llmbreaker.ui.run_address import shown_session
 
 PAGE = "lab"
@@ -45,9 +46,17 @@ def lab_page() -> None:
     session = shown
     if "lab_speed" not in st.session_state:  # comparisons are for results: the Lab trains at max
         st.session_state["lab_speed"] = "max"
-    text_key = st.selectbox("Text for every run", list(BUNDLED), format_func=lambda k: BUNDLED[k][0], key="lab_text",
-                            help="All runs of a comparison train on the same text with the same seed, so only "
-                                 "the architecture differs.")
+    if workshop_on() and _runs_count(session):
+        # On a projector, once there are runs, the comparison comes first, under a compact header (a
+        # 1280 x 720 first screen shows its curves); the text, the experiments and the set-up after it.
+        st.html(f"<style>{COMPACT_HEADER_CSS}</style>")
+        _comparison(session)
+        text_key = _text_picker()
+        _experiments(session, text_key)
+        with st.expander("Set up your own run", icon=":material/tune:"):
+            _add_button(session, _setup_panel(text_key))
+        return
+    text_key = _text_picker()
     _experiments(session, text_key)
     if workshop_on():
         # On a projector the comparison gets the whole width; the set-up waits in an expander.
@@ -62,6 +71,12 @@ def lab_page() -> None:
             _add_button(session, request)
     with right:
         _comparison(session)
+
+
+def _text_picker() -> str:
+    return st.selectbox("Text for every run", list(BUNDLED), format_func=lambda k: BUNDLED[k][0], key="lab_text",
+                        help="All runs of a comparison train on the same text with the same seed, so only "
+                             "the architecture differs.")
 
 
 # -- ready-made experiments --------------------------------------------------------------------
@@ -236,14 +251,18 @@ def _draw(session: TrainingSession) -> None:
                 "comparison**. Add a second run with one switch changed, and watch the two curves part.",
                 icon=":material/lightbulb:")
         return
+    scale = font_scale()
+    # The curves before the baseline's choice on a projector: its dropdown pushed them past 720 px.
+    chart_box = st.container() if scale > 1 else None
     names = _names(runs)
     started = [(name, h) for name, (status, h, _) in zip(names, runs) if h is not None and h.checkpoints]
     total = max(r.train.max_steps for _, _, r in runs)
-    scale = font_scale()
     if started:
-        st.vega_lite_chart(spec=comparison_chart([(n, h.checkpoints) for n, h in started], total,
-                                                 height=int(380 * scale), font_scale=scale),
-                           width="stretch", key="lab_chart")
+        # (380 px in all on a projector too, its larger text inside: 1.6x as tall ran past its first screen)
+        with chart_box if chart_box is not None else st.container():
+            st.vega_lite_chart(spec=comparison_chart([(n, h.checkpoints) for n, h in started], total,
+                                                     height=380, font_scale=scale),
+                               width="stretch", key="lab_chart")
         st.caption("Solid: validation loss, on text the model never trains on. Dashed: training loss. Lower is "
                    "better; a training curve far below its validation curve means memorising, or cheating.")
     _run_cards(session, runs, names)
