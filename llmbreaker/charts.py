@@ -147,7 +147,9 @@ def _next_token_template(height: int, font_scale: float) -> dict:
         y=alt.Y("token:N", sort=alt.SortField("rank"), title=None,
                 axis=alt.Axis(labelFontSize=15 * font_scale, labelOverlap=False, labelFont="monospace",
                               labelFlush=False)),
-        x=alt.X("probability:Q", title="Probability of being next", scale=alt.Scale(domain=[0, 1]),
+        # (On a projector the bars have a column of their own, too narrow for the long title.)
+        x=alt.X("probability:Q", title="Probability of being next" if font_scale <= 1 else "Probability",
+                scale=alt.Scale(domain=[0, 1]),
                 axis=alt.Axis(format="%")),
         tooltip=[alt.Tooltip("token:N", title="Next character"), alt.Tooltip("probability:Q", format=".1%")],
     )
@@ -177,9 +179,26 @@ def _heat_color(legend: bool, font_scale: float) -> alt.Color:
         "w:Q", title="Attention",
         # interpolate="rgb": Vega's default HCL blend turns white cyan on the way to blue-400.
         scale=alt.Scale(domain=HEAT_DOMAIN, range=HEAT_RANGE, clamp=True, interpolate="rgb"),
-        legend=alt.Legend(orient="right", gradientLength=160 * font_scale, labelFontSize=11 * font_scale,
-                          titleFontSize=12 * font_scale, format=".1f") if legend else None,
+        # Under the plot, not beside it: the plot gets the column's whole width (Detail).
+        legend=alt.Legend(orient="bottom", direction="horizontal", gradientLength=160 * font_scale,
+                          labelFontSize=11 * font_scale, titleFontSize=12 * font_scale, format=".1f",
+                          titleOrient="left", titleAnchor="middle") if legend else None,
     )
+
+
+# Detail: the heatmap is as wide as its column (Vega's "container" size) and as tall as it is wide plus
+# the title, the key axis and the legend under it (DETAIL_BELOW, used by ui/cinema.py to size its box),
+# so the cells stay square. Labels are 12 px (at most 1.25x on a projector) while a row has room for
+# them; in a narrower column (a phone's) they get smaller, down to 9 px, and then only every k-th
+# character is written, k the fewest that keeps them apart (the tooltip names every cell).
+DETAIL_LABEL_PX = 12
+DETAIL_MIN_LABEL_PX = 9
+
+
+def detail_below(font_scale: float) -> int:
+    """Pixels a Detail heatmap needs beyond its plot's width, vertically (title, key axis, legend),
+    less the query axis beside the plot: its box is the column's width plus this."""
+    return int(round(130 * font_scale))
 
 
 @functools.lru_cache(maxsize=64)
@@ -188,12 +207,17 @@ def _heatmap_template(title: str, size: int, labels_json: str, legend: bool, det
     are looked up by position, so repeated characters keep their own column) and the tooltip reads
     "Attention from 'c' → 'a' = 0.23"."""
     if detail:
-        axis_x = alt.Axis(title="Key: the character looked at", labelExpr=f"{labels_json}[datum.value]",
-                          labelAngle=0, labelFontSize=12 * font_scale, labelFont="monospace",
-                          titleFontSize=13 * font_scale, labelOverlap=False, ticks=False)
-        axis_y = alt.Axis(title="Query: the character doing the looking", labelExpr=f"{labels_json}[datum.value]",
-                          labelFontSize=12 * font_scale, labelFont="monospace", titleFontSize=13 * font_scale,
-                          labelOverlap=False, ticks=False)
+        label_px = DETAIL_LABEL_PX * font_scale
+        font = {"expr": f"min({label_px:g}, max({DETAIL_MIN_LABEL_PX}, bandwidth('{{axis}}')))"}
+        every = f"ceil(min({label_px:g}, max({DETAIL_MIN_LABEL_PX}, bandwidth('{{axis}}'))) / bandwidth('{{axis}}'))"
+        labels = f"datum.value % {every} == 0 ? {labels_json}[datum.value] : ''"
+
+        def axis(name: str, title_text: str, **extra) -> alt.Axis:
+            return alt.Axis(title=title_text, labelExpr=labels.replace("{axis}", name),
+                            labelFontSize=alt.ExprRef(font["expr"].replace("{axis}", name)), labelFont="monospace",
+                            titleFontSize=13 * font_scale, labelOverlap=False, ticks=False, **extra)
+        axis_x = axis("x", "Key: the character looked at", labelAngle=0)
+        axis_y = axis("y", "Query: the character doing the looking")
     else:
         axis_x = axis_y = None
     # One field, no title: the tooltip is the sentence itself, "Attention from 'c' → 'a' = 0.23",
@@ -211,12 +235,17 @@ def _heatmap_template(title: str, size: int, labels_json: str, legend: bool, det
     )
     if not detail:  # in the overview grid, a click on a heatmap opens that head in detail
         chart = chart.add_params(alt.selection_point(name="open", on="click", fields=["q", "k"]))
-    chart = chart.properties(width=size, height=size, title=alt.TitleParams(title, fontSize=(15 if detail else 13) * font_scale,
-                                                                  color="#E2E8F0", anchor="start"))
+    width = height = size
+    if detail:
+        width = height = "container"
+    chart = chart.properties(width=width, height=height,
+                             title=alt.TitleParams(title, fontSize=(15 if detail else 13) * font_scale,
+                                                   color="#E2E8F0", anchor="start"))
     spec = chart.configure_view(strokeWidth=0).to_dict()
     # "pad": the plot gets the size asked for and the axes, title and legend are added around it.
-    # Without it Streamlit fits everything into that size and the character labels overlap.
-    spec["autosize"] = {"type": "pad"}
+    # Without it Streamlit fits everything into that size and the character labels overlap. Detail
+    # fits its box (the column's width, and that plus detail_below() tall): the labels follow the rows.
+    spec["autosize"] = {"type": "fit", "contains": "padding"} if detail else {"type": "pad"}
     # Streamlit draws a chart of over 2,000 rows on a canvas (repainting 2,080 cells there is far
     # faster than as SVG elements), but it cannot count the rows of a chart with a transform (the
     # tooltip's): the same rule, said here.
@@ -299,10 +328,15 @@ def heatmap_svg(matrix, tokens: list[str], title: str, cell: int = 12) -> str:
 
 @functools.lru_cache(maxsize=8)
 def _entropy_template(height: int, font_scale: float) -> dict:
+    # `height` is the plot's: the legend and the step axis are added to it (autosize "fit-x" below).
+    # In a box of that height in all (Streamlit's "fit"), a phone's legend rows and a projector's
+    # larger text left the plot ~100 px, shorter than its axis title, which stuck out of the chart.
     chart = alt.Chart(alt.NamedData("entropy")).mark_line(point=True, strokeWidth=2 * font_scale).encode(
         x=alt.X("step:Q", title="Training step"),
-        y=alt.Y("entropy:Q", title="Entropy (nats; lower = sharper)"),
-        color=alt.Color("head_label:N", title=None, legend=alt.Legend(orient="top", labelFontSize=12 * font_scale)),
+        y=alt.Y("entropy:Q", title=["Entropy (nats)", "lower = sharper"]),
+        # Two heads a row: one row of four ran past a phone's chart.
+        color=alt.Color("head_label:N", title=None, legend=alt.Legend(orient="top", columns=2,
+                                                                      labelFontSize=12 * font_scale)),
         tooltip=[alt.Tooltip("head_label:N", title="Head"), alt.Tooltip("step:Q", title="Step"),
                  alt.Tooltip("entropy:Q", format=".2f", title="Entropy")],
     ).properties(height=height)
@@ -310,8 +344,10 @@ def _entropy_template(height: int, font_scale: float) -> dict:
     label = alt.Chart(alt.NamedData("uniform")).mark_text(align="left", dx=4, dy=-6, color=DIM,
                                                           fontSize=11 * font_scale).encode(
         y="entropy:Q", x=alt.value(0), text=alt.value("uniform (no pattern)"))
-    return alt.layer(chart, uniform, label).configure_axis(labelFontSize=11 * font_scale,
+    spec = alt.layer(chart, uniform, label).configure_axis(labelFontSize=11 * font_scale,
                                                            titleFontSize=12 * font_scale).to_dict()
+    spec["autosize"] = {"type": "fit-x", "contains": "padding"}  # as wide as the column, the plot this tall
+    return spec
 
 
 def entropy_chart(rows: list[dict], uniform: float, height: int = 220, font_scale: float = 1.0) -> dict:
@@ -423,15 +459,16 @@ def expert_share_chart(share, row_height: int = 44, font_scale: float = 1.0) -> 
     cells = base.mark_rect(stroke="#0F172A", strokeWidth=2).encode(
         color=alt.Color("share:Q", title="Share", scale=alt.Scale(domain=[0, max(0.5, 2 * even)], scheme="blues",
                                                                clamp=True),
+                        # (its title beside the scale, not over it: a line less, for a projector's first screen)
                         legend=alt.Legend(format=".0%", orient="bottom", direction="horizontal",
                                           gradientLength=int(140 * font_scale), labelFontSize=11 * font_scale,
-                                          titleFontSize=12 * font_scale)))
+                                          titleFontSize=12 * font_scale, titleOrient="left", titleAnchor="middle")))
     # "76%" is about 2.6 font sizes wide: in a narrow cell the share is written smaller.
     text = base.mark_text(fontSize=alt.ExprRef(f"min({13 * font_scale:g}, bandwidth('x') / 2.8)"), fontWeight="bold").encode(
         text=alt.Text("share:Q", format=".0%"),
         color=alt.condition(alt.datum.share > even * 1.2, alt.value("#F8FAFC"), alt.value("#0F172A")))
     plot = int(max(row_height, 48) * font_scale) * n_layer
-    chart = (cells + text).properties(height=plot + int(110 * font_scale))  # + the expert axis and the legend
+    chart = (cells + text).properties(height=plot + int(90 * font_scale))  # + the expert axis and the legend
     return chart.configure_axis(titleFontSize=12 * font_scale).configure_view(strokeWidth=0).to_dict()
 
 

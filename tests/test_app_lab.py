@@ -22,7 +22,7 @@ def metric(app, label):
 
 
 def comparison_table(app):
-    return next(d.value for d in app.dataframe if "Run" in d.value.columns)
+    return next(t.value for t in app.table if "Run" in t.value.columns)
 
 
 def lab_session():

@@ -43,11 +43,11 @@ def test_a_two_run_comparison_shows_both_curves_samples_and_the_table(page, serv
     paths = chart.locator("path[aria-roledescription='line mark']")
     assert paths.count() >= 4
 
-    table = page.locator('[data-testid="stDataFrame"]').last
+    table = page.locator('[data-testid="stTable"]').first  # the numbers (the second: settings, samples)
     table.scroll_into_view_if_needed()
     page.wait_for_timeout(500)
     page.screenshot(path=str(ARTIFACTS / "lab-comparison.png"), full_page=True)
-    grid = table.text_content()  # the grid draws on a canvas; its accessible table holds the text
+    grid = table.text_content()  # every cell, in order (the table wraps its cells: nothing is hidden)
     assert "#1 · baseline" in grid and "#2 · no positions" in grid
     # Each row leads with its validation loss, then training loss; the runs differ by the
     # 64 x 16 position table in parameters.

@@ -14,7 +14,8 @@ import numpy as np
 import streamlit as st
 
 from llmbreaker import attention as attn
-from llmbreaker.charts import attention_deck, entropy_chart, heat_legend_html, heatmap, heatmap_svg, visible_char
+from llmbreaker.charts import (attention_deck, detail_below, entropy_chart, heat_legend_html, heatmap, heatmap_svg,
+                               visible_char)
 from llmbreaker.session import TrainingSession
 from llmbreaker.ui.controls import START_POLL_SECONDS, follow_run, progress_line, starting, starting_note
 from llmbreaker.ui.webgl import webgl_available
@@ -22,6 +23,7 @@ from llmbreaker.ui.webgl import webgl_available
 PACES = {"slow": 1.0, "normal": 0.5, "fast": 0.25}  # seconds per frame of the auto-play
 FRAMES_PER_CHECKPOINT = 5  # the scrubber moves in fifths of a checkpoint interval
 LIVE_POLL = 0.25  # a new checkpoint waits for the next tick, 0.125 s on average (docs/design.md §Demo: within 0.5 s)
+DETAIL_BOX = "cinema_detail_box"  # the Detail heatmap's box: its size follows the column (_detail)
 
 
 def probe_picker(page: str, block_size: int, disabled: bool) -> str:
@@ -248,13 +250,19 @@ def _open_detail(page: str, layer: int, head: int) -> None:
 
 def _grid(frame: np.ndarray, tokens: list[str], page: str, font_scale: float, idle: bool = False) -> None:
     n_layer, n_head = frame.shape[:2]
-    # Larger in workshop mode, but never wider than the main column (about 900 px at 1400 px).
-    size = int(min(300 * font_scale, max(140, 860 // max(1, n_head) - 60)))
+    # On a projector (workshop mode) four heads or fewer stand in one row, so that all of them are on a
+    # 1280 x 720 first screen during a run (a second row of 370-px heatmaps began 450 px past the top).
+    per_row = n_layer * n_head if font_scale > 1 and n_layer * n_head <= 4 else n_head
+    # Larger in workshop mode, but never wider than the main column (about 820 px at 1280 px).
+    size = int(min(300 * font_scale, max(140, 860 // max(1, per_row) - 60)))
+    if font_scale > 1 and per_row >= 4:
+        size = 180  # four 180-px heatmaps and their titles in four columns of 193 px at 1280 px
     st.html(heat_legend_html())
-    for layer in range(n_layer):
-        cols = st.columns(n_head)
-        for head in range(n_head):
-            with cols[head]:
+    cells = [(layer, head) for layer in range(n_layer) for head in range(n_head)]
+    for start in range(0, len(cells), per_row):
+        cols = st.columns(per_row)
+        for col, (layer, head) in zip(cols, cells[start:start + per_row]):
+            with col:
                 key = f"{page}_cell_{layer}_{head}"
                 st.vega_lite_chart(spec=heatmap(frame[layer, head], tokens, attn.head_name(layer, head), size=size,
                                                 font_scale=font_scale),
@@ -271,12 +279,14 @@ def _grid(frame: np.ndarray, tokens: list[str], page: str, font_scale: float, id
 
 def _detail(matrix: np.ndarray, tokens: list[str], layer: int, head: int, step: float, font_scale: float) -> None:
     title = f"{attn.head_name(layer, head)} · step {int(round(step)):,}"
-    # 12.25 px a character so the 12-px labels do not overlap; at most 1.25x larger. Capped at 64
-    # characters' worth so the plot, its axes and the legend fit the main column without clipping.
+    # As wide as the column and square (charts: Detail's size): its 64 rows of 12-px labels were
+    # 918 px wide in an 820-px column at 1280 px. Labels at most 1.25x larger on a projector.
     font_scale = min(font_scale, 1.25)
-    size = int(min(784, max(400, 12.25 * len(tokens)) * font_scale))
-    st.vega_lite_chart(spec=heatmap(matrix, tokens, title, size=size, legend=True, detail=True, font_scale=font_scale),
-                       key="cinema_detail", width="content")
+    st.html(f"<style>.st-key-{DETAIL_BOX} {{ container-type: inline-size; }}"
+            f".st-key-{DETAIL_BOX} .vega-embed {{ height: calc(100cqw + {detail_below(font_scale)}px) !important; }}</style>")
+    with st.container(key=DETAIL_BOX):
+        st.vega_lite_chart(spec=heatmap(matrix, tokens, title, legend=True, detail=True, font_scale=font_scale),
+                           key="cinema_detail", width="stretch")
     probe = html.escape("".join(visible_char(t) for t in tokens))
     st.html(f'<div style="font-family: ui-monospace, monospace; color:#94A3B8; font-size:0.85rem;">'
             f'Probe text: <span style="color:#E2E8F0">{probe}</span> · ␣ = space, ↵ = new line</div>')

@@ -159,7 +159,8 @@ def page_header(title: str, subtitle: str, page: str | None = None) -> None:
     the page's "What am I looking at?" paragraph. The sessions indicator is in the sidebar."""
     st.html(f'<div class="lb-brand">LLMBreaker</div><div class="lb-title">{title}</div><div class="lb-sub">{subtitle}</div>')
     if page in EXPLAIN:
-        with st.expander("What am I looking at?", icon=":material/school:"):
+        # (in a keyed box: a run on a projector makes it a slim line, ui/inputs.COMPACT_HEADER_CSS)
+        with st.container(key="lb_explain"), st.expander("What am I looking at?", icon=":material/school:"):
             st.markdown(explain(page))
 
 

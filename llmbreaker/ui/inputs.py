@@ -259,6 +259,20 @@ def dataset_run_setup(page: str, session: TrainingSession, extra_settings=None, 
     return model_cfg, bar
 
 
+# A run on a projector's screen (workshop mode, settings folded): the header in as little height as
+# it reads in, so that the live pictures are on a 1280 x 720 first screen (Watch's next-letter bars,
+# Cinema's second row of heatmaps). The subtitle and the app's name go (the sidebar names the page),
+# the title is one size smaller, the "What am I looking at?" switch a slim line, the run's address note
+# (a caption under the header) goes while the run is on screen. Used by the Style page and the Lab too.
+COMPACT_HEADER_CSS = """
+.lb-sub, .lb-brand, .st-key-lb_address_note { display: none !important; }
+.lb-title { font-size: 2rem !important; line-height: 1.15; }
+[data-testid="stMainBlockContainer"] { padding-top: 1.2rem !important; }
+.st-key-lb_explain summary { padding-top: 0.15rem !important; padding-bottom: 0.15rem !important; }
+.st-key-lb_explain summary p { font-size: 1.1rem !important; }
+"""
+
+
 def setup_fold(page: str, session: TrainingSession):
     """The container of a page's text and settings. Open until the page's first run starts, folded
     while a run is on screen (Play folds it; the "Settings" switch in the control bar opens it). A
@@ -268,9 +282,8 @@ def setup_fold(page: str, session: TrainingSession):
         st.session_state[key] = not (session.active or session.history.checkpoints)
     box = st.container(key=f"{page}_lbsetup")
     if not st.session_state[key]:
-        # In workshop mode (the "workshop" switch of ui/common.py) the page's subtitle goes too: its
-        # two large lines pushed a 1280 x 720 projector's live pictures below the fold.
-        sub = ".lb-sub { display: none !important; }" if st.session_state.get("workshop") else ""
+        # In workshop mode (the "workshop" switch of ui/common.py) the header is compact too.
+        sub = COMPACT_HEADER_CSS if st.session_state.get("workshop") else ""
         st.html(f"<style>.st-key-{page}_lbsetup {{ display: none !important; }} {sub}</style>")
     return box
 

@@ -21,6 +21,7 @@ from llmbreaker.textview import real_word_share, sample_html
 from llmbreaker.trainer import TrainConfig
 from llmbreaker.ui.common import font_scale, page_session, workshop_on
 from llmbreaker.ui.controls import PLAY_KEY, live_fragment, progress_line, speed_help
+from llmbreaker.ui.inputs import COMPACT_HEADER_CSS
 from llmbreaker.ui.parameter_table import parameter_table
 from llmbreaker.ui.run_address import shown_session
 
@@ -47,9 +48,17 @@ def lab_page() -> None:
     session = shown
     if "lab_speed" not in st.session_state:  # comparisons are for results: the Lab trains at max
         st.session_state["lab_speed"] = "max"
-    text_key = st.selectbox("Text for every run", list(BUNDLED), format_func=lambda k: BUNDLED[k][0], key="lab_text",
-                            help="All runs of a comparison train on the same text with the same seed, so only "
-                                 "the architecture differs.")
+    if workshop_on() and _runs_count(session):
+        # On a projector, once there are runs, the comparison comes first, under a compact header (a
+        # 1280 x 720 first screen shows its curves); the text, the experiments and the set-up after it.
+        st.html(f"<style>{COMPACT_HEADER_CSS}</style>")
+        _comparison(session)
+        text_key = _text_picker()
+        _experiments(session, text_key)
+        with st.expander("Set up your own run", icon=":material/tune:"):
+            _add_button(session, _setup_panel(text_key))
+        return
+    text_key = _text_picker()
     _experiments(session, text_key)
     if workshop_on():
         # On a projector the comparison gets the whole width; the set-up waits in an expander.
@@ -64,6 +73,12 @@ def lab_page() -> None:
             _add_button(session, request)
     with right:
         _comparison(session)
+
+
+def _text_picker() -> str:
+    return st.selectbox("Text for every run", list(BUNDLED), format_func=lambda k: BUNDLED[k][0], key="lab_text",
+                        help="All runs of a comparison train on the same text with the same seed, so only "
+                             "the architecture differs.")
 
 
 # -- ready-made experiments --------------------------------------------------------------------
@@ -236,14 +251,18 @@ def _draw(session: TrainingSession) -> None:
                 "comparison**. Add a second run with one switch changed, and watch the two curves part.",
                 icon=":material/lightbulb:")
         return
+    scale = font_scale()
+    # The curves before the baseline's choice on a projector: its dropdown pushed them past 720 px.
+    chart_box = st.container() if scale > 1 else None
     names = _names(runs)
     started = [(name, h) for name, (status, h, _) in zip(names, runs) if h is not None and h.checkpoints]
     total = max(r.train.max_steps for _, _, r in runs)
-    scale = font_scale()
     if started:
-        st.vega_lite_chart(spec=comparison_chart([(n, h.checkpoints) for n, h in started], total,
-                                                 height=int(380 * scale), font_scale=scale),
-                           width="stretch", key="lab_chart")
+        # (380 px in all on a projector too, its larger text inside: 1.6x as tall ran past its first screen)
+        with chart_box if chart_box is not None else st.container():
+            st.vega_lite_chart(spec=comparison_chart([(n, h.checkpoints) for n, h in started], total,
+                                                     height=380, font_scale=scale),
+                               width="stretch", key="lab_chart")
         st.caption("Solid: validation loss, on text the model never trains on. Dashed: training loss. Lower is "
                    "better; a training curve far below its validation curve means memorising, or cheating.")
     _run_cards(session, runs, names)
@@ -256,13 +275,28 @@ def _draw(session: TrainingSession) -> None:
                    "Steps": 0}
         row["Status"] = status if not (h and h.ended == "error") else "failed"
         rows.append(row)
-    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", key="lab_table",
-                 column_order=["Run", "Val loss", "Train loss", "Best val", "Parameters", "Time (s)", "Steps",
-                               "Status", "Settings", "Sample"],
-                 column_config={"Parameters": st.column_config.NumberColumn(format="localized"),
-                                "Run": st.column_config.TextColumn(width="medium"),
-                                "Settings": st.column_config.TextColumn(width="large"),
-                                "Sample": st.column_config.TextColumn(width="large")})
+    # Tables whose cells wrap (st.table), not a grid that scrolls sideways: the grid hid 635 px of its
+    # columns (the settings and the sample) in the Lab's column at 1280 px. The numbers in one table
+    # (whole numbers and words in their cells), the settings and the last sample, long text, in another.
+    table = pd.DataFrame(rows)
+    fmt = {"Parameters": "{:,}", "Val loss": "{:.3f}", "Train loss": "{:.3f}", "Best val": "{:.3f}",
+           "Time (s)": "{:.1f}", "Steps": "{:,}"}
+    st.html(TABLES_CSS)
+    with st.container(key="lab_tables"):
+        st.table(table.reindex(columns=NUMBER_COLUMNS).style.hide(axis="index").format(fmt, na_rep="—"))
+        st.table(table.reindex(columns=["Run", "Settings", "Sample"]).fillna("").style.hide(axis="index"))
+
+
+NUMBER_COLUMNS = ["Run", "Val loss", "Train loss", "Best val", "Parameters", "Time (s)", "Steps", "Status"]
+# The first table's cells break between words only ("2.476", "Parameters" stay whole) where there is
+# room (not on a phone: eight columns are wider than its screen); the second one's anywhere (a sample
+# can be one long "word", SSSS…).
+TABLES_CSS = """<style> @media (min-width: 640px) {
+.st-key-lab_tables [data-testid="stElementContainer"]:first-child td,
+.st-key-lab_tables [data-testid="stElementContainer"]:first-child th,
+.st-key-lab_tables [data-testid="stElementContainer"]:first-child td *,
+.st-key-lab_tables [data-testid="stElementContainer"]:first-child th * { overflow-wrap: normal !important; } }
+</style>"""
 
 
 def _names(runs) -> list[str]:

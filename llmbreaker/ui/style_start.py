@@ -135,6 +135,7 @@ def compare_button(main: TrainingSession, other: TrainingSession, text: str | No
         other.play(style_request(text, SCRATCH, timed=True))
         # The pair this comparison is: a later Play of one of them alone is no comparison.
         st.session_state[f"{page}_compare_runs"] = (main.run_id, other.run_id)
+        st.session_state[f"{page}_setup_open"] = False  # as Play does: the two runs take the screen
 
     st.button("Compare: fine-tuned vs scratch", icon=":material/compare_arrows:", key=f"{page}_compare",
               disabled=busy or not text, on_click=_both, width="stretch",

@@ -95,31 +95,49 @@ def confirm_new_text(session: TrainingSession, check: style.TextCheck | None, pa
 
 
 def live_view(session: TrainingSession, page: str, scratch: TrainingSession | None = None) -> None:
-    """The run's progress, loss curve and latest sample; during a comparison, the from-scratch run's
-    progress and sample below it."""
+    """The run's progress, then while it trains the person's text and what the model writes now side
+    by side (during a comparison the from-scratch run's progress and sample under the fine-tuned
+    one's), and the loss curve."""
     def _draw() -> None:
         h = session.history
-        st.html(CSS)  # the live sample below uses the same boxes as the results
+        st.html(CSS)  # the live texts use the same boxes as the results
+        comparing = scratch is not None and scratch.active
         _time_line(session)
+        if comparing:
+            st.caption("At the same time, from scratch:")
+            _time_line(scratch)
         if h.message:
             st.error(f"{h.message} Your text is kept: press Replay to try again.", icon=":material/warning:")
+        if h.checkpoints and (session.active or comparing):
+            _live_texts(session, scratch if comparing else None)
         if h.checkpoints:
             st.vega_lite_chart(spec=loss_chart(h.steps, h.losses, h.checkpoints, h.total_steps, len(h.vocab),
                                                height=int(240 * font_scale()), font_scale=font_scale()),
                                key=f"{page}_loss", width="stretch")
-            if session.active:
-                latest = h.checkpoints[-1]
-                st.caption(f"Step {latest.step:,}: the model writes")
-                st.html(f'<div class="lb-side" style="max-height:8rem">{html.escape(latest.sample[:200])}</div>')
-        if scratch is not None and scratch.active:
-            st.caption("At the same time, from scratch:")
-            _time_line(scratch)
+        if comparing:
             st.button("Stop the from-scratch run", key=f"{page}_stop_scratch", icon=":material/stop:",
                       on_click=scratch.stop, help="End the comparison's second run; the fine-tuned one goes on.")
-            if scratch.history.checkpoints:
-                st.html(f'<div class="lb-side" style="max-height:6rem">'
-                        f'{html.escape(scratch.history.checkpoints[-1].sample[:160])}</div>')
     live_fragment(session, page, _draw, 0.5, also=(scratch,) if scratch is not None else ())
+
+
+def _live_texts(session: TrainingSession, scratch: TrainingSession | None) -> None:
+    """The two texts side by side: the person's (what the model learns from) and the newest sample
+    (the fine-tuned run's, and the from-scratch one's under it during a comparison)."""
+    h = session.history
+    latest = h.checkpoints[-1]
+    text = session.request.text if session.request else ""
+    left, right = st.columns(2, gap="large")
+    with left:
+        st.html(f'<div class="lb-side-title">It reads · your text</div>'
+                f'<div class="lb-side" style="max-height:11rem">{html.escape(text[:1500])}</div>')
+    with right:
+        st.html(f'<div class="lb-side-title">It writes now · step {latest.step:,}</div>'
+                f'<div class="lb-side" style="max-height:{"6rem" if scratch else "11rem"}">'
+                f'{html.escape(latest.sample[:200])}</div>')
+        if scratch is not None and scratch.history.checkpoints:
+            other = scratch.history.checkpoints[-1]
+            st.html(f'<div class="lb-side-title">Trained from nothing · step {other.step:,}</div>'
+                    f'<div class="lb-side" style="max-height:6rem">{html.escape(other.sample[:160])}</div>')
 
 
 def _time_line(session: TrainingSession) -> None:

@@ -99,7 +99,13 @@ def draw_history(h: History, page: str, planned_steps: int | None = None) -> Non
     scale = font_scale()
     # The first screen (a projector's 1280 x 720 too, settings folded): the curve, and beside it what
     # the model writes now and its next-letter guesses. Every sample, newest first, below.
-    curve, now = st.columns([1.7, 1], gap="medium")
+    # On a projector (workshop mode) the next-letter guesses get a column of their own: under the
+    # sample they ran 170 px past a 1280 x 720 first screen.
+    if scale > 1:
+        curve, now, guesses = st.columns([1.5, 1, 0.9], gap="medium")
+    else:
+        curve, now = st.columns([1.7, 1], gap="medium")
+        guesses = now
     with curve:
         st.markdown("##### Loss curve", help="Lower loss = better predictions. Click a checkpoint to see what the "
                     "model wrote then.")
@@ -120,6 +126,7 @@ def draw_history(h: History, page: str, planned_steps: int | None = None) -> Non
                     "or the one clicked on the loss curve. Blue: real words of the text.")
         st.html(progression_html([{"step": shown.step, "val_loss": shown.val_loss, "sample": shown.sample}], h.words,
                                  None, animate=selected is None, legend=False, compact=True))
+    with guesses:
         prompt = html.escape(h.next_prompt[-24:]).replace("\n", '<span style="color:#64748B">↵</span>')
         st.markdown(f"##### Next letter", help="The model's top guesses for the character after the text in the box. "
                     "As it learns, one guess grows sure.")
