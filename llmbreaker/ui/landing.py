@@ -158,6 +158,8 @@ h1.lb-name { margin: 1.4rem 0 0.4rem; padding: 0; line-height: 1.02;
   80%, 100% { box-shadow: 0 0 0 10px rgba(16,185,129,0); } }
 @keyframes lb-bob { 0%, 100% { transform: translateY(0); } 50% { transform: translateY(6px); } }
 /* Motion is decoration here: people who asked their system for less get a still page. */
+/* A phone: the name at its 4.2rem floor is wider than a 390-px screen ("LLMBreake"). */
+@media (max-width: 640px) { h1.lb-name { font-size: 14vw; } }
 @media (prefers-reduced-motion: reduce) {
   .st-key-lb-hero, .st-key-lb-hero *, [class*="st-key-lb-card-"]
     { animation: none !important; transition: none !important; }
