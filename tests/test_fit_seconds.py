@@ -50,12 +50,15 @@ def test_refit_ends_the_schedule_at_the_new_step_count_and_keeps_the_checkpoints
 
 
 class SlowTrainer(Trainer):
-    """A machine at a known speed: every step takes at least 15 ms."""
+    """A machine at a known speed: every step takes at least `step_seconds()` (15 ms)."""
+
+    def step_seconds(self) -> float:
+        return 0.015
 
     def step(self):
         t0 = time.perf_counter()
         loss = super().step()
-        spare = 0.015 - (time.perf_counter() - t0)
+        spare = self.step_seconds() - (time.perf_counter() - t0)
         if spare > 0:
             time.sleep(spare)
             self.train_seconds += spare
@@ -184,19 +187,13 @@ def test_a_fitted_runs_step_count_is_what_the_store_keeps(tmp_path, poems):
         store.close()
 
 
-class SpeedsUpTrainer(Trainer):
+class SpeedsUpTrainer(SlowTrainer):
     """A machine that gets faster mid-run, as a trainer given a second torch thread at a checkpoint
     does, only more so: 60 ms a step for the first 1.2 s of training (its first fit is at 1 s),
     then 6 ms (or what the machine allows)."""
 
-    def step(self):
-        t0 = time.perf_counter()
-        loss = super().step()
-        spare = (0.060 if self.train_seconds < 1.2 else 0.006) - (time.perf_counter() - t0)
-        if spare > 0:
-            time.sleep(spare)
-            self.train_seconds += spare
-        return loss
+    def step_seconds(self) -> float:
+        return 0.060 if self.train_seconds < 1.2 else 0.006
 
 
 def test_a_run_that_speeds_up_is_fitted_again_and_uses_its_seconds(manager, poems, monkeypatch):
