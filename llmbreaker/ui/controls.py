@@ -210,7 +210,7 @@ def await_first_points(session: TrainingSession) -> None:
     (bench/latency.py). Not for a run waiting in line: its first points may be minutes away."""
     if session.read_only:  # a recording (llmbreaker/replay.py) has its points already
         return
-    if starting(session) and not session.history.steps and not session.manager.queue_position(session):
+    if starting(session) and not session.history.steps and not session.queue_position():
         session.wait_for_first_points(FIRST_POINTS_WAIT)
 
 
