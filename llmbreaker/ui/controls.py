@@ -200,6 +200,27 @@ def starting(session: TrainingSession) -> bool:
     return session.active and not session.history.checkpoints
 
 
+# How often a page looks at a paused run. Nothing changes while paused but by a click (Step and
+# Resume rerun the page and wait for their step: session.step_once), so the page only keeps the run
+# alive (session.touch) and sees a state changed elsewhere. At the live rate a paused page redrew
+# all its pictures several times a second, on the server and in the browser, for nothing: on a
+# busy machine the Cinema's four heatmaps every 0.25 s never let the page hold still.
+PAUSED_POLL_SECONDS = 1.0
+
+
+def poll_seconds_for(sessions: tuple[TrainingSession, ...], live_seconds: float) -> float | None:
+    """A live page's tick: none while nothing is active, fast while a run starts, slow while every
+    active run is paused, else `live_seconds`."""
+    active = [s for s in sessions if s.active]
+    if not active:
+        return None
+    if any(starting(s) for s in active):
+        return min(live_seconds, START_POLL_SECONDS)
+    if all(s.state == State.PAUSED for s in active):
+        return max(live_seconds, PAUSED_POLL_SECONDS)
+    return live_seconds
+
+
 FIRST_POINTS_WAIT = 0.4  # seconds a page run just after Play waits for the run's first losses
 
 
@@ -244,11 +265,7 @@ def live_fragment(session: TrainingSession, page: str, draw: Callable[[], None],
     # a second time for the run it has just drawn).
     await_first_points(session)
     follow_run(session, page, others())
-    active = session.active or any(s.active for s in also)
-    if active and starting(session):
-        poll_seconds = min(poll_seconds, START_POLL_SECONDS)
-
-    @st.fragment(run_every=poll_seconds if active else None)
+    @st.fragment(run_every=poll_seconds_for((session, *also), poll_seconds))
     def _live() -> None:
         changed = follow_run(session, page, others())
         # Draw first, then rerun the page for its controls and tick rate: the tick that brings a
