@@ -53,9 +53,12 @@ SCRIPT = r"""
     return !!el && (el.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(el.tagName));
   }
   function usable(el) { return !!el && el.isConnected && !el.disabled; }
+  // A button that went grey (Stop, once pressed) or left the page still holds the focus until the
+  // browser's own fix-up moves it to the body, at a rendering step that no mutation follows: counted
+  // as nothing focused, it is moved on at the mutation itself.
   function nothingFocused() {
     var a = document.activeElement;
-    return !a || a === document.body || a === document.documentElement;
+    return !a || a === document.body || a === document.documentElement || a.disabled || !a.isConnected;
   }
   function firstButton(root) {
     var all = root ? root.querySelectorAll('button') : [];
