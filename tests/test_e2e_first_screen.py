@@ -21,18 +21,19 @@ pytestmark = pytest.mark.e2e
 
 VIEWPORT = {"width": 1280, "height": 720}
 # page -> (address, CSS selectors of its live pictures: each must match at least once, every match on
-# the first screen). The runs last long enough (1x; 400 steps, the Style page's 60, the Lab's queue) to be
-# paused while they train.
+# the first screen). The runs last long enough to be paused while they train, on a busy machine too:
+# 0.5x (1x's layout, 50 s a run: a run at 1x, fitted to 25 s, could end while the test waited for its
+# pictures), 400 steps, the Style page's 60, the Lab's queue.
 LIVE = {
     # (Watch's two charts during a run are the curve and the next-letter bars.)
-    "watch": ("/watch?workshop=1&watch_steps=400&watch_interval=50&watch_speed=1x",
+    "watch": ("/watch?workshop=1&watch_steps=400&watch_interval=50&watch_speed=0.5x",
               ['[data-testid="stVegaLiteChart"]', ".lb-cur"]),
-    "cinema": ("/cinema?workshop=1&cinema_steps=400&cinema_interval=50&cinema_speed=1x",
+    "cinema": ("/cinema?workshop=1&cinema_steps=400&cinema_interval=50&cinema_speed=0.5x",
                ['[class*="st-key-cinema_cell_"] [data-testid="stVegaLiteChart"]']),
-    "moe": ("/moe?workshop=1&moe_steps=400&moe_interval=50&moe_speed=1x",
+    "moe": ("/moe?workshop=1&moe_steps=400&moe_interval=50&moe_speed=0.5x",
             [".lb-probe", '.st-key-moe_share_now [data-testid="stVegaLiteChart"]']),
     # (during a run the Style page's only text boxes are the two live ones; its results come after it)
-    "style": ("/style?workshop=1&style_speed=1x", [".lb-side"]),
+    "style": ("/style?workshop=1&style_speed=0.5x", [".lb-side"]),
     "lab": ("/lab?workshop=1", ['[data-testid="stVegaLiteChart"]']),
 }
 # Every picture of the page is drawn (a heatmap or chart holds its svg or canvas).
