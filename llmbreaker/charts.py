@@ -515,7 +515,10 @@ def balance_chart(runs: list[tuple[str, list[Checkpoint]]], n_layer: int, height
         x=alt.X("step:Q", title="Training step"),
         y=alt.Y(f"{field}:Q", title=title, scale=alt.Scale(zero=busiest), axis=alt.Axis(format=fmt)),
         color=alt.Color("run:N", scale=alt.Scale(domain=names, range=RUN_COLORS[: max(1, len(names))]),
-                        legend=alt.Legend(title=None, orient="top", direction="horizontal", labelLimit=400)),
+                        # One run a row: side by side, two runs' names ("8 experts, top-1, balancing on")
+                        # ran 24 px past a half-width chart on a projector, and Vega does not wrap them.
+                        legend=alt.Legend(title=None, orient="top", direction="horizontal", columns=1,
+                                          labelLimit=400)),
         tooltip=[alt.Tooltip("run:N", title="Run"), alt.Tooltip("step:Q", title="Step"),
                  alt.Tooltip(f"{field}:Q", title=title, format=".0%" if busiest else ".3f")])
     return (even + lines).properties(height=height).configure_axis(
