@@ -70,17 +70,17 @@ def film_controls(page: str, session: TrainingSession) -> None:
 
 
 def live_view(session: TrainingSession, page: str, idle_shape: tuple[int, int] = (2, 2), font_scale: float = 1.0) -> None:
-    """One fragment that follows the run and draws the film: it ticks every LIVE_POLL seconds while the run
-    trains, once a second while it is paused (controls.poll_seconds_for), and at the auto-play pace while
-    the film plays. A new checkpoint is drawn by the next tick,
-    with no rerun of the whole page (that rerun, once per checkpoint, made the wait between a
-    checkpoint and its heatmaps); between checkpoints a tick draws the same pictures again, which
-    costs little (a heatmap's data is three numbers a cell) and which the browser already has."""
+    """One fragment that follows the run and draws the film: it ticks every LIVE_POLL seconds while the
+    run trains, once a second while it is paused (controls.poll_seconds_for), and at the auto-play
+    pace while the film plays. A new checkpoint is drawn by the next tick, with no rerun of the whole
+    page (that rerun, once per checkpoint, made the wait between a checkpoint and its heatmaps); between
+    checkpoints a tick draws the same pictures again, which costs little (a heatmap's data is three
+    numbers a cell) and which the browser already has."""
     film = _frame_state(page)
     pace = PACES[st.session_state.get(f"{page}_pace") or "normal"]
     follow_run(session, page)  # this run of the whole page draws the controls as they are now
-    ticks = [t for t, on in ((poll_seconds_for((session,), LIVE_POLL), True), (pace, film["autoplay"]))
-             if on and t is not None]
+    ticks = [t for t in (poll_seconds_for((session,), LIVE_POLL), pace if film["autoplay"] else None)
+             if t is not None]
 
     @st.fragment(run_every=min(ticks) if ticks else None)
     def _live() -> None:

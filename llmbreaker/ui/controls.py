@@ -265,6 +265,7 @@ def live_fragment(session: TrainingSession, page: str, draw: Callable[[], None],
     # a second time for the run it has just drawn).
     await_first_points(session)
     follow_run(session, page, others())
+
     @st.fragment(run_every=poll_seconds_for((session, *also), poll_seconds))
     def _live() -> None:
         changed = follow_run(session, page, others())
