@@ -77,6 +77,9 @@ def test_a_run_survives_a_reload_and_opens_read_only_in_another_browser(browser,
     friend.wait_for_function(f"() => document.querySelectorAll('.lb-row').length < {rows}", timeout=30_000)
     friend.screenshot(path=str(ARTIFACTS / "watch-store-replay.png"), full_page=True)
     friend.get_by_text(re.compile(rf"Step {STEPS:,} / {STEPS:,} · completed in")).wait_for(timeout=60_000)
+    # (the progress line is drawn before the sample rows of the same tick: wait for the rows, then
+    # check there are exactly as many as recorded)
+    friend.wait_for_function(f"() => document.querySelectorAll('.lb-row').length >= {rows}", timeout=30_000)
     assert friend.locator(".lb-row").count() == rows
 
     # The owner plays back their own run too ("Watch it again"), then comes back to it.
