@@ -28,3 +28,5 @@ def test_a_paused_run_is_polled_slowly_unless_a_run_beside_it_trains():
     assert poll_seconds_for((run(State.PAUSED),), 0.25) == PAUSED_POLL_SECONDS
     assert poll_seconds_for((run(State.PAUSED), run(State.COMPLETED)), 0.25) == PAUSED_POLL_SECONDS
     assert poll_seconds_for((run(State.PAUSED), run(State.RUNNING)), 0.25) == 0.25
+    # (paused before its first checkpoint: nothing comes until Resume or Step, which rerun the page)
+    assert poll_seconds_for((run(State.PAUSED, checkpoints=0),), 0.5) == PAUSED_POLL_SECONDS

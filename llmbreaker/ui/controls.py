@@ -209,15 +209,16 @@ PAUSED_POLL_SECONDS = 1.0
 
 
 def poll_seconds_for(sessions: tuple[TrainingSession, ...], live_seconds: float) -> float | None:
-    """A live page's tick: none while nothing is active, fast while a run starts, slow while every
-    active run is paused, else `live_seconds`."""
+    """A live page's tick: none while nothing is active, slow while every active run is paused
+    (one paused before its first checkpoint too: it polled ten times a second for as long as it
+    stayed paused), fast while a run starts, else `live_seconds`."""
     active = [s for s in sessions if s.active]
     if not active:
         return None
-    if any(starting(s) for s in active):
-        return min(live_seconds, START_POLL_SECONDS)
     if all(s.state == State.PAUSED for s in active):
         return max(live_seconds, PAUSED_POLL_SECONDS)
+    if any(starting(s) for s in active):
+        return min(live_seconds, START_POLL_SECONDS)
     return live_seconds
 
 
