@@ -238,6 +238,9 @@ class TrainingSession:
         self._pace_anchor: tuple[float, int] | None = None  # (time, step) pacing is measured from
         self._hold: tuple[int, float] | None = None  # (step, until when) a slow speed holds before that step
         self._paused_seconds = 0.0
+        # The training thread's steps and losses not yet posted (sent in chunks: LOSS_EVENT_SECONDS).
+        self._pending_steps: list[int] = []
+        self._pending_losses: list[float] = []
         self._started = 0.0  # when the current run first held a trainer slot
         self._checkpoint_seconds = 0.0  # what the run's last checkpoint took (fitting its steps)
         # A run fitted to its seconds is fitted twice: after its first second of training (with the
@@ -597,14 +600,14 @@ class TrainingSession:
                 with self._cond:
                     self._set_state(State.PAUSED if self._paused else State.RUNNING)
             started = self._started
-            pending_steps, pending_losses, last_flush = [], [], time.monotonic()
+            self._pending_steps, self._pending_losses, last_flush = [], [], time.monotonic()
             while not trainer.done:
                 if untrained is not None and self._paused:  # paused before its first step: show step 0 now
                     self._first_checkpoint(trainer, untrained)
                     untrained = None
                 turn = self._wait_for_turn(trainer)
                 if turn != "step":
-                    self._flush(pending_steps, pending_losses)
+                    self._flush_losses()
                     if turn == "leave":
                         # The slot goes back before the run counts as parked, so that a resumed
                         # thread never holds it at the same time as this one.
@@ -615,12 +618,12 @@ class TrainingSession:
                     self._finish(State.STOPPED, "stopped", None)
                     return self.state
                 loss = trainer.step()
-                pending_steps.append(trainer.step_count)
-                pending_losses.append(loss)
+                self._pending_steps.append(trainer.step_count)
+                self._pending_losses.append(loss)
                 now = time.monotonic()
                 if trainer.is_checkpoint_step() or now - last_flush >= LOSS_EVENT_SECONDS or self._paused \
                         or untrained is not None:
-                    pending_steps, pending_losses = self._flush(pending_steps, pending_losses)
+                    self._flush_losses()
                     last_flush = now
                 if untrained is not None:
                     self._first_checkpoint(trainer, untrained)
@@ -715,12 +718,14 @@ class TrainingSession:
             self._parked = True  # last: from here on the thread touches nothing shared
             return _PARKED
 
-    def _flush(self, steps: list, losses: list):
+    def _flush_losses(self) -> None:
+        """Post the losses of the steps taken since the last post (training thread only)."""
+        steps, losses = self._pending_steps, self._pending_losses
         if steps:
+            self._pending_steps, self._pending_losses = [], []
             self.events.put(("losses", (steps, losses)))
             self._first_points.set()
             self._keep("add_losses", steps, losses)  # these lists are never touched again
-        return [], []
 
     def wait_for_first_points(self, timeout: float) -> bool:
         """Block the caller (a page, just after Play) until the run's first losses are sent or it
@@ -780,6 +785,11 @@ class TrainingSession:
                     return "leave"
                 if self._paused:
                     if self.state != State.PAUSED:
+                        # The steps taken since the last post are posted before the state turns:
+                        # a page that sees "paused" and drains shows the step the run stopped at
+                        # (a pause that came while the thread kept the 1x pace left up to
+                        # LOSS_EVENT_SECONDS of steps unposted for as long as it stayed paused).
+                        self._flush_losses()
                         self._set_state(State.PAUSED)
                     if self._steps_allowed > 0:
                         self._steps_allowed -= 1

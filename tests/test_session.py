@@ -139,6 +139,25 @@ def test_the_shown_step_never_goes_back_when_the_step_0_checkpoint_arrives(manag
     assert shown == sorted(shown) and shown[-1] > 0
 
 
+def test_a_paused_run_shows_the_step_it_stopped_at(manager, tiny_request):
+    # Losses are posted in chunks (LOSS_EVENT_SECONDS); a pause that comes while the thread keeps
+    # the 1x pace must post the chunk in hand before the state turns, or the page (and the store)
+    # show an older step for as long as the run stays paused.
+    s = manager.session_for("tab-1", "watch")
+    s.play(tiny_request(max_steps=3000, eval_interval=1000))
+    wait_for(lambda: (s.drain() or True) and s.history.step > 0, what="training")
+    for _ in range(3):
+        posted = s.history.step
+        wait_for(lambda: (s.drain() or True) and s.history.step > posted, what="a chunk of losses posted")
+        time.sleep(0.03)  # a few paced steps (about 11 ms each at 1x), fewer than the next chunk's
+        s.pause()
+        wait_for(lambda: s.state == State.PAUSED, what="paused")
+        s.drain()
+        assert s.history.step == s.trainer.step_count, "a paused run shows an older step than it stopped at"
+        s.resume()
+    s.stop()
+
+
 def test_paused_before_its_first_step_a_run_still_shows_step_0(manager, tiny_request):
     s = manager.session_for("tab-1", "watch")
     s.play(tiny_request())
