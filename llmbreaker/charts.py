@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import html
 import json
 import math
 
@@ -497,6 +498,16 @@ def expert_share_over_time_chart(checkpoints: list[Checkpoint], layer: int, heig
         .configure_legend(labelFontSize=12 * font_scale).to_dict()
 
 
+def run_legend_html(names: list[str]) -> str:
+    """The runs' colours of the charts beside it (balance_chart), as a line of HTML that wraps: one
+    legend for several charts, as wide as the page, that no name runs out of."""
+    items = "".join(
+        f'<span style="display:inline-flex; align-items:center; gap:0.4em; margin-right:1.4em">'
+        f'<span style="width:0.8em; height:0.8em; border-radius:50%; background:{color}; flex:none"></span>'
+        f'{html.escape(name)}</span>' for name, color in zip(names, RUN_COLORS * (len(names) // len(RUN_COLORS) + 1)))
+    return f'<div class="lb-run-legend" style="display:flex; flex-wrap:wrap; row-gap:0.3em; font-size:0.875rem; color:#CBD5E1">{items}</div>'
+
+
 def balance_chart(runs: list[tuple[str, list[Checkpoint]]], n_layer: int, height: int = 220,
                   font_scale: float = 1.0, busiest: bool = False) -> dict:
     """Over training, one line per run: the load-balancing loss per layer (1.0 = perfectly even),
@@ -514,11 +525,10 @@ def balance_chart(runs: list[tuple[str, list[Checkpoint]]], n_layer: int, height
         strokeWidth=2.5 * font_scale, point=True).encode(
         x=alt.X("step:Q", title="Training step"),
         y=alt.Y(f"{field}:Q", title=title, scale=alt.Scale(zero=busiest), axis=alt.Axis(format=fmt)),
-        color=alt.Color("run:N", scale=alt.Scale(domain=names, range=RUN_COLORS[: max(1, len(names))]),
-                        # One run a row: side by side, two runs' names ("8 experts, top-1, balancing on")
-                        # ran 24 px past a half-width chart on a projector, and Vega does not wrap them.
-                        legend=alt.Legend(title=None, orient="top", direction="horizontal", columns=1,
-                                          labelLimit=400)),
+        # No legend of its own: the page draws one (run_legend_html) above the charts it shares. Vega
+        # centres a top legend over the plot and never wraps it, so a run's name ("8 experts, top-1,
+        # balancing on") wider than a half-width plot on a projector ran past the chart's edge.
+        color=alt.Color("run:N", scale=alt.Scale(domain=names, range=RUN_COLORS[: max(1, len(names))]), legend=None),
         tooltip=[alt.Tooltip("run:N", title="Run"), alt.Tooltip("step:Q", title="Step"),
                  alt.Tooltip(f"{field}:Q", title=title, format=".0%" if busiest else ".3f")])
     return (even + lines).properties(height=height).configure_axis(

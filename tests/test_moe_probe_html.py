@@ -79,3 +79,18 @@ def test_each_character_names_its_expert():
     html = _probe_html(tokens, np.asarray(experts), 8)
     for e in experts:
         assert f'title="expert E{e + 1}"' in html
+
+
+def test_the_runs_legend_names_each_run_in_the_colour_of_its_line():
+    # The balance charts' legend is HTML beside them (a Vega legend ran past a half-width chart on a
+    # projector): each run's name, escaped, with the colour the chart draws its line in.
+    import re
+
+    from llmbreaker.charts import balance_chart, run_legend_html
+    names = ["8 experts, top-1, balancing on", "8 experts, top-2 <off>"]
+    legend = run_legend_html(names)
+    spec = balance_chart([(n, []) for n in names], n_layer=2)
+    scale = next(l["encoding"]["color"]["scale"] for l in spec["layer"] if "color" in l.get("encoding", {}))
+    shown = re.findall(r"background:(#[0-9A-Fa-f]{6}).*?</span>([^<]*)</span>", legend)
+    assert [(n.replace("&lt;", "<").replace("&gt;", ">"), c) for c, n in shown] == list(zip(scale["domain"], scale["range"]))
+    assert "<off>" not in legend

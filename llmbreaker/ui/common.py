@@ -250,6 +250,7 @@ div[data-testid="stMetricValue"] { font-size: 2rem !important; }
 [data-testid="stMain"] [data-testid="stCode"] code { font-size: 1.05rem !important; }
 [data-testid="stMain"] [data-baseweb="tab"] p { font-size: 1.3rem !important; }
 .lb-heat-legend { font-size: 1.1rem !important; }
+.lb-run-legend { font-size: 1.2rem !important; }
 /* The live pictures on a projector's first screen: less empty space above the page's title. (The
    settings, downloads and model loading stay: a teacher needs them; a run folds the settings away.) */
 [data-testid="stMainBlockContainer"] { padding-top: 2.2rem !important; }

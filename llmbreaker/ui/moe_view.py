@@ -13,7 +13,7 @@ from dataclasses import replace
 import streamlit as st
 
 from llmbreaker.charts import (EXPERT_COLORS, balance_chart, expert_share_chart, expert_share_over_time_chart,
-                               loss_chart, visible_char)
+                               loss_chart, run_legend_html, visible_char)
 from llmbreaker.model import BALANCE_WEIGHT, parameter_budget
 from llmbreaker.session import History, TrainingSession
 from llmbreaker.ui.common import font_scale
@@ -118,16 +118,19 @@ def _draw(session: TrainingSession) -> None:
                                            height=int(260 * scale), font_scale=scale), width="stretch", key="moe_loss")
     runs = [(run_label(r), r.checkpoints) for r in session.finished if r.request and r.request.model.n_expert] + \
            [(run_label(h), h.checkpoints)]
+    legend = run_legend_html([name for name, _ in runs])  # (HTML: it wraps where a Vega legend ran out)
     b1, b2 = st.columns(2, gap="large")
     with b1:
         st.markdown("##### Busiest expert over training",
                     help=f"The share of characters of the most used expert. The dashed line is even work: {1 / cfg.n_expert:.0%}.")
+        st.html(legend)
         st.vega_lite_chart(spec=balance_chart(runs, n_layer, height=int(220 * scale), font_scale=scale, busiest=True),
                            width="stretch", key="moe_busiest_chart")
     with b2:
         st.markdown("##### Balancing loss over training",
                     help="The router's load-balancing loss per layer. The dashed line at 1.0 is perfectly even work. "
                          "It stays near 1 while the router is unsure, even when its first choices are uneven.")
+        st.html(legend)
         st.vega_lite_chart(spec=balance_chart(runs, n_layer, height=int(220 * scale), font_scale=scale),
                            width="stretch", key="moe_balance_chart")
     finished = [r for r in session.finished if r.request and r.request.model.n_expert and r.checkpoints]
