@@ -1,8 +1,8 @@
 """LLMBreaker: see a tiny language model learn, live. Entry point: `streamlit run streamlit_app.py`."""
 import streamlit as st
 
-from llmbreaker.ui.common import PAGE_SECTIONS, PAGES, apply_style, sessions_indicator, workshop_toggle
-from llmbreaker.ui.keys import presenter_keys
+from llmbreaker.ui.shell import PAGE_SECTIONS, PAGES, apply_style, sessions_indicator, workshop_toggle
+from llmbreaker.ui.widgets.keys import presenter_keys
 
 st.set_page_config(page_title="LLMBreaker", page_icon="🧠", layout="wide")
 apply_style()

@@ -1,24 +1,4 @@
 """Inside the model: the parameter budget of the MicroGPT, component by component (docs/design.md §Parameters)."""
-import streamlit as st
+from llmbreaker.ui.views.inside import view
 
-from llmbreaker import our_model
-from llmbreaker.model import parameter_budget
-from llmbreaker.presets import MODEL_SIZE_CAPTIONS, MODEL_SIZE_LABELS, MODEL_SIZES
-from llmbreaker.ui.common import page_header
-from llmbreaker.ui.parameter_table import parameter_table
-from dataclasses import replace
-
-page_header("Inside the model", "Where the numbers live: every weight of the tiny GPT, counted.", page="inside")
-
-size = st.radio("Model size", list(MODEL_SIZES), index=list(MODEL_SIZES).index(our_model.SIZE),
-                format_func=MODEL_SIZE_LABELS.get, captions=list(MODEL_SIZE_CAPTIONS.values()), key="inside_size",
-                help="The same sizes as in the training settings of the other pages.")
-vocab = st.number_input("Vocabulary (distinct characters of the text)", 10, 200, our_model.vocab_size(),
-                        key="inside_vocab",
-                        help=f"The bundled Shakespeare has {our_model.vocab_size()} distinct characters; each is one "
-                             "token. Another text has another number: the Watch page shows it under the dataset.")
-rows, _ = parameter_budget(replace(MODEL_SIZES[size], vocab_size=int(vocab)))
-parameter_table(rows, max_height=800)
-st.caption("Counts include biases. The output head shares its weights with the token embedding "
-           "(weight tying), so it adds none: the same table turns characters into vectors and vectors "
-           "back into next-character scores.")
+view()

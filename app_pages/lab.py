@@ -1,7 +1,4 @@
 """Architecture Lab: switch parts of the transformer off, train, and compare the runs (docs/design.md §Lab)."""
-from llmbreaker.ui.common import page_header
-from llmbreaker.ui.lab_view import lab_page
+from llmbreaker.ui.views.lab import view
 
-page_header("Architecture Lab", "Switch parts of the transformer off or swap them, train, and compare: "
-            "what does each part do?", page="lab")
-lab_page()
+view()

@@ -1,5 +1,4 @@
 """The landing page at "/" (docs/design.md §Landing): the first screen a shared link or a projector shows."""
-from llmbreaker.ui.landing import hero, tour
+from llmbreaker.ui.views.landing import view
 
-hero()
-tour()
+view()

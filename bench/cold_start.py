@@ -5,8 +5,8 @@ how long importing the engine takes.
 
 1. Import time, each in a fresh interpreter (`python -c ...`, wall time of the process), alternating
    in every trial: the bare interpreter (`pass`, the reference), `import torch`, `import streamlit`,
-   and the engine, `import llmbreaker.session` (which imports torch). Median of `--trials`. Then once
-   `python -X importtime -c "import llmbreaker.session"`: the largest top-level imports.
+   and the engine, `import llmbreaker.engine.session` (which imports torch). Median of `--trials`. Then once
+   `python -X importtime -c "import llmbreaker.engine.session"`: the largest top-level imports.
 2. Server start to first page drawn: `python -m streamlit run streamlit_app.py` launched, its
    health check polled every 50 ms, then headless Chromium (already running) opens the page and
    waits until it is drawn: the landing page at "/" (its heading "LLMBreaker"), or Watch It Learn to
@@ -29,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _harness import ROOT, launch_chromium, loadavg, machine, med, rss_mb, server, wait_healthy  # noqa: E402
 
 IMPORTS = {"python (pass)": "pass", "import torch": "import torch", "import streamlit": "import streamlit",
-           "import llmbreaker.session": "import llmbreaker.session"}
+           "import llmbreaker.engine.session": "import llmbreaker.engine.session"}
 PLAY = re.compile(r"^(play_arrow)?\s*Play$")
 
 
@@ -41,7 +41,7 @@ def timed_import(code: str) -> float:
 
 def importtime_top(n: int = 10) -> list[tuple[str, float]]:
     """The largest cumulative import times among the first three levels of the import tree."""
-    out = subprocess.run([sys.executable, "-X", "importtime", "-c", "import llmbreaker.session"], cwd=ROOT,
+    out = subprocess.run([sys.executable, "-X", "importtime", "-c", "import llmbreaker.engine.session"], cwd=ROOT,
                          capture_output=True, text=True, check=True).stderr
     rows = []
     for line in out.splitlines():
@@ -84,7 +84,7 @@ def main():
     for name, xs in times.items():
         print(f"  {name:28s} median {med(xs):6.3f} s  (minus the bare interpreter: {med(xs) - base:6.3f} s)  "
               f"[{', '.join(f'{x:.2f}' for x in xs)}]")
-    print("  python -X importtime -c 'import llmbreaker.session', largest cumulative imports (indented: "
+    print("  python -X importtime -c 'import llmbreaker.engine.session', largest cumulative imports (indented: "
           "imported by the one above):")
     for mod, s in importtime_top():
         print(f"    {mod:36s} {s:6.3f} s")

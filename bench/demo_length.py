@@ -24,8 +24,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from _harness import loadavg, machine, train_to_end, watch_default_request  # noqa: E402
-from llmbreaker.corpus import bundled_text  # noqa: E402
-from llmbreaker.session import RUN_SECONDS_AT_1X, SessionManager  # noqa: E402
+from llmbreaker.engine.corpus import bundled_text  # noqa: E402
+from llmbreaker.engine.session import RUN_SECONDS_AT_1X, SessionManager  # noqa: E402
 
 
 def _burn(core: int) -> None:

@@ -23,10 +23,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from llmbreaker.corpus import bundled_text  # noqa: E402
-from llmbreaker.presets import DEFAULT_MODEL_SIZE, MODEL_SIZES  # noqa: E402
-from llmbreaker.session import SessionManager, State, TrainingRequest  # noqa: E402
-from llmbreaker.trainer import TrainConfig  # noqa: E402
+from llmbreaker.engine.corpus import bundled_text  # noqa: E402
+from llmbreaker.engine.presets import DEFAULT_MODEL_SIZE, MODEL_SIZES  # noqa: E402
+from llmbreaker.engine.session import SessionManager, State, TrainingRequest  # noqa: E402
+from llmbreaker.engine.trainer import TrainConfig  # noqa: E402
 from spec_reference import run_spec_loop  # noqa: E402
 
 

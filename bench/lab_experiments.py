@@ -15,9 +15,9 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from llmbreaker.corpus import bundled_text  # noqa: E402
-from llmbreaker.lab import LAB_TRAIN, SIZES  # noqa: E402
-from llmbreaker.trainer import Trainer  # noqa: E402
+from llmbreaker.engine.corpus import bundled_text  # noqa: E402
+from llmbreaker.lessons.lab import LAB_TRAIN, SIZES  # noqa: E402
+from llmbreaker.engine.trainer import Trainer  # noqa: E402
 
 SMALL, DEEP = SIZES["small"][1], SIZES["tall"][1]
 VARIANTS = {

@@ -37,12 +37,12 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from engine_vs_spec import in_thread  # noqa: E402
-from llmbreaker.corpus import bundled_text  # noqa: E402
-from llmbreaker.presets import MODEL_SIZES, default_model_size, default_train_config  # noqa: E402
-from llmbreaker.session import SessionManager  # noqa: E402
-from llmbreaker.model import ModelConfig  # noqa: E402
-from llmbreaker.words import real_word_share, word_set  # noqa: E402
-from llmbreaker.trainer import TrainConfig, Trainer  # noqa: E402
+from llmbreaker.engine.corpus import bundled_text  # noqa: E402
+from llmbreaker.engine.presets import MODEL_SIZES, default_model_size, default_train_config  # noqa: E402
+from llmbreaker.engine.session import SessionManager  # noqa: E402
+from llmbreaker.engine.model import ModelConfig  # noqa: E402
+from llmbreaker.engine.words import real_word_share, word_set  # noqa: E402
+from llmbreaker.engine.trainer import TrainConfig, Trainer  # noqa: E402
 from _harness import loadavg, machine, train_to_end, watch_default_request  # noqa: E402
 from spec_reference import run_spec_loop  # noqa: E402
 
@@ -87,7 +87,7 @@ def ours_run(text: str, steps: int, seed: int, deadline: float | None, model: Mo
 def page_two_fits_run(text: str) -> dict:
     """page, fitted twice only (after 1 s and at the next checkpoint), as before 2026-12-07; the
     page now fits again at each checkpoint up to trainer.REFIT_UNTIL of its steps."""
-    import llmbreaker.session as session_module
+    import llmbreaker.engine.session as session_module
     kept = session_module.REFIT_UNTIL
     session_module.REFIT_UNTIL = 0.0
     try:

@@ -28,10 +28,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 def child(runs: int, steps: int) -> None:
     from _harness import rss_mb
-    from llmbreaker.corpus import bundled_text
-    from llmbreaker.presets import DEFAULT_MODEL_SIZE, MODEL_SIZES, next_token_prompt
-    from llmbreaker.session import SessionManager, TrainingRequest
-    from llmbreaker.trainer import TrainConfig
+    from llmbreaker.engine.corpus import bundled_text
+    from llmbreaker.engine.presets import DEFAULT_MODEL_SIZE, MODEL_SIZES, next_token_prompt
+    from llmbreaker.engine.session import SessionManager, TrainingRequest
+    from llmbreaker.engine.trainer import TrainConfig
 
     text = bundled_text("shakespeare")
     train = replace(TrainConfig(), max_steps=steps, next_prompt=next_token_prompt("shakespeare", text))

@@ -23,9 +23,9 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _harness import loadavg, machine, shakespeare  # noqa: E402
-from llmbreaker.model import GROUPED_MM, MixtureOfExperts  # noqa: E402
-from llmbreaker.presets import MODEL_SIZES  # noqa: E402
-from llmbreaker.trainer import TrainConfig, Trainer  # noqa: E402
+from llmbreaker.engine.model import GROUPED_MM, MixtureOfExperts  # noqa: E402
+from llmbreaker.engine.presets import MODEL_SIZES  # noqa: E402
+from llmbreaker.engine.trainer import TrainConfig, Trainer  # noqa: E402
 
 SMALL = MODEL_SIZES["small"]
 MODELS = {"dense": SMALL, "8 experts, top-1": replace(SMALL, n_expert=8, expert_top_k=1),

@@ -48,10 +48,10 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from _harness import loadavg, machine, shakespeare  # noqa: E402
-from llmbreaker.model import FeedForward, ModelConfig  # noqa: E402
-from llmbreaker.presets import MODEL_SIZES, default_model_size, default_train_config  # noqa: E402
-from llmbreaker.trainer import TrainConfig, Trainer  # noqa: E402
-from llmbreaker.words import real_word_share, word_set  # noqa: E402
+from llmbreaker.engine.model import FeedForward, ModelConfig  # noqa: E402
+from llmbreaker.engine.presets import MODEL_SIZES, default_model_size, default_train_config  # noqa: E402
+from llmbreaker.engine.trainer import TrainConfig, Trainer  # noqa: E402
+from llmbreaker.engine.words import real_word_share, word_set  # noqa: E402
 
 MODEL_KEYS = {f.name for f in fields(ModelConfig)}
 TRAIN_KEYS = {f.name for f in fields(TrainConfig)}

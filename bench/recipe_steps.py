@@ -30,7 +30,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from _harness import loadavg, machine, shakespeare  # noqa: E402
-from llmbreaker.words import real_word_share, word_set  # noqa: E402
+from llmbreaker.engine.words import real_word_share, word_set  # noqa: E402
 from recipe_search import build, parse  # noqa: E402
 
 

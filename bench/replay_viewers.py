@@ -55,13 +55,13 @@ COUNT_REDRAWS = """() => {
 
 def seed(url: str, quick: bool) -> dict[str, str]:
     """Each page's default run, trained here and written to the store at `url`; page -> token."""
-    from llmbreaker import lab, scaling_experiment as se
-    from llmbreaker.corpus import bundled_text
-    from llmbreaker.model import ModelConfig
-    from llmbreaker.session import SessionManager, State, TrainingRequest
-    from llmbreaker.store import RunStore
-    from llmbreaker.trainer import TrainConfig
-    from llmbreaker.ui.style_start import FINETUNE, style_request
+    from llmbreaker.lessons import lab, scaling_experiment as se
+    from llmbreaker.engine.corpus import bundled_text
+    from llmbreaker.engine.model import ModelConfig
+    from llmbreaker.engine.session import SessionManager, State, TrainingRequest
+    from llmbreaker.engine.store import RunStore
+    from llmbreaker.engine.trainer import TrainConfig
+    from llmbreaker.ui.views.style_start import FINETUNE, style_request
 
     store = RunStore(url)
     manager = SessionManager(max_running=1, store=store)

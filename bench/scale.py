@@ -4,7 +4,7 @@
 
 N sessions press Play together on the app's default run (Shakespeare, the "Small" model,
 TrainConfig(), the next-token prompt the page uses), in one process, through a SessionManager made
-as the app makes it (max_running=2, llmbreaker/ui/common.py): at most two trainers run, the others
+as the app makes it (max_running=2, llmbreaker/ui/shell.py): at most two trainers run, the others
 wait in line. Events are drained twice a second, as an open page would. Measured per group:
 - aggregate steps per second (N x steps / time until the last run ends);
 - each run's time from Play to completed, against the solo time (a single session run alone,
@@ -33,10 +33,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from _harness import loadavg, machine, rss_mb, thread_cpu  # noqa: E402
-from llmbreaker.corpus import bundled_text  # noqa: E402
-from llmbreaker.presets import DEFAULT_MODEL_SIZE, MODEL_SIZES, next_token_prompt  # noqa: E402
-from llmbreaker.session import SessionManager, State, TrainingRequest  # noqa: E402
-from llmbreaker.trainer import TrainConfig  # noqa: E402
+from llmbreaker.engine.corpus import bundled_text  # noqa: E402
+from llmbreaker.engine.presets import DEFAULT_MODEL_SIZE, MODEL_SIZES, next_token_prompt  # noqa: E402
+from llmbreaker.engine.session import SessionManager, State, TrainingRequest  # noqa: E402
+from llmbreaker.engine.trainer import TrainConfig  # noqa: E402
 
 APP_MAX_RUNNING = 2  # the app's cap on the 2-core machine measured: one trainer per core (session.available_cores)
 

@@ -42,7 +42,7 @@ def log(**fields) -> None:
 def install() -> None:
     from streamlit.runtime.scriptrunner import script_runner
 
-    from llmbreaker import session, trainer
+    from llmbreaker.engine import session, trainer
 
     checkpoint = trainer.Trainer.checkpoint
 

@@ -4,7 +4,7 @@
 
 Prints, each a median of `--rounds`, for the Watch page's default run on Shakespeare with one
 torch thread (what a trainer gets):
-1. building the trainer in a fresh process, with and without llmbreaker/warm_up.py having run
+1. building the trainer in a fresh process, with and without llmbreaker/engine/warm_up.py having run
    first (each round is a new Python process; the warm-up is joined before the clock starts, as
    it has long ended by the time a person presses Play);
 2. encoding the corpus: the old list of ids + torch.tensor, against CharTokenizer.encode_array;
@@ -35,10 +35,10 @@ BUILD = """
 import json, sys, time, torch
 sys.path.insert(0, {root!r})
 torch.set_num_threads(1)
-from llmbreaker.corpus import bundled_text
-from llmbreaker.presets import MODEL_SIZES, default_model_size, default_train_config
-from llmbreaker.trainer import Trainer
-from llmbreaker import warm_up
+from llmbreaker.engine.corpus import bundled_text
+from llmbreaker.engine.presets import MODEL_SIZES, default_model_size, default_train_config
+from llmbreaker.engine.trainer import Trainer
+from llmbreaker.engine import warm_up
 text = bundled_text("shakespeare")
 if {warm}:
     warm_up.start().join()
@@ -55,8 +55,8 @@ def build_seconds(warm: bool) -> float:
 
 
 def old_cells(matrix, tokens):
-    """The heatmap rows as llmbreaker/charts.py built them before the latency work of docs/design.md §Demo (for the comparison)."""
-    from llmbreaker.charts import visible_char
+    """The heatmap rows as llmbreaker/charts/training.py built them before the latency work of docs/design.md §Demo (for the comparison)."""
+    from llmbreaker.charts.training import visible_char
     shown = [visible_char(t) for t in tokens]
     return [{"q": q, "k": k, "w": round(float(matrix[q][k]), 4),
              "tip": f"Attention from '{shown[q]}' → '{shown[k]}' = {float(matrix[q][k]):.2f}"}
@@ -87,10 +87,10 @@ def main() -> None:
     import torch
     from streamlit import dataframe_util
 
-    from llmbreaker.charts import attention_cells
-    from llmbreaker.corpus import CharTokenizer, bundled_text
-    from llmbreaker.presets import MODEL_SIZES, default_model_size, default_train_config
-    from llmbreaker.trainer import Trainer
+    from llmbreaker.charts.training import attention_cells
+    from llmbreaker.engine.corpus import CharTokenizer, bundled_text
+    from llmbreaker.engine.presets import MODEL_SIZES, default_model_size, default_train_config
+    from llmbreaker.engine.trainer import Trainer
 
     torch.set_num_threads(1)
     text = bundled_text("shakespeare")

@@ -21,11 +21,11 @@ from dataclasses import replace
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from llmbreaker.corpus import bundled_text  # noqa: E402
-from llmbreaker.presets import DEFAULT_MODEL_SIZE, MODEL_SIZES  # noqa: E402
-from llmbreaker.session import SessionManager, State, TrainingRequest  # noqa: E402
-from llmbreaker.store import RunStore  # noqa: E402
-from llmbreaker.trainer import TrainConfig  # noqa: E402
+from llmbreaker.engine.corpus import bundled_text  # noqa: E402
+from llmbreaker.engine.presets import DEFAULT_MODEL_SIZE, MODEL_SIZES  # noqa: E402
+from llmbreaker.engine.session import SessionManager, State, TrainingRequest  # noqa: E402
+from llmbreaker.engine.store import RunStore  # noqa: E402
+from llmbreaker.engine.trainer import TrainConfig  # noqa: E402
 
 
 def one_run(manager: SessionManager, request: TrainingRequest, keep: bool) -> tuple[float, str]:

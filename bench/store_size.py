@@ -35,12 +35,12 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from llmbreaker import lab, scaling_experiment  # noqa: E402
-from llmbreaker.corpus import bundled_text  # noqa: E402
-from llmbreaker.presets import DEFAULT_MODEL_SIZE, MODEL_SIZES, next_token_prompt  # noqa: E402
-from llmbreaker.session import ACTIVE_STATES, SessionManager, TrainingRequest  # noqa: E402
-from llmbreaker.store import RunStore  # noqa: E402
-from llmbreaker.trainer import TrainConfig  # noqa: E402
+from llmbreaker.lessons import lab, scaling_experiment  # noqa: E402
+from llmbreaker.engine.corpus import bundled_text  # noqa: E402
+from llmbreaker.engine.presets import DEFAULT_MODEL_SIZE, MODEL_SIZES, next_token_prompt  # noqa: E402
+from llmbreaker.engine.session import ACTIVE_STATES, SessionManager, TrainingRequest  # noqa: E402
+from llmbreaker.engine.store import RunStore  # noqa: E402
+from llmbreaker.engine.trainer import TrainConfig  # noqa: E402
 
 PAGES = ("watch", "cinema", "style", "lab", "moe", "scaling")
 
@@ -52,13 +52,13 @@ def requests_for(page: str) -> list[TrainingRequest]:
     if page in ("watch", "cinema"):
         return [TrainingRequest(text, small, train, label="Shakespeare")]
     if page == "style":
-        from llmbreaker.ui.style_start import FINETUNE, style_request
+        from llmbreaker.ui.views.style_start import FINETUNE, style_request
         return [style_request((ROOT / "bench" / "style_texts" / "bench-01.txt").read_text(), FINETUNE)]
     if page == "lab":
         return [TrainingRequest(text, lab.SIZES[lab.DEFAULT_SIZE][1], replace(lab.LAB_TRAIN, next_prompt=train.next_prompt),
                                 label="Shakespeare")]
     if page == "moe":
-        from llmbreaker.ui.moe_view import BALANCE_WEIGHT
+        from llmbreaker.ui.views.moe import BALANCE_WEIGHT
         model = replace(small, n_expert=8, expert_top_k=1, balance_loss=BALANCE_WEIGHT)
         return [TrainingRequest(text, model, train, label="Shakespeare")]
     if page == "scaling":

@@ -1,7 +1,7 @@
 """Style transfer: fine-tuning the pretrained base vs training from nothing, the same seconds, on
 short texts written for this benchmark (bench/style_texts/, 150-300 words, different registers).
 
-For each text and each start it runs the Style page's recipe (llmbreaker/style_recipes.py) in this
+For each text and each start it runs the Style page's recipe (llmbreaker/lessons/style_recipes.py) in this
 process, one torch thread, then writes what the page writes: 400 characters at temperature 0.8 from
 the text's first two words, with the checkpoint the recipe kept. It prints, for that text:
   - author's words: the share of its words of 3+ letters that are words of the author's text;
@@ -32,12 +32,12 @@ sys.path.insert(0, str(ROOT))
 
 import torch  # noqa: E402
 
-from llmbreaker import style  # noqa: E402
-from llmbreaker.base_model import BASE_MODEL_FILE, BaseModel, clean_text  # noqa: E402
-from llmbreaker.model_io import load_model  # noqa: E402
-from llmbreaker.style_recipes import base_corpus_words, opening_words, recipe  # noqa: E402
-from llmbreaker.style_generation import generate_new_text  # noqa: E402
-from llmbreaker.trainer import Trainer  # noqa: E402
+from llmbreaker.lessons import style  # noqa: E402
+from llmbreaker.engine.base_model import BASE_MODEL_FILE, BaseModel, clean_text  # noqa: E402
+from llmbreaker.engine.model_io import load_model  # noqa: E402
+from llmbreaker.lessons.style_recipes import base_corpus_words, opening_words, recipe  # noqa: E402
+from llmbreaker.lessons.style_generation import generate_new_text  # noqa: E402
+from llmbreaker.engine.trainer import Trainer  # noqa: E402
 
 
 def run(text: str, start: str, base: BaseModel | None, overrides: dict) -> dict:

@@ -17,7 +17,7 @@ closing the server's own sidebar line ("This server: k of M trainers busy · w w
 a remaining tab) stopped counting the closed tabs' runs; the server's peak RSS (VmHWM) and peak
 thread count; and its RSS and thread count `--settle` seconds after the last tab closed, against
 the resting figures. Threads are counted in all, and the app's own among them (named "trainer-…"
-and "presence-watch" at the system level by llmbreaker/session.py); the rest are the web server's
+and "presence-watch" at the system level by llmbreaker/engine/session.py); the rest are the web server's
 (its worker pool keeps idle threads until it next needs one). Prints figures only.
 """
 from __future__ import annotations
@@ -33,8 +33,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from _harness import launch_chromium, loadavg, machine, rss_mb, server  # noqa: E402
-from llmbreaker.session import AWAY_END_SECONDS, AWAY_GRACE_SECONDS, RUN_SECONDS_AT_1X  # noqa: E402
-from llmbreaker.trainer import TrainConfig  # noqa: E402
+from llmbreaker.engine.session import AWAY_END_SECONDS, AWAY_GRACE_SECONDS, RUN_SECONDS_AT_1X  # noqa: E402
+from llmbreaker.engine.trainer import TrainConfig  # noqa: E402
 
 PLAY = re.compile(r"^(play_arrow)?\s*Play$")
 SERVER_LINE = re.compile(r"This server: (\d+) of (\d+) trainers? busy · (\d+) waiting")

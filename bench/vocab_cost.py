@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import torch  # noqa: E402
 
-from llmbreaker.model import MicroGPT, ModelConfig  # noqa: E402
+from llmbreaker.engine.model import MicroGPT, ModelConfig  # noqa: E402
 
 MODELS = {
     "small (32/2/2, block 64, batch 32)": (ModelConfig(n_embd=32, n_layer=2, n_head=2), 32),

@@ -15,10 +15,10 @@ os.environ["LLMBREAKER_DB_URL"] = f"sqlite:///{os.path.join(_STORE_DIR, 'runs.db
 
 import pytest
 
-from llmbreaker.corpus import bundled_text
-from llmbreaker.model import ModelConfig
-from llmbreaker.session import SessionManager, TrainingRequest
-from llmbreaker.trainer import TrainConfig
+from llmbreaker.engine.corpus import bundled_text
+from llmbreaker.engine.model import ModelConfig
+from llmbreaker.engine.session import SessionManager, TrainingRequest
+from llmbreaker.engine.trainer import TrainConfig
 
 TINY_MODEL = ModelConfig(n_embd=16, n_layer=2, n_head=2, block_size=32)
 
@@ -148,7 +148,7 @@ def fresh_app(page: str | None = None):
     import streamlit as st
     from streamlit.testing.v1 import AppTest
 
-    from llmbreaker.ui.common import get_manager
+    from llmbreaker.ui.shell import get_manager
     st.cache_resource.clear()
     at = AppTest.from_file(str(Path(__file__).resolve().parent.parent / "streamlit_app.py"), default_timeout=60)
     if page:

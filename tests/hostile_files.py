@@ -15,9 +15,9 @@ import zlib
 
 import torch
 
-from llmbreaker.corpus import CharTokenizer
-from llmbreaker.model import MicroGPT, ModelConfig
-from llmbreaker.model_io import FORMAT, save_model
+from llmbreaker.engine.corpus import CharTokenizer
+from llmbreaker.engine.model import MicroGPT, ModelConfig
+from llmbreaker.engine.model_io import FORMAT, save_model
 
 TEXT = "the quick brown fox jumps over the lazy dog. " * 40
 

@@ -11,8 +11,8 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from llmbreaker.session import State
-from llmbreaker.ui.common import get_manager
+from llmbreaker.engine.session import State
+from llmbreaker.ui.shell import get_manager
 
 from conftest import trainer_threads
 

@@ -6,8 +6,8 @@ from streamlit.testing.v1 import AppTest
 def _page():
     import streamlit as st
 
-    from llmbreaker import style
-    from llmbreaker.ui.inputs import cut_controls
+    from llmbreaker.lessons import style
+    from llmbreaker.ui.widgets.inputs import cut_controls
 
     text = st.text_area("Your writing", key="t_text")
     check = style.check_user_text(text)

@@ -6,10 +6,10 @@ import time
 
 import pytest
 
-from llmbreaker.journey import DEFAULT_LABEL
-from llmbreaker.session import State
-from llmbreaker.ui.common import PAGES, get_manager
-from llmbreaker.ui.explain import EXPLAIN, explain
+from llmbreaker.lessons.journey import DEFAULT_LABEL
+from llmbreaker.engine.session import State
+from llmbreaker.ui.shell import PAGES, get_manager
+from llmbreaker.lessons.explain import EXPLAIN, explain
 
 from conftest import fresh_app
 
@@ -37,7 +37,7 @@ def captions(app) -> str:
 
 @pytest.mark.parametrize("key", JOURNEY_PAGES)
 def test_each_journey_page_has_its_header_and_explanation_and_is_in_the_sidebar(app, key):
-    from llmbreaker.ui.common import PAGE_SECTIONS
+    from llmbreaker.ui.shell import PAGE_SECTIONS
     assert key in PAGE_SECTIONS["Look inside"]
     open_page(app, key)
     assert PAGES[key][0] in html_text(app)
@@ -138,7 +138,7 @@ def test_after_a_run_on_watch_the_journey_uses_that_model(app):
     assert check and float(check.group(1)) < 1e-5
     open_page(app, "sampling")
     # the tiny model trained on poems has the poems' vocabulary, not Shakespeare's
-    from llmbreaker.corpus import bundled_text
+    from llmbreaker.engine.corpus import bundled_text
     n = len(set(bundled_text("poems")))
     assert {m.label: m.value for m in app.metric}["Characters that can be picked"] == f"{n} of {n}"
 
@@ -148,13 +148,13 @@ def test_the_journey_map_puts_watch_first_and_links_every_station_and_path(app):
     links = [link.proto for link in app.get("page_link")]
     assert links[0].page == "watch" and links[0].label == "Watch it learn"  # the first thing to click
     assert len(json.loads(app.get("vega_lite_chart")[0].proto.spec)["layer"]) == 6  # line, stations, words
-    from llmbreaker.ui.journey_map import metro_chart
+    from llmbreaker.ui.views.journey import metro_chart
     rows = [row for data in metro_chart()["datasets"].values() for row in data]
     assert [r["title"] for r in rows if "pages" in r and "line" not in r] == \
         ["Data", "Tokens", "Model", "Training", "Evaluation", "Generation"]
     assert [r["title"] for r in rows if r.get("start") is True] == ["Training"]  # ringed: start here
     assert all(r["preview"] for r in rows)  # what the hover shows
-    from llmbreaker.journey import PATHS, STATIONS
+    from llmbreaker.lessons.journey import PATHS, STATIONS
     pages = {link.page for link in links}
     for station in STATIONS:
         assert {PAGES[p][3] for p in station.pages} <= pages
@@ -172,8 +172,8 @@ def test_data_and_tokens_turns_text_into_ids_and_back(app):
     assert len(vocab) == 63 and list(vocab.columns[:3]) == ["id", "character", "count"]
     assert vocab["count"].sum() == 1_108_001  # every character of the text counted
     app.text_input(key="tokens_typed").input("hi").run()
-    from llmbreaker.model_io import load_model
-    from llmbreaker.journey import default_source
+    from llmbreaker.engine.model_io import load_model
+    from llmbreaker.lessons.journey import default_source
     _, tok = load_model(default_source().data)
     assert app.code[0].value == ", ".join(map(str, tok.encode("hi")))
     app.text_input(key="tokens_ids").input(", ".join(map(str, tok.encode("Romeo")))).run()
@@ -228,11 +228,11 @@ def test_a_model_with_another_architecture_gets_a_message_not_wrong_numbers(app)
     architecture; the sampling lab, which only needs the model's output, works on it."""
     import torch
 
-    from llmbreaker.corpus import bundled_text
-    from llmbreaker.journey import default_source
-    from llmbreaker.model import MicroGPT, ModelConfig
-    from llmbreaker.model_io import load_model, save_model
-    from llmbreaker.session import TrainingRequest
+    from llmbreaker.engine.corpus import bundled_text
+    from llmbreaker.lessons.journey import default_source
+    from llmbreaker.engine.model import MicroGPT, ModelConfig
+    from llmbreaker.engine.model_io import load_model, save_model
+    from llmbreaker.engine.session import TrainingRequest
     open_page(app, "watch")  # creates this tab's Watch session: its owner is the tab
     owner = get_manager().all_sessions()[0].owner
     _, tok = load_model(default_source().data)

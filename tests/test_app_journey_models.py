@@ -3,11 +3,11 @@ Chinese text of 803 distinct characters is shown on every journey page, and a mo
 be shown is explained in plain words, without a word about files (there is no file to choose)."""
 import pytest
 
-from llmbreaker.model import ModelConfig
-from llmbreaker.model_io import save_model
-from llmbreaker.session import TrainingRequest
-from llmbreaker.trainer import TrainConfig, Trainer
-from llmbreaker.ui.common import PAGES, get_manager
+from llmbreaker.engine.model import ModelConfig
+from llmbreaker.engine.model_io import save_model
+from llmbreaker.engine.session import TrainingRequest
+from llmbreaker.engine.trainer import TrainConfig, Trainer
+from llmbreaker.ui.shell import PAGES, get_manager
 
 from conftest import fresh_app
 
@@ -53,7 +53,7 @@ def test_a_run_on_a_chinese_text_of_803_characters_shows_on_every_journey_page(a
 
 
 def test_a_model_that_cannot_be_shown_says_why_without_mentioning_files(app):
-    from llmbreaker.model import MicroGPT
+    from llmbreaker.engine.model import MicroGPT
     vocab = [chr(0x4E00 + i) for i in range(1500)]  # over MAX_VOCAB: no run can make it any more
     data = save_model(MicroGPT(ModelConfig(vocab_size=1500)), vocab)
     with_model_of_this_tab(app, data, "".join(vocab) * 3)

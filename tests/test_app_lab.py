@@ -4,10 +4,10 @@ import time
 
 import pytest
 
-from llmbreaker.corpus import bundled_text
-from llmbreaker.model import MicroGPT, ModelConfig
-from llmbreaker.session import State
-from llmbreaker.ui.common import PAGES, get_manager
+from llmbreaker.engine.corpus import bundled_text
+from llmbreaker.engine.model import MicroGPT, ModelConfig
+from llmbreaker.engine.session import State
+from llmbreaker.ui.shell import PAGES, get_manager
 
 from conftest import fresh_app
 

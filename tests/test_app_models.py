@@ -3,8 +3,8 @@ Compare, the Lab and the journey say the same vocabulary, parameter count and na
 layers and heads from 1."""
 import pytest
 
-from llmbreaker import our_model
-from llmbreaker.ui.common import PAGES
+from llmbreaker.lessons import our_model
+from llmbreaker.ui.shell import PAGES
 
 from conftest import fresh_app
 

@@ -6,10 +6,10 @@ import json
 
 import pytest
 
-from llmbreaker import arch_math as am
-from llmbreaker.registry import get
-from llmbreaker.ui.common import PAGE_SECTIONS, PAGES
-from llmbreaker.ui.explain import EXPLAIN, explain
+from llmbreaker.lessons import arch_math as am
+from llmbreaker.lessons.registry import get
+from llmbreaker.ui.shell import PAGE_SECTIONS, PAGES
+from llmbreaker.lessons.explain import EXPLAIN, explain
 
 from conftest import fresh_app
 
@@ -98,7 +98,7 @@ def test_compare_downloads_hold_every_chosen_model(app):
     _open(app, "compare")
     buttons = {b.proto.label: b for b in app.get("download_button")}
     assert set(buttons) == {"Comparison (CSV)", "Comparison (JSON)"}
-    from llmbreaker.ui.compare_view import comparison_records
+    from llmbreaker.ui.views.compare import comparison_records
     models = [get(n) for n in ["LLaMA-2 7B", "LLaMA-2 70B", "DeepSeek-V3"]]
     records = comparison_records(models, 4096, 2.0)
     assert [r["name"] for r in records] == ["LLaMA-2 7B", "LLaMA-2 70B", "DeepSeek-V3"]
@@ -145,7 +145,7 @@ def test_scaling_page_shows_the_fit_and_reacts_to_n_and_d(app):
     app.run()
     assert not app.exception
     metrics = {m.label: m.value for m in app.metric}
-    from llmbreaker.scaling_laws import CHINCHILLA_FIT
+    from llmbreaker.lessons.scaling_laws import CHINCHILLA_FIT
     D = app.select_slider(key="scaling_d").value
     assert metrics["Predicted loss"] == f"{float(CHINCHILLA_FIT.loss(1e12, D)):.3f}"
     table = app.table[0].value

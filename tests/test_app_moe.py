@@ -4,8 +4,8 @@ import time
 
 import pytest
 
-from llmbreaker.session import State
-from llmbreaker.ui.common import PAGES, get_manager
+from llmbreaker.engine.session import State
+from llmbreaker.ui.shell import PAGES, get_manager
 
 from conftest import fresh_app
 

@@ -3,9 +3,9 @@
 import time
 import pytest
 
-from llmbreaker.session import State
-from llmbreaker.ui.common import PAGES, get_manager
-from llmbreaker.ui.explain import EXPLAIN, explain
+from llmbreaker.engine.session import State
+from llmbreaker.ui.shell import PAGES, get_manager
+from llmbreaker.lessons.explain import EXPLAIN, explain
 
 from conftest import fresh_app
 TRAINING_PAGES = [key for key in PAGES if key != "landing"]  # every page but the landing page
@@ -67,6 +67,6 @@ def test_two_sessions_on_two_pages_are_listed_with_their_state(app):
 
 
 def test_every_page_is_in_exactly_one_sidebar_group():
-    from llmbreaker.ui.common import PAGE_SECTIONS
+    from llmbreaker.ui.shell import PAGE_SECTIONS
     grouped = [key for keys in PAGE_SECTIONS.values() for key in keys]
     assert sorted(grouped) == sorted(PAGES), "a page missing from the sidebar, or listed twice"

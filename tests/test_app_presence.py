@@ -5,9 +5,9 @@ import threading
 
 import pytest
 
-from llmbreaker.session import State, TrainingRequest
-from llmbreaker.trainer import Trainer
-from llmbreaker.ui.common import get_manager
+from llmbreaker.engine.session import State, TrainingRequest
+from llmbreaker.engine.trainer import Trainer
+from llmbreaker.ui.shell import get_manager
 
 from conftest import TINY_MODEL, fresh_app, tiny_train
 from test_session import wait_for

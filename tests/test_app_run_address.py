@@ -9,10 +9,10 @@ from dataclasses import replace
 
 import pytest
 
-from llmbreaker.corpus import bundled_text
-from llmbreaker.model import ModelConfig
-from llmbreaker.session import State, TrainingRequest
-from llmbreaker.ui.common import get_manager
+from llmbreaker.engine.corpus import bundled_text
+from llmbreaker.engine.model import ModelConfig
+from llmbreaker.engine.session import State, TrainingRequest
+from llmbreaker.ui.shell import get_manager
 
 from conftest import TINY_MODEL, fresh_app, tiny_train
 
@@ -150,8 +150,8 @@ def test_a_reloaded_tab_of_the_same_browser_rejoins_its_run_on_any_page(monkeypa
 
     from streamlit.testing.v1 import AppTest
 
-    import llmbreaker.ui.common as common
-    import llmbreaker.ui.run_address as run_address
+    import llmbreaker.ui.shell as common
+    import llmbreaker.ui.widgets.run_address as run_address
 
     # AppTest gives every script run the same session id and no cookie: each "tab" says its own.
     browser = {"key": "browser-one", "tab": "tab-1"}

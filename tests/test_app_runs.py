@@ -6,10 +6,10 @@ database (conftest sets LLMBREAKER_DB_URL); the browser's key is faked (AppTest 
 import numpy as np
 import pytest
 
-from llmbreaker.store import default_store, new_token
-from llmbreaker.trainer import Checkpoint
-from llmbreaker.ui import browser_id
-from llmbreaker.ui.common import PAGES
+from llmbreaker.engine.store import default_store, new_token
+from llmbreaker.engine.trainer import Checkpoint
+from llmbreaker.ui.widgets import browser_id
+from llmbreaker.ui.shell import PAGES
 
 from conftest import fresh_app
 
@@ -99,8 +99,8 @@ def test_rename_and_delete_with_a_confirmation(app):
 
 
 def test_every_card_has_a_download_of_its_run_file_named_after_the_run(app):
-    from llmbreaker.store import RunFileError  # noqa: F401
-    from llmbreaker.ui import runs_view
+    from llmbreaker.engine.store import RunFileError  # noqa: F401
+    from llmbreaker.ui.views import runs as runs_view
     token = seed("watch", "Shakespeare")
     app.run()
     downloads = [d.proto for d in app.get("download_button")]
@@ -128,7 +128,7 @@ def test_an_imported_run_is_listed_at_the_top_with_its_open_link(app, monkeypatc
 
 def test_the_import_box_imports_once_and_shows_a_bad_files_message(app, monkeypatch):
     """The uploader's handling, with an uploaded file faked (AppTest has no file uploader input)."""
-    from llmbreaker.ui import runs_view
+    from llmbreaker.ui.views import runs as runs_view
     store = default_store()
     good = store.export_run(seed("watch", "Exported", who="f" * 32))
 
@@ -167,8 +167,8 @@ def test_a_browser_without_a_cookie_is_told_its_runs_cannot_be_listed(monkeypatc
 
 
 def test_a_store_that_cannot_be_used_shows_its_problem_and_what_to_do(app, monkeypatch, tmp_path):
-    from llmbreaker.store import RunStore
-    from llmbreaker.ui.common import get_manager
+    from llmbreaker.engine.store import RunStore
+    from llmbreaker.ui.shell import get_manager
     broken = tmp_path / "broken.db"
     broken.write_bytes(b"not a database " * 100)
     app.run()
@@ -182,7 +182,7 @@ def test_a_store_that_cannot_be_used_shows_its_problem_and_what_to_do(app, monke
 
 
 def test_a_list_that_fails_shows_the_stores_message(app, monkeypatch):
-    from llmbreaker.store import StoreError
+    from llmbreaker.engine.store import StoreError
     seed()
     app.run()
     store = default_store()

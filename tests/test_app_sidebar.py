@@ -6,9 +6,10 @@ from types import SimpleNamespace
 
 import pytest
 
-from llmbreaker.session import State
-from llmbreaker.ui import common, controls
-from llmbreaker.ui.common import get_manager, runs_headline
+from llmbreaker.engine.session import State
+from llmbreaker.ui import shell as common
+from llmbreaker.ui.widgets import controls
+from llmbreaker.ui.shell import get_manager, runs_headline
 
 from conftest import fresh_app
 

@@ -9,16 +9,16 @@ from pathlib import Path
 
 import pytest
 
-from llmbreaker import style
+from llmbreaker.lessons import style
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from llmbreaker.base_model import BASE_VOCAB
-from llmbreaker.style import filter_text
-from llmbreaker.model_io import load_model
-from llmbreaker.session import State
-from llmbreaker.ui.common import get_manager
-from llmbreaker.ui import keys
+from llmbreaker.engine.base_model import BASE_VOCAB
+from llmbreaker.lessons.style import filter_text
+from llmbreaker.engine.model_io import load_model
+from llmbreaker.engine.session import State
+from llmbreaker.ui.shell import get_manager
+from llmbreaker.ui.widgets import keys
 
 from conftest import trainer_threads
 

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from llmbreaker.session import State
-from llmbreaker.ui.common import get_manager
+from llmbreaker.engine.session import State
+from llmbreaker.ui.shell import get_manager
 
 from conftest import fresh_app
 
@@ -80,7 +80,7 @@ def test_at_a_slow_speed_the_progress_line_says_it_is_slow_motion(app):
 def test_the_keys_script_is_a_constant_that_streamlits_sanitiser_keeps():
     # Streamlit's HTML sanitiser drops a whole script whose text holds "<" before a letter, "/" or
     # "!" (a comment that named "<html>" did): then no key kept its focus.
-    from llmbreaker.ui.keys import SCRIPT
+    from llmbreaker.ui.widgets.keys import SCRIPT
 
     body = SCRIPT.split("<script>", 1)[1].rsplit("</script>", 1)[0]
     assert SCRIPT.count("<script>") == 1 and not re.search(r"<[/\w!]", body)

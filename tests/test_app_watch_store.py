@@ -6,10 +6,10 @@ import threading
 import numpy as np
 import pytest
 
-from llmbreaker.session import State
-from llmbreaker.store import default_store, new_token
-from llmbreaker.trainer import Checkpoint
-from llmbreaker.ui.common import get_manager
+from llmbreaker.engine.session import State
+from llmbreaker.engine.store import default_store, new_token
+from llmbreaker.engine.trainer import Checkpoint
+from llmbreaker.ui.shell import get_manager
 
 from conftest import fresh_app
 
@@ -21,10 +21,10 @@ def app():
 
 def stored_run(state="completed", steps=(0, 100, 200)) -> str:
     """A run in the store as the Watch page writes one: Poems, 200 steps, a checkpoint per 100."""
-    from llmbreaker.corpus import bundled_text
-    from llmbreaker.model import ModelConfig
-    from llmbreaker.session import TrainingRequest, request_settings
-    from llmbreaker.trainer import TrainConfig
+    from llmbreaker.engine.corpus import bundled_text
+    from llmbreaker.engine.model import ModelConfig
+    from llmbreaker.engine.session import TrainingRequest, request_settings
+    from llmbreaker.engine.trainer import TrainConfig
 
     store = default_store()
     token = new_token()
@@ -113,7 +113,7 @@ def test_train_your_own_copy_starts_the_same_request_in_this_tab_with_its_contro
 
 
 def test_a_store_that_cannot_be_used_is_one_line_and_training_still_works(app, tmp_path):
-    from llmbreaker.store import RunStore
+    from llmbreaker.engine.store import RunStore
 
     bad = tmp_path / "damaged.db"
     bad.write_bytes(b"not a database " * 100)

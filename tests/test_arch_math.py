@@ -1,8 +1,8 @@
 """The calculators of the compare page on cases worked out by hand."""
 import pytest
 
-from llmbreaker import arch_math as am
-from llmbreaker.registry import BY_KEY, Arch
+from llmbreaker.lessons import arch_math as am
+from llmbreaker.lessons.registry import BY_KEY, Arch
 
 
 def test_kv_cache_per_token_hand_computed():
@@ -111,7 +111,7 @@ def test_deepseek_v3_as_mha_caches_192_wide_keys_and_128_wide_values():
 
 
 def test_the_compare_page_shows_the_what_if_formula_with_its_source():
-    from llmbreaker.ui.compare_view import kv_formula_line, mha_source
+    from llmbreaker.ui.views.compare import kv_formula_line, mha_source
     m = BY_KEY["deepseek-v3"]
     text = kv_formula_line(am.as_mha(m), 4096, 2, "bf16") + mha_source(m)
     assert "(192 key + 128 value)" in text and "4,997,120 B = 4.8 MiB" in text

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from llmbreaker import attention as att
-from llmbreaker.model import MicroGPT, ModelConfig
+from llmbreaker.lessons import attention as att
+from llmbreaker.engine.model import MicroGPT, ModelConfig
 
 PROBE = list("the cat sat")  # 11 tokens, spaces at 3 and 7
 

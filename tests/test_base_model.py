@@ -6,11 +6,11 @@ from pathlib import Path
 import pytest
 import torch
 
-from llmbreaker import base_model
-from llmbreaker.base_model import BASE_VOCAB, base_tokenizer, clean_text, load_base, unseen_share
-from llmbreaker.model_io import load_model, save_model
-from llmbreaker.style_recipes import FINETUNE_MODEL, opening_words, recipe
-from llmbreaker.trainer import TrainConfig, Trainer
+from llmbreaker.engine import base_model
+from llmbreaker.engine.base_model import BASE_VOCAB, base_tokenizer, clean_text, load_base, unseen_share
+from llmbreaker.engine.model_io import load_model, save_model
+from llmbreaker.lessons.style_recipes import FINETUNE_MODEL, opening_words, recipe
+from llmbreaker.engine.trainer import TrainConfig, Trainer
 
 DATA = Path(__file__).parent / "data"
 OTHER_SCRIPTS = sorted((DATA / "other_scripts").glob("*.txt"))
@@ -107,7 +107,7 @@ def test_fine_tuning_keeps_the_checkpoint_with_most_author_words_within_the_copy
         t.step()
         if t.is_checkpoint_step():
             seen.append((t.step_count, t.checkpoint().sample))
-    from llmbreaker import style
+    from llmbreaker.lessons import style
 
     def score(sample):
         _, copied = style.longest_copied_run(sample, EMAIL)

@@ -5,10 +5,10 @@ import re
 import pytest
 import torch
 
-from llmbreaker.corpus import (BUNDLED, Batches, CharTokenizer, bundled_stats, bundled_text, display_name,
+from llmbreaker.engine.corpus import (BUNDLED, Batches, CharTokenizer, bundled_stats, bundled_text, display_name,
                                read_upload, split_train_val)
-from llmbreaker.errors import UserInputError
-from llmbreaker.shakespeare import PLAYS, convert_play
+from llmbreaker.engine.errors import UserInputError
+from llmbreaker.engine.shakespeare import PLAYS, convert_play
 
 
 def test_tokenizer_round_trip_on_every_dataset():
@@ -138,7 +138,7 @@ def test_uploads_are_read_in_memory_and_never_touch_the_disk(monkeypatch):
 # -- bounds (docs/design.md §Robustness): distinct characters, length, mixed encodings ----------------------------
 
 import hostile_files as hf  # noqa: E402
-from llmbreaker.corpus import MAX_TRAIN_CHARS, MAX_VOCAB, check_trainable, check_vocab, decode_text_file  # noqa: E402
+from llmbreaker.engine.corpus import MAX_TRAIN_CHARS, MAX_VOCAB, check_trainable, check_vocab, decode_text_file  # noqa: E402
 
 
 def test_a_text_of_30000_distinct_characters_is_refused_before_training():
@@ -150,8 +150,8 @@ def test_a_text_of_30000_distinct_characters_is_refused_before_training():
 
 
 def test_the_trainer_refuses_it_before_building_a_model(monkeypatch):
-    from llmbreaker import trainer as trainer_mod
-    from llmbreaker.model import ModelConfig
+    from llmbreaker.engine import trainer as trainer_mod
+    from llmbreaker.engine.model import ModelConfig
     monkeypatch.setattr(trainer_mod, "MicroGPT", lambda *a, **k: pytest.fail("a model was built"))
     with pytest.raises(UserInputError):
         trainer_mod.Trainer(decode_text_file(hf.many_characters_txt(5_000)), ModelConfig(),
@@ -181,7 +181,7 @@ def test_a_file_mixing_utf8_and_windows_1252_keeps_both_right():
 
 
 def test_dataset_upload_longer_than_training_is_cut_at_a_line_end_with_a_note():
-    from llmbreaker.ui.inputs import dataset_cut
+    from llmbreaker.ui.widgets.inputs import dataset_cut
     text = ("a line of text\n" * (MAX_TRAIN_CHARS // 15 + 1000))
     head, note = dataset_cut(text)
     assert len(head) <= MAX_TRAIN_CHARS and head.endswith("a line of text") and text.startswith(head)

@@ -1,5 +1,5 @@
-"""The rule for a trainer's torch threads (llmbreaker/cpu_share.py): counts in, threads out."""
-from llmbreaker.cpu_share import CpuMeter, torch_threads
+"""The rule for a trainer's torch threads (llmbreaker/engine/cpu_share.py): counts in, threads out."""
+from llmbreaker.engine.cpu_share import CpuMeter, torch_threads
 
 
 def test_a_lone_trainer_on_an_idle_two_core_machine_gets_two_threads():
@@ -29,7 +29,7 @@ def test_the_meter_has_no_figure_before_its_second_reading_then_a_share_of_the_c
 
 
 def test_the_session_manager_gives_a_trainer_the_rules_threads(monkeypatch):
-    import llmbreaker.session as session_mod
+    import llmbreaker.engine.session as session_mod
     manager = session_mod.SessionManager(max_running=2)
     try:
         monkeypatch.setattr(session_mod, "available_cores", lambda: 2)

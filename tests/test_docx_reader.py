@@ -6,10 +6,10 @@ import zipfile
 import docx
 import pytest
 
-from llmbreaker import docx_reader
-from llmbreaker.corpus import MAX_UPLOAD_BYTES, read_upload
-from llmbreaker.docx_reader import read_docx
-from llmbreaker.errors import UserInputError
+from llmbreaker.engine import docx_reader
+from llmbreaker.engine.corpus import MAX_UPLOAD_BYTES, read_upload
+from llmbreaker.engine.docx_reader import read_docx
+from llmbreaker.engine.errors import UserInputError
 
 
 def _bytes(document) -> bytes:

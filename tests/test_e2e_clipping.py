@@ -31,7 +31,7 @@ from pathlib import Path
 import pytest
 
 from browser import ARTIFACTS, CHROMIUM_ARGS, chromium_path
-from llmbreaker.ui.common import PAGES
+from llmbreaker.ui.shell import PAGES
 
 pytestmark = pytest.mark.e2e
 

@@ -36,8 +36,8 @@ def listener():
 
 
 def ascii_model_file(tmp_path):
-    from llmbreaker.model import MicroGPT, ModelConfig
-    from llmbreaker.model_io import save_model
+    from llmbreaker.engine.model import MicroGPT, ModelConfig
+    from llmbreaker.engine.model_io import save_model
     chars = ["\n"] + [chr(c) for c in range(32, 127)]
     torch.manual_seed(0)
     path = tmp_path / "ascii.pt"

@@ -7,7 +7,7 @@ import time
 import pytest
 
 from browser import ARTIFACTS, CHROMIUM_ARGS, chromium_path, streamlit_server
-from llmbreaker.session import AWAY_GRACE_SECONDS
+from llmbreaker.engine.session import AWAY_GRACE_SECONDS
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 

@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from llmbreaker.trainer import TrainConfig
+from llmbreaker.engine.trainer import TrainConfig
 
 from browser import ARTIFACTS
 from conftest import unexpected_console_errors

@@ -8,10 +8,10 @@ import time
 import pytest
 import torch
 
-from llmbreaker.corpus import bundled_text
-from llmbreaker.errors import UserInputError
-from llmbreaker.session import ACTIVE_STATES, SessionManager, State, TrainingRequest, TrainingSession
-from llmbreaker.trainer import Trainer
+from llmbreaker.engine.corpus import bundled_text
+from llmbreaker.engine.errors import UserInputError
+from llmbreaker.engine.session import ACTIVE_STATES, SessionManager, State, TrainingRequest, TrainingSession
+from llmbreaker.engine.trainer import Trainer
 
 from conftest import TINY_MODEL, tiny_train, trainer_threads
 from test_session import wait_for

@@ -2,8 +2,8 @@
 it to the live fragment's next tick (ui/controls.await_first_points; bench/latency.py measures it)."""
 from __future__ import annotations
 
-from llmbreaker.session import SessionManager, State
-from llmbreaker.ui import controls
+from llmbreaker.engine.session import SessionManager, State
+from llmbreaker.ui.widgets import controls
 
 from test_session import wait_for
 

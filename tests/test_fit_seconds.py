@@ -6,8 +6,8 @@ import threading
 import time
 from dataclasses import replace
 
-from llmbreaker.session import State, TrainingSession
-from llmbreaker.trainer import FIT_MARGIN, Trainer, fit_checkpoints, fit_steps
+from llmbreaker.engine.session import State, TrainingSession
+from llmbreaker.engine.trainer import FIT_MARGIN, Trainer, fit_checkpoints, fit_steps
 
 from conftest import TINY_MODEL, tiny_train
 
@@ -76,7 +76,7 @@ def run_to_end(session: TrainingSession) -> None:
 
 
 def test_a_slow_machine_trains_fewer_steps_in_the_time_and_ends_its_schedule(manager, poems):
-    from llmbreaker.session import TrainingRequest
+    from llmbreaker.engine.session import TrainingRequest
 
     s = TrainingSession(manager, "tab-1", "watch", trainer_factory=lambda r: SlowTrainer(r.text, r.model, r.train))
     s.set_speed("max")
@@ -109,7 +109,7 @@ def test_slow_motion_trains_the_same_steps_as_1x(manager, poems):
     # fitted after its first second of compute, at step 125): at 0.25x it takes four times as long
     # and still trains every step. (Before, the fit counted the slow pace's waits as training time
     # and cut the run to 130 steps.)
-    from llmbreaker.session import TrainingRequest
+    from llmbreaker.engine.session import TrainingRequest
 
     Trainer(poems, TINY_MODEL, tiny_train()).step()  # torch's first steps in this process are slow
     ran = {}
@@ -131,7 +131,7 @@ def test_slow_motion_trains_the_same_steps_as_1x(manager, poems):
 
 
 def test_a_fixed_run_and_a_fast_enough_machine_train_every_step(manager, poems):
-    from llmbreaker.session import TrainingRequest
+    from llmbreaker.engine.session import TrainingRequest
 
     for fit in (0.0, 60.0):  # fixed; or fitted, with far more time than 300 tiny steps need
         s = TrainingSession(manager, f"tab-{fit}", "watch")
@@ -144,7 +144,7 @@ def test_a_fixed_run_and_a_fast_enough_machine_train_every_step(manager, poems):
 
 def test_the_page_fits_its_run_to_25_seconds_unless_a_step_count_is_named():
     from conftest import fresh_app
-    from llmbreaker.ui.common import get_manager
+    from llmbreaker.ui.shell import get_manager
 
     for app in fresh_app("app_pages/watch.py"):
         app.run()
@@ -161,13 +161,13 @@ def test_the_page_fits_its_run_to_25_seconds_unless_a_step_count_is_named():
         app.run()
         assert app.toggle(key="watch_fit").value is False
         assert app.number_input(key="watch_steps").value == 800
-    from llmbreaker.store import default_store
+    from llmbreaker.engine.store import default_store
     default_store().close()  # its writer thread ends with it, not WRITER_IDLE_SECONDS later
 
 
 def test_a_fitted_runs_step_count_is_what_the_store_keeps(tmp_path, poems):
-    from llmbreaker.session import SessionManager, TrainingRequest
-    from llmbreaker.store import RunStore
+    from llmbreaker.engine.session import SessionManager, TrainingRequest
+    from llmbreaker.engine.store import RunStore
 
     store = RunStore(f"sqlite:///{tmp_path / 'runs.db'}")
     m = SessionManager(max_running=1, store=store)
@@ -199,8 +199,8 @@ class SpeedsUpTrainer(SlowTrainer):
 def test_a_run_that_speeds_up_is_fitted_again_and_uses_its_seconds(manager, poems, monkeypatch):
     """Fitted only on the first seconds' rate, a run that went on twice as fast ended seconds early
     (21 s of 25 on the Watch page): it is fitted again at its checkpoints, with the rate since."""
-    import llmbreaker.session as session_module
-    from llmbreaker.session import TrainingRequest
+    import llmbreaker.engine.session as session_module
+    from llmbreaker.engine.session import TrainingRequest
 
     def steps_trained(tab: str) -> int:
         s = TrainingSession(manager, tab, "watch", trainer_factory=lambda r: SpeedsUpTrainer(r.text, r.model, r.train))

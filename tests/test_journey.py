@@ -3,12 +3,12 @@ from types import SimpleNamespace
 
 import pytest
 
-from llmbreaker.journey import (DEFAULT_MODEL_FILE, FIRST_STATION, PATHS, QUIZZES, STATIONS, check_answer,
+from llmbreaker.lessons.journey import (DEFAULT_MODEL_FILE, FIRST_STATION, PATHS, QUIZZES, STATIONS, check_answer,
                                 default_source, model_sources, trained_sources)
-from llmbreaker.model_io import load_model
-from llmbreaker.presets import MODEL_SIZES
-from llmbreaker.session import History, TrainingRequest
-from llmbreaker.ui.common import PAGES
+from llmbreaker.engine.model_io import load_model
+from llmbreaker.engine.presets import MODEL_SIZES
+from llmbreaker.engine.session import History, TrainingRequest
+from llmbreaker.ui.shell import PAGES
 
 
 def fake_session(page, run_id, model_file, label="Shakespeare", step=2200, sid=None):
@@ -92,8 +92,8 @@ def test_each_quiz_has_three_or_four_questions_with_one_right_answer_and_a_reaso
 
 
 def test_token_data_counts_splits_and_batches_as_the_trainer_does():
-    from llmbreaker.corpus import CharTokenizer
-    from llmbreaker.token_data import ids_from_text, one_batch, split, vocabulary
+    from llmbreaker.engine.corpus import CharTokenizer
+    from llmbreaker.lessons.token_data import ids_from_text, one_batch, split, vocabulary
     text = "abba cab\n" * 40
     tok = CharTokenizer.from_text(text)
     rows = vocabulary(text, tok)

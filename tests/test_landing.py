@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from llmbreaker.ui.common import PAGE_SECTIONS, PAGES, get_manager
-from llmbreaker.ui.landing import HERO, TAGLINE, TOUR
+from llmbreaker.ui.shell import PAGE_SECTIONS, PAGES, get_manager
+from llmbreaker.ui.views.landing import HERO, TAGLINE, TOUR
 
 from conftest import fresh_app
 

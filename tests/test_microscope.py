@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 import torch
 
-from llmbreaker.journey import default_source
-from llmbreaker.microscope import STEPS, max_difference, model_logits, shape_with_numbers, trace, unsupported_reason
-from llmbreaker.model import MicroGPT, ModelConfig
-from llmbreaker.model_io import load_model
+from llmbreaker.lessons.journey import default_source
+from llmbreaker.lessons.microscope import STEPS, max_difference, model_logits, shape_with_numbers, trace, unsupported_reason
+from llmbreaker.engine.model import MicroGPT, ModelConfig
+from llmbreaker.engine.model_io import load_model
 
 
 def random_model(seed: int) -> MicroGPT:

@@ -1,7 +1,7 @@
 """MicroGPT: shapes, the parameter budget (docs/design.md §Parameters), the causal mask, weight tying."""
 import torch
 
-from llmbreaker.model import MicroGPT, ModelConfig, parameter_table
+from llmbreaker.engine.model import MicroGPT, ModelConfig, parameter_table
 
 SPEC = ModelConfig()  # the spec's model: vocab 65, 16 dims, 2 layers, 2 heads, block 64
 

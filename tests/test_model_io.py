@@ -6,11 +6,11 @@ import pickle
 import pytest
 import torch
 
-from llmbreaker.corpus import CharTokenizer
-from llmbreaker.errors import UserInputError
-from llmbreaker.model import MicroGPT, ModelConfig
-from llmbreaker.model_io import FORMAT, MAX_MODEL_BYTES, load_model, save_model
-from llmbreaker.trainer import TrainConfig, Trainer
+from llmbreaker.engine.corpus import CharTokenizer
+from llmbreaker.engine.errors import UserInputError
+from llmbreaker.engine.model import MicroGPT, ModelConfig
+from llmbreaker.engine.model_io import FORMAT, MAX_MODEL_BYTES, load_model, save_model
+from llmbreaker.engine.trainer import TrainConfig, Trainer
 
 TEXT = "the quick brown fox jumps over the lazy dog. " * 40
 
@@ -165,7 +165,7 @@ def test_save_model_checks_its_inputs():
 # -- hostile files (docs/design.md §Robustness): refused before torch allocates anything -------------------
 
 import hostile_files as hf  # noqa: E402
-from llmbreaker.model_io import MAX_PARAMS, ModelRefused, parameter_count  # noqa: E402
+from llmbreaker.engine.model_io import MAX_PARAMS, ModelRefused, parameter_count  # noqa: E402
 
 
 def _never_loaded(monkeypatch):
@@ -219,7 +219,7 @@ def test_a_float64_model_says_its_numbers_have_another_precision():
 def test_the_style_base_model_size_fits_the_budget_with_a_fine_tuned_vocabulary():
     """The lead's base model (up to ~2 M parameters, 192 dims, block 128) with its ~130 characters
     plus a person's new ones loads; one of 69.6 M parameters does not."""
-    from llmbreaker.corpus import MAX_VOCAB
+    from llmbreaker.engine.corpus import MAX_VOCAB
     cfg = ModelConfig(vocab_size=MAX_VOCAB, n_embd=192, n_layer=4, n_head=6, block_size=128)
     assert parameter_count(cfg) <= MAX_PARAMS
     model = MicroGPT(cfg)

@@ -4,10 +4,10 @@ import math
 import pytest
 import torch
 
-from llmbreaker.model import MicroGPT, ModelConfig, active_parameters, parameter_table, rope_tables
-from llmbreaker.rope import apply_rope, rotate_pairs
-from llmbreaker.model_io import load_model, save_model
-from llmbreaker.corpus import CharTokenizer
+from llmbreaker.engine.model import MicroGPT, ModelConfig, active_parameters, parameter_table, rope_tables
+from llmbreaker.engine.rope import apply_rope, rotate_pairs
+from llmbreaker.engine.model_io import load_model, save_model
+from llmbreaker.engine.corpus import CharTokenizer
 
 BASE = dict(vocab_size=30, n_embd=16, n_layer=2, n_head=2, block_size=16)
 
@@ -193,7 +193,7 @@ def test_impossible_switch_combinations_are_refused_with_a_reason(bad, words):
 
 
 def test_the_pages_parameter_budget_is_the_real_models_and_draws_no_random_numbers():
-    from llmbreaker.model import parameter_budget
+    from llmbreaker.engine.model import parameter_budget
     cfg = ModelConfig(**{**BASE, "n_expert": 4, "position": "rope"})
     torch.manual_seed(7)
     expected_next = torch.rand(1)
@@ -232,7 +232,7 @@ def test_grouped_experts_compute_what_a_plain_loop_computes_forward_and_backward
     """The layer sends all routed tokens through the experts at once (grouped matmuls); on random
     weights and biases, its output, the balancing loss, the routing record and every gradient are
     the loop's, to float tolerance, including an expert that gets no token."""
-    import llmbreaker.model as model_module
+    import llmbreaker.engine.model as model_module
     monkeypatch.setattr(model_module, "GROUPED_MM", grouped and model_module.GROUPED_MM)
     torch.manual_seed(3)
     cfg = ModelConfig(**{**BASE, "n_embd": n_embd, "n_expert": n_expert, "expert_top_k": top_k})

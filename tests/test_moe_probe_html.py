@@ -5,8 +5,8 @@ from html.parser import HTMLParser
 
 import numpy as np
 
-from llmbreaker.charts import visible_char
-from llmbreaker.ui.moe_view import _probe_html
+from llmbreaker.charts.training import visible_char
+from llmbreaker.ui.views.moe import _probe_html
 
 PROBE = ("I had rather see\nthe wretchedest sight in the world; but it is dinner-time, and the rest of "
          "them here sleeping.\tA tab, émigrés & <tags> \"quoted\"")
@@ -86,7 +86,7 @@ def test_the_runs_legend_names_each_run_in_the_colour_of_its_line():
     # projector): each run's name, escaped, with the colour the chart draws its line in.
     import re
 
-    from llmbreaker.charts import balance_chart, run_legend_html
+    from llmbreaker.charts.training import balance_chart, run_legend_html
     names = ["8 experts, top-1, balancing on", "8 experts, top-2 <off>"]
     legend = run_legend_html(names)
     spec = balance_chart([(n, []) for n in names], n_layer=2)

@@ -4,15 +4,15 @@ import re
 
 import pytest
 
-from llmbreaker import lab, our_model
-from llmbreaker.corpus import bundled_text
-from llmbreaker.journey import STATIONS, default_source
-from llmbreaker.model import MicroGPT
-from llmbreaker.model_io import load_model
-from llmbreaker.presets import MODEL_SIZE_CAPTIONS, MODEL_SIZE_LABELS, MODEL_SIZES, default_model_size
-from llmbreaker.registry import BY_KEY
-from llmbreaker.trainer import TrainConfig, Trainer
-from llmbreaker.ui.explain import explain
+from llmbreaker.lessons import lab, our_model
+from llmbreaker.engine.corpus import bundled_text
+from llmbreaker.lessons.journey import STATIONS, default_source
+from llmbreaker.engine.model import MicroGPT
+from llmbreaker.engine.model_io import load_model
+from llmbreaker.engine.presets import MODEL_SIZE_CAPTIONS, MODEL_SIZE_LABELS, MODEL_SIZES, default_model_size
+from llmbreaker.lessons.registry import BY_KEY
+from llmbreaker.engine.trainer import TrainConfig, Trainer
+from llmbreaker.lessons.explain import explain
 
 
 def test_the_vocabulary_is_the_one_the_trainer_builds_for_shakespeare():

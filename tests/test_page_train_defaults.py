@@ -1,7 +1,7 @@
 """Each page's starting training settings (presets.default_train_config): Watch It Learn to Spell
 trains with Muon, the other pages keep AdamW, and a person's choices still apply on top."""
-from llmbreaker.presets import default_train_config
-from llmbreaker.trainer import TrainConfig
+from llmbreaker.engine.presets import default_train_config
+from llmbreaker.engine.trainer import TrainConfig
 
 
 def test_watch_starts_with_muon_and_the_other_pages_with_adamw():
@@ -14,7 +14,7 @@ def test_watch_starts_with_muon_and_the_other_pages_with_adamw():
 
 def test_the_watch_pages_run_trains_with_muon_and_the_chosen_rate():
     from conftest import fresh_app
-    from llmbreaker.ui.common import get_manager
+    from llmbreaker.ui.shell import get_manager
 
     for app in fresh_app("app_pages/watch.py"):
         app.run()
@@ -27,8 +27,8 @@ def test_the_watch_pages_run_trains_with_muon_and_the_chosen_rate():
 
 def test_muon_leaves_a_mixture_of_experts_biases_and_its_3d_experts_to_adamw(poems):
     from dataclasses import replace
-    from llmbreaker.presets import MODEL_SIZES
-    from llmbreaker.trainer import Trainer
+    from llmbreaker.engine.presets import MODEL_SIZES
+    from llmbreaker.engine.trainer import Trainer
     t = Trainer(poems, replace(MODEL_SIZES["small"], n_expert=4),
                 replace(default_train_config("watch"), max_steps=20, eval_interval=10, batch_size=8, eval_batches=2))
     muon = {id(p) for g in t.optimizer.optimizers[1].param_groups for p in g["params"]}

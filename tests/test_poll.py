@@ -3,8 +3,8 @@ at the page's rate while it trains, slowly while every run is paused (a paused p
 its pictures several times a second never held still on a busy machine), not at all when idle."""
 from types import SimpleNamespace
 
-from llmbreaker.session import ACTIVE_STATES, State
-from llmbreaker.ui.controls import PAUSED_POLL_SECONDS, START_POLL_SECONDS, poll_seconds_for
+from llmbreaker.engine.session import ACTIVE_STATES, State
+from llmbreaker.ui.widgets.controls import PAUSED_POLL_SECONDS, START_POLL_SECONDS, poll_seconds_for
 
 
 def run(state: State, checkpoints: int = 1):

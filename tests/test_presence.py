@@ -6,9 +6,9 @@ import time
 
 import pytest
 
-from llmbreaker import session as session_mod
-from llmbreaker.session import SessionManager, State, TrainingSession, available_cores
-from llmbreaker.trainer import Trainer
+from llmbreaker.engine import session as session_mod
+from llmbreaker.engine.session import SessionManager, State, TrainingSession, available_cores
+from llmbreaker.engine.trainer import Trainer
 
 from conftest import trainer_threads
 from test_session import wait_for

@@ -2,8 +2,8 @@
 each published total within 2 %, and unpublished models carry no invented numbers."""
 import pytest
 
-from llmbreaker import arch_math
-from llmbreaker.registry import BY_KEY, MODELS, published_models
+from llmbreaker.lessons import arch_math
+from llmbreaker.lessons.registry import BY_KEY, MODELS, published_models
 
 PUBLISHED_TOTALS = [m for m in MODELS if m.published_total is not None and m.published]
 SHAPE_FIELDS = ("n_layer", "d_model", "n_head", "n_kv_head", "head_dim", "ffn_type", "vocab_size", "context",
@@ -58,8 +58,8 @@ def test_unpublished_models_say_so_and_carry_no_numbers(key):
 
 
 def test_the_microgpt_row_is_the_model_this_app_trains():
-    from llmbreaker.model import MicroGPT
-    from llmbreaker.presets import MODEL_SIZES
+    from llmbreaker.engine.model import MicroGPT
+    from llmbreaker.engine.presets import MODEL_SIZES
     from dataclasses import replace
     m = BY_KEY["microgpt"]
     cfg = replace(MODEL_SIZES["small"], vocab_size=m.vocab_size)

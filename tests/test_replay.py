@@ -1,12 +1,12 @@
-"""A stored run played back (llmbreaker/replay.py): what the pages read from it at each moment."""
+"""A stored run played back (llmbreaker/engine/replay.py): what the pages read from it at each moment."""
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from llmbreaker.replay import REPLAY_SPEEDS, Recording, stored_history
-from llmbreaker.session import State, request_settings, TrainingRequest
-from llmbreaker.store import StoredCheckpoint, StoredRun
+from llmbreaker.engine.replay import REPLAY_SPEEDS, Recording, stored_history
+from llmbreaker.engine.session import State, request_settings, TrainingRequest
+from llmbreaker.engine.store import StoredCheckpoint, StoredRun
 
 TEXT = "the cat sat on the mat and the dog sat on the log. " * 20
 

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import torch
 
-from llmbreaker.rope import apply_rope, rope_angles, rope_frequencies, rotated_dot, score_matrix, wavelengths
+from llmbreaker.engine.rope import apply_rope, rope_angles, rope_frequencies, rotated_dot, score_matrix, wavelengths
 
 
 def test_frequencies_follow_base_to_the_minus_2i_over_d():

@@ -2,9 +2,9 @@
 import numpy as np
 import pytest
 
-from llmbreaker.journey import default_source
-from llmbreaker.model_io import load_model
-from llmbreaker.sampling import entropy_bits, generate, next_logits, reshape, top_k_mask, top_p_mask, with_temperature
+from llmbreaker.lessons.journey import default_source
+from llmbreaker.engine.model_io import load_model
+from llmbreaker.lessons.sampling import entropy_bits, generate, next_logits, reshape, top_k_mask, top_p_mask, with_temperature
 
 P = np.array([0.5, 0.25, 0.125, 0.0625, 0.0625])  # logits log(P) give back P at temperature 1
 

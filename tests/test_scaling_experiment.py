@@ -4,9 +4,9 @@ import time
 
 import pytest
 
-from llmbreaker import scaling_experiment as se
-from llmbreaker.session import State
-from llmbreaker.ui.common import PAGES, get_manager
+from llmbreaker.lessons import scaling_experiment as se
+from llmbreaker.engine.session import State
+from llmbreaker.ui.shell import PAGES, get_manager
 
 from conftest import fresh_app
 

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from llmbreaker.scaling_laws import CHINCHILLA_FIT, compute, frontier, model_points
+from llmbreaker.lessons.scaling_laws import CHINCHILLA_FIT, compute, frontier, model_points
 
 
 def test_the_published_constants_and_chinchilla_itself():
@@ -42,7 +42,7 @@ def test_the_frontier_falls_with_compute_and_models_sit_on_or_above_it():
 
 
 def test_small_ratios_keep_one_decimal():
-    from llmbreaker.scaling_laws import format_ratio, model_points
+    from llmbreaker.lessons.scaling_laws import format_ratio, model_points
     assert format_ratio(300e9 / 175e9) == "1.7"
     assert format_ratio(20.0) == "20" and format_ratio(1875.4) == "1,875" and format_ratio(9.94) == "9.9"
     gpt3 = next(p for p in model_points()[0] if p["model"] == "GPT-3 175B")

@@ -3,8 +3,8 @@ import time
 
 import pytest
 
-from llmbreaker.session import RUN_SECONDS_AT_1X, Completed, SessionManager, Started, State, TrainingSession
-from llmbreaker.trainer import TrainConfig, Trainer
+from llmbreaker.engine.session import RUN_SECONDS_AT_1X, Completed, SessionManager, Started, State, TrainingSession
+from llmbreaker.engine.trainer import TrainConfig, Trainer
 
 from conftest import trainer_threads
 

@@ -8,9 +8,9 @@ import weakref
 
 import pytest
 
-from llmbreaker.corpus import bundled_text
-from llmbreaker.session import _return_freed_memory, SessionManager, State, TrainingRequest, TrainingSession
-from llmbreaker.trainer import Trainer
+from llmbreaker.engine.corpus import bundled_text
+from llmbreaker.engine.session import _return_freed_memory, SessionManager, State, TrainingRequest, TrainingSession
+from llmbreaker.engine.trainer import Trainer
 
 from conftest import TINY_MODEL, tiny_train, trainer_threads
 from test_session import wait_for

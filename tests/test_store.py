@@ -1,4 +1,4 @@
-"""The run store (llmbreaker/store): round trip, caps and ageing, concurrent writers, faults.
+"""The run store (llmbreaker/engine/store): round trip, caps and ageing, concurrent writers, faults.
 
 Every test uses its own database: an SQLite file, and again on PostgreSQL in a schema of its own
 when LLMBREAKER_TEST_DB_URL is set (.ci/run starts a server and sets it; without it those are skipped).
@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 from sqlalchemy import create_engine, text
 
-from llmbreaker.store import db as store_db
-from llmbreaker.store import RunStore, new_token
-from llmbreaker.trainer import Checkpoint
+from llmbreaker.engine.store import db as store_db
+from llmbreaker.engine.store import RunStore, new_token
+from llmbreaker.engine.trainer import Checkpoint
 
 @pytest.fixture
 def db_url(store_url):

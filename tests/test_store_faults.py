@@ -8,9 +8,9 @@ import threading
 import pytest
 from sqlalchemy import event
 
-from llmbreaker.session import SessionManager, State
-from llmbreaker.store import RunStore, StoreError, new_token
-from llmbreaker.store import db as store_db
+from llmbreaker.engine.session import SessionManager, State
+from llmbreaker.engine.store import RunStore, StoreError, new_token
+from llmbreaker.engine.store import db as store_db
 
 from conftest import assert_no_trainer_threads
 from test_store import checkpoint, db_url, open_store, write_run  # noqa: F401  (fixtures)

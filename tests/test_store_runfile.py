@@ -1,4 +1,4 @@
-"""A run as one file (.lbrun, llmbreaker/store/runfile.py): export a series with every field and
+"""A run as one file (.lbrun, llmbreaker/engine/store/runfile.py): export a series with every field and
 import it again under new tokens; hostile files are refused with a sentence for a person, and
 nothing in a file is ever run."""
 import io
@@ -11,10 +11,10 @@ import zipfile
 import numpy as np
 import pytest
 
-from llmbreaker.model import MicroGPT, ModelConfig
-from llmbreaker.model_io import save_model
-from llmbreaker.store import RunFileError, StoreError, new_token
-from llmbreaker.store import runfile
+from llmbreaker.engine.model import MicroGPT, ModelConfig
+from llmbreaker.engine.model_io import save_model
+from llmbreaker.engine.store import RunFileError, StoreError, new_token
+from llmbreaker.engine.store import runfile
 
 from test_store import checkpoint, db_url, open_store  # noqa: F401  (fixtures)
 

@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy import (BigInteger, Column, Double, ForeignKey, Integer, LargeBinary, MetaData, String, Table, Text,
                         create_engine, func, select, text)
 
-from llmbreaker.store import RunStore, RunSummary, StoreError, new_token
-from llmbreaker.store import db as store_db
+from llmbreaker.engine.store import RunStore, RunSummary, StoreError, new_token
+from llmbreaker.engine.store import db as store_db
 
 from test_store import checkpoint, db_url, open_store, write_run  # noqa: F401  (fixtures)
 

@@ -1,8 +1,8 @@
 """Training sessions write their runs to the store: request at start, each checkpoint, the end."""
 import pytest
 
-from llmbreaker.session import SessionManager, State, request_from_settings
-from llmbreaker.store import RunStore
+from llmbreaker.engine.session import SessionManager, State, request_from_settings
+from llmbreaker.engine.store import RunStore
 
 from conftest import assert_no_trainer_threads
 

@@ -5,17 +5,17 @@ import sys
 
 import pytest
 
-from llmbreaker.style import (USER_TEXT_LIMITS, avg_chosen_probability, avg_sentence_length,
+from llmbreaker.lessons.style import (USER_TEXT_LIMITS, avg_chosen_probability, avg_sentence_length,
                               check_user_text, confidence_label, filter_text, formality, formality_label,
                               highlight_html, is_reciting, perplexity, phrase_spans,
                               shared_phrases, style_metrics, truncate, vocabulary_richness,
                               formality_markers, real_words, real_vocabulary_richness, MIN_RICHNESS_WORDS)
-from llmbreaker.words import longest_copied_run, words_of
+from llmbreaker.engine.words import longest_copied_run, words_of
 
 
 def test_style_module_imports_neither_torch_nor_streamlit():
     import subprocess
-    code = "import sys, llmbreaker.style; print('torch' in sys.modules, 'streamlit' in sys.modules)"
+    code = "import sys, llmbreaker.lessons.style; print('torch' in sys.modules, 'streamlit' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.split() == ["False", "False"]
 
@@ -274,7 +274,7 @@ def test_a_cut_never_empties_the_text_and_keeps_its_start(text):
 
 def test_a_text_with_more_characters_than_a_model_can_learn_is_refused_with_the_counts():
     """With a base model's vocabulary (`known`), the person's new characters count on top of it."""
-    from llmbreaker.corpus import MAX_VOCAB
+    from llmbreaker.engine.corpus import MAX_VOCAB
     base = [chr(c) for c in range(32, 127)]
     text = " ".join(["word"] * 60) + " " + "".join(chr(0xC0 + i % 64) for i in range(200))
     assert getattr(check_user_text(text, known=base).error, "code", None) != "too_many_characters"

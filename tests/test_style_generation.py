@@ -1,7 +1,7 @@
 """The Style page's text: a draft that recites the person's text is drawn again."""
-from llmbreaker.corpus import CharTokenizer
-from llmbreaker.style import longest_copied_run
-from llmbreaker.style_generation import generate_new_text
+from llmbreaker.engine.corpus import CharTokenizer
+from llmbreaker.lessons.style import longest_copied_run
+from llmbreaker.lessons.style_generation import generate_new_text
 
 ORIGINAL = ("Thanks everyone for the quick turnaround on the Heronsgate release notes, "
             "the dashboards look great and the rollback plan is clear to all of us now.")

@@ -6,12 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from llmbreaker.session import SessionManager, State
-from llmbreaker.style import longest_copied_run
-from llmbreaker.style_generation import generate_new_text
-from llmbreaker.style_recipes import SCRATCH_STEPS, STYLE_SECONDS, recipe
-from llmbreaker.model_io import load_model
-from llmbreaker.ui.style_start import FINETUNE, SCRATCH, style_request
+from llmbreaker.engine.session import SessionManager, State
+from llmbreaker.lessons.style import longest_copied_run
+from llmbreaker.lessons.style_generation import generate_new_text
+from llmbreaker.lessons.style_recipes import SCRATCH_STEPS, STYLE_SECONDS, recipe
+from llmbreaker.engine.model_io import load_model
+from llmbreaker.ui.views.style_start import FINETUNE, SCRATCH, style_request
 
 from conftest import assert_no_trainer_threads
 

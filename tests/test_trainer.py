@@ -4,10 +4,10 @@ import math
 import numpy as np
 import pytest
 
-from llmbreaker.corpus import bundled_text
-from llmbreaker.errors import UserInputError
-from llmbreaker.model import ModelConfig
-from llmbreaker.trainer import TrainConfig, Trainer
+from llmbreaker.engine.corpus import bundled_text
+from llmbreaker.engine.errors import UserInputError
+from llmbreaker.engine.model import ModelConfig
+from llmbreaker.engine.trainer import TrainConfig, Trainer
 
 from conftest import TINY_MODEL, tiny_train
 
@@ -106,8 +106,8 @@ def test_text_too_short_to_train_is_refused():
 
 
 def test_a_time_budget_ends_the_run_with_a_checkpoint_and_a_finished_schedule(poems):
-    from llmbreaker.trainer import TrainConfig, Trainer
-    from llmbreaker.model import ModelConfig
+    from llmbreaker.engine.trainer import TrainConfig, Trainer
+    from llmbreaker.engine.model import ModelConfig
     t = Trainer(poems, ModelConfig(n_embd=16, n_layer=1, n_head=2, block_size=32),
                 TrainConfig(max_steps=10_000, eval_interval=5000, batch_size=8, warmup_steps=2, time_budget=0.5))
     checkpoints = 0
@@ -121,8 +121,8 @@ def test_a_time_budget_ends_the_run_with_a_checkpoint_and_a_finished_schedule(po
 
 
 def test_with_a_time_budget_warm_up_ends_on_time_even_if_few_steps_were_taken(poems):
-    from llmbreaker.trainer import TrainConfig, Trainer
-    from llmbreaker.model import ModelConfig
+    from llmbreaker.engine.trainer import TrainConfig, Trainer
+    from llmbreaker.engine.model import ModelConfig
     t = Trainer(poems, ModelConfig(n_embd=16, n_layer=1, n_head=2, block_size=32),
                 TrainConfig(max_steps=10_000, warmup_steps=100, time_budget=10.0))
     assert t.lr_at(0) == pytest.approx(t.config.learning_rate / 100)
@@ -158,7 +158,7 @@ def test_an_unknown_optimizer_is_refused(poems):
 def test_the_servers_warm_up_trains_a_tiny_model_once_per_process():
     """The warm-up (run in the background when the server starts) really trains: a setting out of
     range would make it fail silently and the first visitor would wait seconds again."""
-    from llmbreaker import warm_up
+    from llmbreaker.engine import warm_up
 
     assert warm_up._warm() is True
     first = warm_up.start()

@@ -6,10 +6,10 @@ import types
 import numpy as np
 import pytest
 
-from llmbreaker.charts import (attention_cells, heat_hex, heatmap, heatmap_svg, loss_chart, next_token_chart,
+from llmbreaker.charts.training import (attention_cells, heat_hex, heatmap, heatmap_svg, loss_chart, next_token_chart,
                                stage_annotations, thin)
-from llmbreaker.textview import progression_html, sample_html
-from llmbreaker.trainer import Checkpoint
+from llmbreaker.charts.samples import progression_html, sample_html
+from llmbreaker.engine.trainer import Checkpoint
 
 WORDS = frozenset({"the", "cat", "sat", "king's"})
 

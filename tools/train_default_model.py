@@ -21,11 +21,11 @@ sys.path.insert(0, str(ROOT))
 
 import torch  # noqa: E402
 
-from llmbreaker.corpus import bundled_text  # noqa: E402
-from llmbreaker.journey import DEFAULT_MODEL_FILE  # noqa: E402
-from llmbreaker.model_io import load_model, save_model  # noqa: E402
-from llmbreaker.presets import MODEL_SIZES  # noqa: E402
-from llmbreaker.trainer import TrainConfig, Trainer  # noqa: E402
+from llmbreaker.engine.corpus import bundled_text  # noqa: E402
+from llmbreaker.lessons.journey import DEFAULT_MODEL_FILE  # noqa: E402
+from llmbreaker.engine.model_io import load_model, save_model  # noqa: E402
+from llmbreaker.engine.presets import MODEL_SIZES  # noqa: E402
+from llmbreaker.engine.trainer import TrainConfig, Trainer  # noqa: E402
 
 
 def main() -> None:
