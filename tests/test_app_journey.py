@@ -148,8 +148,8 @@ def test_the_journey_map_puts_watch_first_and_links_every_station_and_path(app):
     links = [link.proto for link in app.get("page_link")]
     assert links[0].page == "watch" and links[0].label == "Watch it learn"  # the first thing to click
     assert len(json.loads(app.get("vega_lite_chart")[0].proto.spec)["layer"]) == 6  # line, stations, words
-    from llmbreaker.ui.views.journey import metro_chart
-    rows = [row for data in metro_chart()["datasets"].values() for row in data]
+    from llmbreaker.charts.journey import metro_chart
+    rows = [row for data in metro_chart({k: v[0] for k, v in PAGES.items()})["datasets"].values() for row in data]
     assert [r["title"] for r in rows if "pages" in r and "line" not in r] == \
         ["Data", "Tokens", "Model", "Training", "Evaluation", "Generation"]
     assert [r["title"] for r in rows if r.get("start") is True] == ["Training"]  # ringed: start here

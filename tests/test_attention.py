@@ -355,3 +355,22 @@ def test_faint_or_off_diagonal_heads_stay_unnamed():
     for i in range(T):
         two_back[i, max(0, i - 2)] = 1.0
     assert label_of(two_back, LONG_PROBE) is None  # a pattern we do not look for: no wrong name
+
+
+def test_a_film_is_the_checkpoints_attention_read_as_the_cinema_reads_it():
+    from types import SimpleNamespace
+
+    from llmbreaker.lessons.attention import Film
+    even = np.tril(np.ones((3, 3))) / np.arange(1, 4)[:, None]
+    sharp = np.eye(3)
+    cps = [SimpleNamespace(step=0, attention=even[None, None]), SimpleNamespace(step=100, attention=sharp[None, None])]
+    film = Film.of(cps, list("abc"))
+    assert film.steps == [0, 100] and film.tokens == ["a", "b", "c"]
+    np.testing.assert_allclose(film.frame(50)[0, 0], (even + sharp) / 2)
+    np.testing.assert_allclose(film.frame(100)[0, 0], sharp)
+    early = film.until(40)  # only what was known at step 40: the first checkpoint
+    assert early.steps == [0] and len(early.matrices) == 1
+    assert film.until(-5).steps == [0]  # never empty: the first checkpoint is always there
+    doc = json.loads(film.export_json({"dataset": "x"}))
+    assert [c["step"] for c in doc["checkpoints"]] == [0, 100] and doc["dataset"] == "x"
+    assert [r["step"] for r in film.entropy_history()] == [0, 100]

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from llmbreaker.engine.corpus import (BUNDLED, Batches, CharTokenizer, bundled_stats, bundled_text, display_name,
-                               read_upload, split_train_val)
+                                      read_upload, split_train_val)
 from llmbreaker.engine.errors import UserInputError
 from llmbreaker.engine.shakespeare import PLAYS, convert_play
 

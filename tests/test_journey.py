@@ -4,7 +4,7 @@ from types import SimpleNamespace
 import pytest
 
 from llmbreaker.lessons.journey import (DEFAULT_MODEL_FILE, FIRST_STATION, PATHS, QUIZZES, STATIONS, check_answer,
-                                default_source, model_sources, trained_sources)
+                                        default_source, model_sources, trained_sources)
 from llmbreaker.engine.model_io import load_model
 from llmbreaker.engine.presets import MODEL_SIZES
 from llmbreaker.engine.session import History, TrainingRequest

@@ -5,11 +5,11 @@ import sys
 
 import pytest
 
-from llmbreaker.lessons.style import (USER_TEXT_LIMITS, avg_chosen_probability, avg_sentence_length,
-                              check_user_text, confidence_label, filter_text, formality, formality_label,
-                              highlight_html, is_reciting, perplexity, phrase_spans,
-                              shared_phrases, style_metrics, truncate, vocabulary_richness,
-                              formality_markers, real_words, real_vocabulary_richness, MIN_RICHNESS_WORDS)
+from llmbreaker.lessons.style import (USER_TEXT_LIMITS, avg_chosen_probability, avg_sentence_length, check_user_text,
+                                      confidence_label, filter_text, formality, formality_label, highlight_html,
+                                      is_reciting, perplexity, phrase_spans, shared_phrases, style_metrics, truncate,
+                                      vocabulary_richness, formality_markers, real_words, real_vocabulary_richness,
+                                      MIN_RICHNESS_WORDS)
 from llmbreaker.engine.words import longest_copied_run, words_of
 
 

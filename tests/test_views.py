@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from llmbreaker.charts.training import (attention_cells, heat_hex, heatmap, heatmap_svg, loss_chart, next_token_chart,
-                               stage_annotations, thin)
+                                        stage_annotations, thin)
 from llmbreaker.charts.samples import progression_html, sample_html
 from llmbreaker.engine.trainer import Checkpoint
 

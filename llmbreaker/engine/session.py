@@ -38,8 +38,8 @@ from llmbreaker.engine.errors import MESSAGES, UserInputError
 from llmbreaker.engine.model import ModelConfig
 from llmbreaker.engine.model_io import save_model
 from llmbreaker.engine.store import RunStore, default_store, new_token
-from llmbreaker.engine.trainer import (FIT_AFTER_SECONDS, REFIT_MIN_CHANGE, REFIT_UNTIL, Checkpoint, TrainConfig, Trainer, fit_checkpoints,
-                      fit_steps)
+from llmbreaker.engine.trainer import (FIT_AFTER_SECONDS, REFIT_MIN_CHANGE, REFIT_UNTIL, Checkpoint, TrainConfig,
+                                       Trainer, fit_checkpoints, fit_steps)
 
 
 class State(str, Enum):

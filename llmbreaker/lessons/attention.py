@@ -360,3 +360,37 @@ def export_json(steps: Sequence[int], attentions: Sequence[np.ndarray], probe_to
         **meta,
     }
     return json.dumps(doc, ensure_ascii=False, separators=(",", ":"))
+
+
+# -- the film: what the Cinema shows, in one object ---------------------------------------------
+@dataclass(frozen=True)
+class Film:
+    """A run's attention over training, as the Cinema shows it: each checkpoint's step and its
+    attention on the probe text ((n_layer, n_head, T, T), see the module's docstring), and the
+    probe's characters. The functions above, on this one film."""
+    steps: list[int]
+    matrices: list[np.ndarray]
+    tokens: list[str]
+
+    @classmethod
+    def of(cls, checkpoints: Sequence, tokens: Sequence[str]) -> Film:
+        """From a run's checkpoints (anything with `.step` and `.attention`), in their order."""
+        return cls([c.step for c in checkpoints], [c.attention for c in checkpoints], list(tokens))
+
+    def frame(self, step: float) -> np.ndarray:
+        """The attention at `step`, blended between the checkpoints around it (interpolate)."""
+        return interpolate(self.steps, self.matrices, step)
+
+    def until(self, step: float) -> Film:
+        """The film up to `step` (at least its first checkpoint): what was known by then."""
+        upto = [i for i, s in enumerate(self.steps) if s <= step] or [0]
+        return Film([self.steps[i] for i in upto], [self.matrices[i] for i in upto], self.tokens)
+
+    def describe(self) -> list[str]:
+        return describe(self.steps, self.matrices, self.tokens)
+
+    def entropy_history(self) -> list[dict]:
+        return entropy_history(self.steps, self.matrices)
+
+    def export_json(self, meta: dict | None = None) -> str:
+        return export_json(self.steps, self.matrices, self.tokens, meta)

@@ -6,8 +6,8 @@ replicas) through LLMBREAKER_DB_URL. Runs a page shows together form a series; `
 browser's series ("Your runs"), `export_run` / `import_run` carry one as a .lbrun file (runfile.py).
 Engine side: never imports streamlit.
 """
-from llmbreaker.engine.store.db import (CURRENT_SCHEMA, RunStore, RunSummary, StoredCheckpoint, StoredRun, StoreError, default_store,
-                 new_token, settings_from_env)
+from llmbreaker.engine.store.db import (CURRENT_SCHEMA, RunStore, RunSummary, StoredCheckpoint, StoredRun, StoreError,
+                                        default_store, new_token, settings_from_env)
 from llmbreaker.engine.store.runfile import SUFFIX as RUN_FILE_SUFFIX
 from llmbreaker.engine.store.runfile import RunFileError
 

@@ -14,8 +14,8 @@ import numpy as np
 import streamlit as st
 
 from llmbreaker.lessons import attention as attn
-from llmbreaker.charts.training import (attention_deck, detail_below, entropy_chart, heat_legend_html, heatmap, heatmap_svg,
-                               visible_char)
+from llmbreaker.charts.training import (attention_deck, detail_below, entropy_chart, heat_legend_html, heatmap,
+                                        heatmap_svg, visible_char)
 from llmbreaker.engine.session import TrainingSession
 from llmbreaker.ui.shell import font_scale, page_header, page_session
 from llmbreaker.ui.widgets.controls import follow_run, poll_seconds_for, progress_line, starting_note
@@ -77,22 +77,22 @@ def _frame_state(page: str):
 def film_controls(page: str, session: TrainingSession) -> None:
     """Auto-play and its pace, under the timeline. Starting, stopping or pacing the film reruns the
     whole page (needs_rerun, read by _draw), so that the fragment's tick rate follows."""
-    film = _frame_state(page)
+    playback = _frame_state(page)
 
     def toggle():
-        film["autoplay"] = not film["autoplay"]
-        film["needs_rerun"] = True
-        if film["autoplay"]:
-            film.update(follow=False, step=0.0, advanced_at=time.monotonic())  # a film starts at the beginning
+        playback["autoplay"] = not playback["autoplay"]
+        playback["needs_rerun"] = True
+        if playback["autoplay"]:
+            playback.update(follow=False, step=0.0, advanced_at=time.monotonic())  # a film starts at the beginning
 
     c1, c2 = st.columns([1, 1.3], vertical_alignment="bottom")
-    c1.button("Pause film" if film["autoplay"] else "Play film",
-              icon=":material/pause_circle:" if film["autoplay"] else ":material/movie:",
+    c1.button("Pause film" if playback["autoplay"] else "Play film",
+              icon=":material/pause_circle:" if playback["autoplay"] else ":material/movie:",
               key=f"{page}_autoplay", on_click=toggle, disabled=not session.history.checkpoints, width="stretch",
               help="Auto-play: step through the recorded checkpoints from step 0, with blended frames between "
                    "them, at the pace you choose. Works while training goes on and after it ends.")
     c2.segmented_control("Film pace", list(PACES), default="normal", key=f"{page}_pace", required=True,
-                         on_change=film.update, kwargs={"needs_rerun": True},
+                         on_change=playback.update, kwargs={"needs_rerun": True},
                          help="Seconds per frame: slow 1 s, normal 0.5 s, fast 0.25 s.")
 
 
@@ -103,55 +103,55 @@ def live_view(session: TrainingSession, page: str, idle_shape: tuple[int, int] =
     page (that rerun, once per checkpoint, made the wait between a checkpoint and its heatmaps); between
     checkpoints a tick draws the same pictures again, which costs little (a heatmap's data is three
     numbers a cell) and which the browser already has."""
-    film = _frame_state(page)
+    playback = _frame_state(page)
     pace = PACES[st.session_state.get(f"{page}_pace") or "normal"]
     follow_run(session, page)  # this run of the whole page draws the controls as they are now
-    ticks = [t for t in (poll_seconds_for((session,), LIVE_POLL), pace if film["autoplay"] else None)
+    ticks = [t for t in (poll_seconds_for((session,), LIVE_POLL), pace if playback["autoplay"] else None)
              if t is not None]
 
     @st.fragment(run_every=min(ticks) if ticks else None)
     def _live() -> None:
         seen = follow_run(session, page)
         if seen is not None and seen[0] != session.run_id:
-            film.update(follow=True, step=0.0)
+            playback.update(follow=True, step=0.0)
         h = session.history
         progress_line(session)
         if h.message:
             st.error(f"{h.message} Your text and settings are kept: press Replay to try again.", icon=":material/warning:")
-        _draw(session, page, film, font_scale, idle_shape, pace)
+        _draw(session, page, playback, font_scale, idle_shape, pace)
         if seen is not None:  # after the draw, so that a run's first heatmaps wait for no page rerun
             st.rerun()  # a new run or state: the controls and the tick rate follow
 
     _live()
 
 
-def _advance(film: dict, steps: list[int], interval: int, active: bool, pace: float) -> None:
+def _advance(playback: dict, steps: list[int], interval: int, active: bool, pace: float) -> None:
     """One auto-play frame forward, once per `pace` seconds (the fragment may tick faster, to follow
     the run); at the last checkpoint, wait for more or stop."""
     now = time.monotonic()
-    if now - film.get("advanced_at", 0.0) < pace * 0.9:
+    if now - playback.get("advanced_at", 0.0) < pace * 0.9:
         return
-    film["advanced_at"] = now
+    playback["advanced_at"] = now
     frame = max(1, interval // FRAMES_PER_CHECKPOINT)
-    nxt = film.get("step", 0.0) + frame
+    nxt = playback.get("step", 0.0) + frame
     if nxt >= steps[-1]:
-        film["step"] = float(steps[-1])
+        playback["step"] = float(steps[-1])
         if not active:
-            film["autoplay"] = False
+            playback["autoplay"] = False
             st.rerun()  # the film ended: the Play film button and the tick rate follow
     else:
-        film["step"] = float(nxt)
+        playback["step"] = float(nxt)
 
 
-def _stop_film(film: dict) -> None:
+def _stop_film(playback: dict) -> None:
     """A person's own scrubbing stops the auto-play; the next draw reruns the page for the button."""
-    if film["autoplay"]:
-        film.update(autoplay=False, needs_rerun=True)
+    if playback["autoplay"]:
+        playback.update(autoplay=False, needs_rerun=True)
 
 
-def _draw(session: TrainingSession, page: str, film: dict, font_scale: float, idle_shape: tuple[int, int],
+def _draw(session: TrainingSession, page: str, playback: dict, font_scale: float, idle_shape: tuple[int, int],
           pace: float) -> None:
-    if film.pop("needs_rerun", False):
+    if playback.pop("needs_rerun", False):
         st.rerun()
     h = session.history
     n_layer, n_head = idle_shape
@@ -167,17 +167,17 @@ def _draw(session: TrainingSession, page: str, film: dict, font_scale: float, id
         _grid(np.zeros((n_layer, n_head, len(tokens), len(tokens)), dtype=np.float32), tokens, page, font_scale, idle=True)
         return
 
-    steps = [c.step for c in h.checkpoints]
-    matrices = [c.attention for c in h.checkpoints]
+    film = attn.Film.of(h.checkpoints, h.probe_tokens)
+    steps = film.steps
     interval = session.request.train.eval_interval if session.request else max(1, steps[-1])
-    if film["autoplay"]:
-        _advance(film, steps, interval, session.active, pace)
-    elif film["follow"]:
-        film["step"] = float(steps[-1])
-    step = float(min(film.get("step", steps[-1]), steps[-1]))
+    if playback["autoplay"]:
+        _advance(playback, steps, interval, session.active, pace)
+    elif playback["follow"]:
+        playback["step"] = float(steps[-1])
+    step = float(min(playback.get("step", steps[-1]), steps[-1]))
 
-    frame = attn.interpolate(steps, matrices, step)
-    tokens = h.probe_tokens
+    frame = film.frame(step)
+    tokens = film.tokens
     # The pictures first, just under the controls (a projector's first screen); the timeline and
     # the film's own controls under them.
     heading, view = st.columns([3, 2], vertical_alignment="bottom")
@@ -188,12 +188,12 @@ def _draw(session: TrainingSession, page: str, film: dict, font_scale: float, id
         help="Overview: every layer and head. Detail: one head, large, with characters on the axes. 3D: the same "
              "head as columns you can turn.")
     pictures = st.container()
-    _timeline(page, film, steps, interval, step)
+    _timeline(page, playback, steps, interval, step)
     film_controls(page, session)
     with pictures:
         _pictures(page, mode, frame, tokens, step, font_scale)
-    _reading_aids(steps, matrices, tokens, step, font_scale)
-    _exports(page, steps, matrices, tokens, frame, step, session)
+    _reading_aids(film, step, font_scale)
+    _exports(page, film, frame, step, session)
 
 
 def _pictures(page: str, mode: str, frame: np.ndarray, tokens: list[str], step: float, font_scale: float) -> None:
@@ -216,7 +216,7 @@ def _step_words(step: float, steps: list[int]) -> str:
     return f"Step {s:,} · blend of checkpoints at steps {before:,} and {after:,}"
 
 
-def _timeline(page: str, film: dict, steps: list[int], interval: int, step: float) -> None:
+def _timeline(page: str, playback: dict, steps: list[int], interval: int, step: float) -> None:
     key = f"{page}_scrub"
     frame = max(1, interval // FRAMES_PER_CHECKPOINT)
     last = steps[-1]
@@ -227,17 +227,17 @@ def _timeline(page: str, film: dict, steps: list[int], interval: int, step: floa
         nearest = min(steps, key=lambda s: abs(s - value))
         if abs(nearest - value) <= max(1, interval // 10):
             value = nearest
-        _stop_film(film)
-        film.update(step=float(value), follow=value >= last)
+        _stop_film(playback)
+        playback.update(step=float(value), follow=value >= last)
 
     def jump(direction: int):
-        current = film.get("step", last)
+        current = playback.get("step", last)
         if direction < 0:
             target = max([s for s in steps if s < current], default=steps[0])
         else:
             target = min([s for s in steps if s > current], default=last)
-        _stop_film(film)
-        film.update(step=float(target), follow=target >= last)
+        _stop_film(playback)
+        playback.update(step=float(target), follow=target >= last)
 
     c_prev, c_slider, c_next = st.columns([1.4, 7, 1.4], vertical_alignment="bottom")
     c_prev.button("Prev", icon=":material/skip_previous:", key=f"{page}_prev", on_click=jump, args=(-1,),
@@ -337,19 +337,18 @@ def _three_d(matrix: np.ndarray, tokens: list[str], page: str, layer: int, head:
         _detail(matrix, tokens, layer, head, step, 1.0)
 
 
-def _reading_aids(steps: list[int], matrices: list[np.ndarray], tokens: list[str], step: float, font_scale: float) -> None:
-    upto = [i for i, s in enumerate(steps) if s <= step] or [0]
+def _reading_aids(film: attn.Film, step: float, font_scale: float) -> None:
     st.markdown("##### What the heads learned", help="Measured on the attention shown, not written in advance.")
-    sentences = attn.describe([steps[i] for i in upto], [matrices[i] for i in upto], tokens)
+    sentences = film.until(step).describe()  # what the heads had learned by the step shown
     st.html("<ul style='margin:0 0 0.5rem 1rem; color:#CBD5E1; line-height:1.6'>"
             + "".join(f"<li>{html.escape(s)}</li>" for s in sentences) + "</ul>")
-    rows = attn.entropy_history(steps, matrices)
-    st.vega_lite_chart(spec=entropy_chart(rows, attn.max_entropy(len(tokens)), font_scale=font_scale),
+    rows = film.entropy_history()
+    st.vega_lite_chart(spec=entropy_chart(rows, attn.max_entropy(len(film.tokens)), font_scale=font_scale),
                        key="cinema_entropy", width="stretch")
     st.caption("Entropy of each head over training: high = attention spread evenly, low = focused on a few characters.")
 
 
-def _exports(page: str, steps, matrices, tokens, frame, step: float, session: TrainingSession) -> None:
+def _exports(page: str, film: attn.Film, frame: np.ndarray, step: float, session: TrainingSession) -> None:
     layer = st.session_state.get(f"{page}_layer", 0) or 0
     head = st.session_state.get(f"{page}_head", 0) or 0
     layer = min(layer, frame.shape[0] - 1)
@@ -358,13 +357,13 @@ def _exports(page: str, steps, matrices, tokens, frame, step: float, session: Tr
     meta = {"dataset": session.request.label if session.request else "", "model": session.request.model.to_dict()
             if session.request else {}}
     # Callables: the files are made only when a person clicks, not on every tick of the film.
-    c1.download_button("Attention history (JSON)", data=lambda: attn.export_json(steps, matrices, tokens, meta),
+    c1.download_button("Attention history (JSON)", data=lambda: film.export_json(meta),
                        file_name="attention-history.json", mime="application/json", icon=":material/download:",
                        key=f"{page}_dl_json", on_click="ignore",
                        help="Every checkpoint, layer and head, with the probe's characters.")
     title = f"{attn.head_name(layer, head)} at step {int(round(step))}"
     matrix = frame[layer, head]
-    c2.download_button("This heatmap (SVG)", data=lambda: heatmap_svg(matrix, tokens, title),
+    c2.download_button("This heatmap (SVG)", data=lambda: heatmap_svg(matrix, film.tokens, title),
                        file_name=f"attention-L{layer + 1}-H{head + 1}-step{int(round(step))}.svg", mime="image/svg+xml",
                        icon=":material/image:", key=f"{page}_dl_svg", on_click="ignore",
                        help="The heatmap of the selected layer and head at the step shown, as a picture.")

@@ -2,19 +2,15 @@
 three learning paths."""
 from __future__ import annotations
 
-import textwrap
-
-import altair as alt
-import pandas as pd
 import streamlit as st
 
-from llmbreaker.charts.palette import BLUE, GREEN
+from llmbreaker.charts.journey import metro_chart, metro_chart_narrow
 from llmbreaker.charts.samples import markdown_literal
 from llmbreaker.lessons.journey import FIRST_STATION, PATHS, STATIONS, model_sources
 from llmbreaker.ui.shell import PAGES, browser_session_id, font_scale, get_manager, page_header
 
 PAGE = "journey"
-LINE, START = BLUE, GREEN  # the metro line, its first station
+PAGE_TITLES = {key: title for key, (title, *_rest) in PAGES.items()}  # for the map's hover
 
 CSS = """
 <style>
@@ -35,82 +31,6 @@ CSS = """
 @container (min-width: 721px) { .st-key-journey-map-narrow { display: none !important; } }
 </style>
 """
-
-
-def metro_chart(scale: float = 1.0) -> dict:
-    """The stations on one line, left to right; the first station for a newcomer ringed in green.
-    Hover a station for its preview."""
-    rows = []
-    for i, s in enumerate(STATIONS):
-        rows.append({"x": i, "y": 0, "key": s.key, "title": s.title,
-                     "preview": s.preview,
-                     "pages": ", ".join(PAGES[p][0] for p in s.pages if p in PAGES),
-                     "start": s.key == FIRST_STATION})
-    frame = pd.DataFrame(rows)
-    # The summary under each station, a few short lines placed one under another in data units.
-    lines = pd.DataFrame([{"x": i, "y": -0.42 - 0.2 * n, "line": text, "title": s.title, "preview": s.preview,
-                           "pages": rows[i]["pages"]}
-                          for i, s in enumerate(STATIONS) for n, text in enumerate(textwrap.wrap(s.summary, 22 if scale == 1 else 17))])
-    x = alt.X("x:Q", axis=None, scale=alt.Scale(domain=[-0.55, len(STATIONS) - 0.45]))
-    y = alt.Y("y:Q", axis=None, scale=alt.Scale(domain=[-1.3, 0.7]))
-    tooltip = [alt.Tooltip("title:N", title="Station"), alt.Tooltip("preview:N", title="Preview"),
-               alt.Tooltip("pages:N", title="Pages")]
-    base = alt.Chart(frame).encode(x=x, y=y)
-    line = base.mark_line(color=LINE, strokeWidth=10 * scale, strokeCap="round")
-    halo = base.transform_filter("datum.start").mark_circle(size=2600 * scale ** 2, color=START, opacity=0.25)
-    stops = base.mark_point(filled=True, size=900 * scale ** 2, strokeWidth=5 * scale, cursor="pointer").encode(
-        fill=alt.condition("datum.start", alt.value(START), alt.value("#0F172A")),
-        stroke=alt.condition("datum.start", alt.value("#A7F3D0"), alt.value("#E2E8F0")), tooltip=tooltip)
-    titles = base.mark_text(dy=-34 * scale, fontSize=17 * scale, fontWeight="bold", color="#F1F5F9").encode(
-        text="title:N", tooltip=tooltip)
-    start = base.transform_filter("datum.start").mark_text(dy=-58 * scale, fontSize=12 * scale, fontWeight="bold",
-                                                            color="#34D399").encode(text=alt.value("START HERE ▾"))
-    summaries = alt.Chart(lines).mark_text(fontSize=12.5 * min(scale, 1.3), color="#CBD5E1").encode(
-        x=x, y=y, text="line:N", tooltip=tooltip)
-    chart = alt.layer(line, halo, stops, titles, start, summaries).properties(
-        height=int(250 * scale), width="container")
-    return chart.configure_view(strokeWidth=0).to_dict()
-
-
-def metro_chart_narrow(scale: float = 1.0) -> dict:
-    """The same stations top to bottom, for a narrow column: each name with its summary on lines
-    beside the line, laid out in pixels (y without a scale), so nothing depends on the column's width."""
-    wrap = 34 if scale == 1 else 26
-    size, summary_size = 17 * scale, 13 * min(scale, 1.3)
-    rows, lines, top = [], [], 8 * scale
-    for i, s in enumerate(STATIONS):
-        start = s.key == FIRST_STATION
-        if start:
-            top += 18 * scale  # room for "START HERE" above the name
-        pages = ", ".join(PAGES[p][0] for p in s.pages if p in PAGES)
-        y = top + size * 0.7
-        rows.append({"y": y, "key": s.key, "title": s.title, "preview": s.preview, "pages": pages, "start": start})
-        wrapped = textwrap.wrap(s.summary, wrap)
-        lines += [{"y": y + (size * 0.6 + summary_size * (0.9 + 1.3 * n)), "line": text, "title": s.title,
-                   "preview": s.preview, "pages": pages} for n, text in enumerate(wrapped)]
-        top = y + size * 0.6 + summary_size * 1.3 * len(wrapped) + 22 * scale
-    frame = pd.DataFrame(rows)
-    dot_x, text_x = 24 * scale, 52 * scale
-    y = alt.Y("y:Q", axis=None, scale=None)  # pixels from the top
-    tooltip = [alt.Tooltip("title:N", title="Station"), alt.Tooltip("preview:N", title="Preview"),
-               alt.Tooltip("pages:N", title="Pages")]
-    base = alt.Chart(frame).encode(y=y)
-    line = base.mark_line(color=LINE, strokeWidth=8 * scale, strokeCap="round").encode(x=alt.value(dot_x))
-    halo = base.transform_filter("datum.start").mark_circle(size=1800 * scale ** 2, color=START, opacity=0.25).encode(
-        x=alt.value(dot_x))
-    stops = base.mark_point(filled=True, size=600 * scale ** 2, strokeWidth=4 * scale, opacity=1, cursor="pointer").encode(
-        x=alt.value(dot_x), fill=alt.condition("datum.start", alt.value(START), alt.value("#0F172A")),
-        stroke=alt.condition("datum.start", alt.value("#A7F3D0"), alt.value("#E2E8F0")), tooltip=tooltip)
-    titles = base.mark_text(align="left", baseline="middle", fontSize=size, fontWeight="bold", color="#F1F5F9").encode(
-        x=alt.value(text_x), text="title:N", tooltip=tooltip)
-    start = base.transform_filter("datum.start").mark_text(
-        align="left", baseline="middle", dy=-20 * scale, fontSize=12 * scale, fontWeight="bold", color="#34D399").encode(
-        x=alt.value(text_x), text=alt.value("START HERE ▾"))
-    summaries = alt.Chart(pd.DataFrame(lines)).mark_text(
-        align="left", baseline="middle", fontSize=summary_size, color="#CBD5E1").encode(
-        x=alt.value(text_x), y=y, text="line:N", tooltip=tooltip)
-    chart = alt.layer(line, halo, stops, titles, start, summaries).properties(height=int(top), width="container")
-    return chart.configure_view(strokeWidth=0).to_dict()
 
 
 def start_here() -> None:
@@ -162,9 +82,9 @@ def view() -> None:
                 help="Hover a station for a preview. The cards below link to the pages that show each station.")
     with st.container(key="journey-map"):  # one of the two shows, by the column's width (CSS above)
         with st.container(key="journey-map-wide"):
-            st.vega_lite_chart(metro_chart(font_scale()), width="stretch", key=f"{PAGE}_map")
+            st.vega_lite_chart(metro_chart(PAGE_TITLES, font_scale()), width="stretch", key=f"{PAGE}_map")
         with st.container(key="journey-map-narrow"):
-            st.vega_lite_chart(metro_chart_narrow(font_scale()), width="stretch", key=f"{PAGE}_map_narrow")
+            st.vega_lite_chart(metro_chart_narrow(PAGE_TITLES, font_scale()), width="stretch", key=f"{PAGE}_map_narrow")
     st.caption(f"Every number on the stations' pages comes from a real model: now **{markdown_literal(source.label)}**"
                + (" (the default, until you train your own)." if source.is_default else ", the one you trained last."))
     main, side = st.columns([2.1, 1], gap="large")

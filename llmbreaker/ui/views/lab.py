@@ -13,8 +13,8 @@ import streamlit as st
 
 from llmbreaker.charts.training import RUN_COLORS, comparison_chart
 from llmbreaker.engine.corpus import BUNDLED, bundled_text
-from llmbreaker.lessons.lab import (EXPERIMENTS, LAB_TRAIN, MAX_LAB_RUNS, POSITION_LABELS, SIZES, SWITCHES, DEFAULT_SIZE,
-                            experiment_requests, run_name, run_summary, settings_text)
+from llmbreaker.lessons.lab import (EXPERIMENTS, LAB_TRAIN, MAX_LAB_RUNS, POSITION_LABELS, SIZES, SWITCHES,
+                                    DEFAULT_SIZE, experiment_requests, run_name, run_summary, settings_text)
 from llmbreaker.engine.model import BALANCE_WEIGHT, ModelConfig, parameter_budget
 from llmbreaker.engine.session import RUN_SECONDS_AT_1X, SPEEDS, History, State, TrainingRequest, TrainingSession
 from llmbreaker.charts.samples import real_word_share, sample_html

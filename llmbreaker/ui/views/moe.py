@@ -13,7 +13,7 @@ from dataclasses import replace
 import streamlit as st
 
 from llmbreaker.charts.training import (EXPERT_COLORS, balance_chart, expert_share_chart, expert_share_over_time_chart,
-                               loss_chart, run_legend_html, visible_char)
+                                        loss_chart, run_legend_html, visible_char)
 from llmbreaker.engine.model import BALANCE_WEIGHT, parameter_budget
 from llmbreaker.engine.session import History, TrainingSession
 from llmbreaker.ui.shell import font_scale, page_header, page_session

@@ -6,15 +6,15 @@ experiment section (small models trained here) is meant to be appended after it.
 """
 from __future__ import annotations
 
-import altair as alt
 import numpy as np
 import pandas as pd
 import streamlit as st
 
+from llmbreaker.charts.compare import style_chart
+from llmbreaker.charts.scaling import loss_compute_chart, params_tokens_chart
 from llmbreaker.lessons import arch_math as am
 from llmbreaker.lessons import scaling_laws as sl
 from llmbreaker.ui.shell import font_scale, page_header
-from llmbreaker.ui.views.compare import COUNT_LABELS, style_chart
 from llmbreaker.ui.views.scaling_experiment import experiment_section
 
 PAGE = "scaling"
@@ -33,94 +33,6 @@ def _fmt_flops(c: float) -> str:
     """1.5e22 -> "1.5 × 10²²"."""
     mant, exp = f"{c:.1e}".split("e")
     return f"{mant} × 10{str(int(exp)).translate(SUPERSCRIPT)}"
-
-
-POWER_LABELS = "'10^' + round(log(datum.value) / LN10)"
-KIND_SHAPES = {"dense model": "circle", "mixture of experts (active params)": "diamond"}
-
-
-def _decades(lo: float, hi: float) -> list[float]:
-    return [10.0 ** e for e in range(int(np.floor(np.log10(lo))), int(np.ceil(np.log10(hi))) + 1)]
-
-
-def _model_encodings(points: list[dict], scale: float):
-    names = [p["model"] for p in points]
-    color = alt.Color("model:N", title="Model", sort=names,
-                      scale=alt.Scale(domain=names, scheme="tableau10"),
-                      # Two columns: three ran past a phone's chart ("LLaMA-2 70B" cut at its right edge).
-                      legend=alt.Legend(orient="bottom", columns=2, symbolSize=int(160 * scale),
-                                        symbolType="circle", symbolOpacity=1, labelLimit=260))
-    shape = alt.Shape("kind:N", title=None, scale=alt.Scale(domain=list(KIND_SHAPES), range=list(KIND_SHAPES.values())),
-                      legend=None)  # the caption says which is a mixture of experts (a diamond)
-    return color, shape
-
-
-def _points_frame(points: list[dict]) -> pd.DataFrame:
-    df = pd.DataFrame(points)
-    df["kind"] = np.where(df["moe"], "mixture of experts (active params)", "dense model")
-    return df
-
-
-def loss_compute_chart(points: list[dict], you: dict, scale: float, fit: sl.Fit = sl.CHINCHILLA_FIT) -> alt.Chart:
-    computes = [p["compute"] for p in points] + [you["compute"]]
-    lo, hi = min(computes) / 10, max(computes) * 10
-    fr = pd.DataFrame(sl.frontier(lo, hi, 61, fit))
-    fr["label"] = [f"N = {am.human(n)}, D = {am.human(d)}" for n, d in zip(fr["n_opt"], fr["d_opt"])]
-    losses = [p["loss"] for p in points] + [you["loss"]] + fr["loss"].tolist()
-    # On two lines: on one it was wider than a half-screen chart in workshop mode.
-    x = alt.X("compute:Q", title=["Training compute C = 6·N·D", "(FLOPs, log scale)"],
-              scale=alt.Scale(type="log", domain=[lo, hi], nice=False),
-              axis=alt.Axis(values=_decades(lo, hi), labelExpr=POWER_LABELS))
-    y = alt.Y("loss:Q", title="Loss predicted by the fit (nats per token)",
-              scale=alt.Scale(domain=[np.floor(min(losses) * 20) / 20, np.ceil(max(losses) * 20) / 20], nice=False))
-    line = alt.Chart(fr).mark_line(color="#94A3B8", strokeWidth=2.5 * scale).encode(
-        x=x, y=y, tooltip=[alt.Tooltip("compute:Q", title="Compute", format=".2e"),
-                           alt.Tooltip("loss:Q", title="Best possible loss", format=".3f"),
-                           alt.Tooltip("label:N", title="Compute-optimal")])
-    line_label = alt.Chart(fr.iloc[[6]]).mark_text(color="#94A3B8", align="left", dx=8, dy=-12, fontSize=12 * scale,
-                                                   text="compute-optimal frontier").encode(x=x, y=y)
-    color, shape = _model_encodings(points, scale)
-    pts = alt.Chart(_points_frame(points)).mark_point(filled=True, size=150 * scale, opacity=0.95,
-                                                      stroke="#0F172A", strokeWidth=1).encode(
-        x=x, y=y, color=color, shape=shape,
-        tooltip=[alt.Tooltip("model:N", title="Model"), alt.Tooltip("params:Q", title="Parameters", format=".3s"),
-                 alt.Tooltip("tokens:Q", title="Training tokens", format=".3s"),
-                 alt.Tooltip("loss:Q", title="Predicted loss", format=".3f"),
-                 alt.Tooltip("tokens_per_param_label:N", title="Tokens per parameter")])
-    me = pd.DataFrame([you])
-    mine = alt.Chart(me).mark_point(filled=True, size=320 * scale, shape="cross", color="#F472B6").encode(
-        x=x, y=y, tooltip=[alt.Tooltip("loss:Q", title="Your loss", format=".3f")])
-    mine_label = alt.Chart(me).mark_text(align="left", dx=12, dy=0, color="#F472B6", fontSize=13 * scale,
-                                         fontWeight="bold", text="your choice").encode(x=x, y=y)
-    return alt.layer(line, line_label, pts, mine, mine_label).properties(height=int(460 * scale))
-
-
-def params_tokens_chart(points: list[dict], you: dict, scale: float, fit: sl.Fit = sl.CHINCHILLA_FIT) -> alt.Chart:
-    ns = [p["params"] for p in points] + [you["params"]]
-    ds = [p["tokens"] for p in points] + [you["tokens"]]
-    nlo, nhi, dlo, dhi = min(ns) / 3, max(ns) * 3, min(ds) / 3, max(ds) * 3
-    fr = pd.DataFrame(sl.frontier(1e15, 1e30, 121, fit)).rename(columns={"n_opt": "params", "d_opt": "tokens"})
-    fr = fr[(fr["params"] >= nlo) & (fr["params"] <= nhi) & (fr["tokens"] >= dlo) & (fr["tokens"] <= dhi)]
-    x = alt.X("params:Q", title="Parameters N (log scale)", scale=alt.Scale(type="log", domain=[nlo, nhi], nice=False),
-              axis=alt.Axis(values=_decades(nlo, nhi), labelExpr=COUNT_LABELS))
-    y = alt.Y("tokens:Q", title="Training tokens D (log scale)", scale=alt.Scale(type="log", domain=[dlo, dhi], nice=False),
-              axis=alt.Axis(values=_decades(dlo, dhi), labelExpr=COUNT_LABELS))
-    line = alt.Chart(fr).mark_line(color="#94A3B8", strokeWidth=2.5 * scale).encode(x=x, y=y)
-    layers = [line]
-    if len(fr):
-        layers.append(alt.Chart(fr.iloc[[len(fr) // 3]]).mark_text(
-            color="#94A3B8", align="left", dx=10, dy=14, fontSize=12 * scale, text="compute-optimal split").encode(x=x, y=y))
-    color, shape = _model_encodings(points, scale)
-    layers.append(alt.Chart(_points_frame(points)).mark_point(filled=True, size=150 * scale, opacity=0.95,
-                                                              stroke="#0F172A", strokeWidth=1).encode(
-        x=x, y=y, color=color, shape=shape,
-        tooltip=[alt.Tooltip("model:N", title="Model"),
-                 alt.Tooltip("tokens_per_param_label:N", title="Tokens per parameter")]))
-    me = pd.DataFrame([you])
-    layers.append(alt.Chart(me).mark_point(filled=True, size=320 * scale, shape="cross", color="#F472B6").encode(x=x, y=y))
-    layers.append(alt.Chart(me).mark_text(align="left", dx=12, color="#F472B6", fontSize=13 * scale, fontWeight="bold",
-                                          text="your choice").encode(x=x, y=y))
-    return alt.layer(*layers).properties(height=int(460 * scale))
 
 
 def _tex_n(v: float) -> str:

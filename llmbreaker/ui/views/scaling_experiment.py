@@ -2,15 +2,13 @@
 their final losses against their sizes, and a fitted IsoFLOP parabola (see llmbreaker/lessons/scaling_experiment.py)."""
 from __future__ import annotations
 
-import altair as alt
-import numpy as np
 import pandas as pd
 import streamlit as st
 
-from llmbreaker.lessons import scaling_experiment as se
-from llmbreaker.charts.training import RUN_COLORS
+from llmbreaker.charts.scaling import experiment_chart
 from llmbreaker.engine.corpus import bundled_text
 from llmbreaker.engine.session import TrainingSession
+from llmbreaker.lessons import scaling_experiment as se
 from llmbreaker.ui.shell import font_scale, page_session
 from llmbreaker.ui.widgets.controls import live_fragment, progress_line
 from llmbreaker.ui.widgets.run_address import shown_session
@@ -80,7 +78,7 @@ def _live(session: TrainingSession) -> None:
         fit = se.isoflop_fit(points)
         left, right = st.columns([1.4, 1], gap="large")
         with left:
-            st.altair_chart(_chart(points, fit, font_scale()), width="stretch")
+            st.altair_chart(experiment_chart(points, fit, font_scale()), width="stretch")
         with right:
             best = se.best_size(fit, points)
             if fit is not None:
@@ -108,21 +106,3 @@ def _live(session: TrainingSession) -> None:
     live_fragment(session, PAGE, _draw, POLL_SECONDS)
 
 
-def _chart(points: list[se.Point], fit, scale: float) -> alt.Chart:
-    frame = pd.DataFrame([{"model": p.name, "params": p.parameters, "loss": round(p.val_loss, 3), "steps": p.steps}
-                          for p in points])
-    x = alt.X("params:Q", title="Parameters N (log scale)", scale=alt.Scale(type="log"),
-              axis=alt.Axis(values=[1e3, 3e3, 1e4, 3e4, 1e5, 3e5, 1e6], format="~s", grid=True))
-    y = alt.Y("loss:Q", title="Validation loss after the budget", scale=alt.Scale(zero=False))
-    dots = alt.Chart(frame).mark_point(filled=True, size=160 * scale, color=RUN_COLORS[0]).encode(
-        x=x, y=y, tooltip=[alt.Tooltip("model:N", title="Model"), alt.Tooltip("params:Q", title="Parameters", format=","),
-                           alt.Tooltip("steps:Q", title="Steps", format=","), alt.Tooltip("loss:Q", title="Loss", format=".3f")])
-    labels = alt.Chart(frame).mark_text(dy=-14 * scale, color="#CBD5E1", fontSize=12 * scale).encode(x=x, y=y, text="model:N")
-    layers = [dots, labels]
-    if fit is not None:
-        xs = np.linspace(np.log10(frame["params"].min()) - 0.1, np.log10(frame["params"].max()) + 0.1, 60)
-        curve = pd.DataFrame({"params": 10 ** xs, "loss": np.polyval(fit, xs)})
-        layers.insert(0, alt.Chart(curve).mark_line(color=RUN_COLORS[1], strokeDash=[6, 4], strokeWidth=2 * scale)
-                      .encode(x=x, y=y))
-    return alt.layer(*layers).properties(height=int(320 * scale)).configure_axis(
-        labelFontSize=12 * scale, titleFontSize=13 * scale)

@@ -10,7 +10,7 @@ from llmbreaker.engine import base_model
 
 from llmbreaker.lessons import style
 from llmbreaker.charts.training import loss_chart
-from llmbreaker.engine.corpus import display_name, read_upload
+from llmbreaker.engine.corpus import display_name
 from llmbreaker.engine.errors import UserInputError
 from llmbreaker.engine.model_io import load_model
 from llmbreaker.engine.session import TrainingSession
@@ -20,10 +20,11 @@ from llmbreaker.ui.widgets.model_picker import per_session_cache
 from llmbreaker.ui.widgets.controls import live_fragment, progress_line, training_controls
 from llmbreaker.ui.widgets.inputs import cut_controls, link_notes, setup_fold
 from llmbreaker.ui.widgets.run_address import shown_session
+from llmbreaker.ui.widgets.upload import new_upload, upload_error
 from llmbreaker.lessons.style_generation import DRAFTS, MAX_COPIED_SHOWN, generate_new_text
 from llmbreaker.lessons.style_recipes import base_corpus_words, opening_words
 from llmbreaker.ui.views.style_start import (FINETUNE, compare_button, comparison, explain_finetuning, privacy_choice,
-                                            private_chosen, start_choice, style_request, unseen_note)
+                                             private_chosen, start_choice, style_request, unseen_note)
 
 PAGE = "style"
 GENERATE_CHARS = 400
@@ -88,18 +89,13 @@ def text_input(page: str) -> style.TextCheck | None:
     """Paste or upload; the upload fills the text area so it can be edited. Returns the checked
     text when it can be trained on, else None (with the reason on the page)."""
     key = f"{page}_text"
-    file = st.file_uploader("Upload a .txt or .docx file (it fills the box below)", type=["txt", "docx"],
-                            key=f"{page}_upload", help="Upload .txt or .docx file. It stays in memory, never on disk.")
-    if file is not None and st.session_state.get(f"{page}_upload_seen") != (file.name, file.size):
-        st.session_state[f"{page}_upload_seen"] = (file.name, file.size)
-        try:
-            st.session_state[key] = read_upload(file.name, file.getvalue())
-            st.toast(f"Loaded {display_name(file.name)}: edit it below before training.", icon=":material/description:")
-            st.session_state.pop(f"{page}_upload_error", None)
-        except UserInputError as e:
-            st.session_state[f"{page}_upload_error"] = e.message
-    if st.session_state.get(f"{page}_upload_error"):
-        st.error(st.session_state[f"{page}_upload_error"] + " Your text below is unchanged.", icon=":material/warning:")
+    new = new_upload(page, "Upload a .txt or .docx file (it fills the box below)", ["txt", "docx"],
+                     help="Upload .txt or .docx file. It stays in memory, never on disk.")
+    if new is not None:
+        name, st.session_state[key] = new
+        st.toast(f"Loaded {display_name(name)}: edit it below before training.", icon=":material/description:")
+    if upload_error(page):
+        st.error(upload_error(page) + " Your text below is unchanged.", icon=":material/warning:")
     text = st.text_area("Your writing", key=key, height=240,
                         placeholder="Paste your writing here: emails, essays, a diary, tweets. At least 50 words; "
                                     "300 or more work better.",

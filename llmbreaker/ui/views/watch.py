@@ -130,7 +130,7 @@ def draw_history(h: History, page: str, planned_steps: int | None = None) -> Non
                                  None, animate=selected is None, legend=False, compact=True))
     with guesses:
         prompt = html.escape(h.next_prompt[-24:]).replace("\n", '<span style="color:#64748B">↵</span>')
-        st.markdown(f"##### Next letter", help="The model's top guesses for the character after the text in the box. "
+        st.markdown("##### Next letter", help="The model's top guesses for the character after the text in the box. "
                     "As it learns, one guess grows sure.")
         st.html(f'<div style="font-family: ui-monospace, monospace; color:#CBD5E1; font-size:0.95rem;">'
                 f'<div style="background:#1E293B; padding:0.2rem 0.5rem; border-radius:6px; white-space:pre-wrap;">'

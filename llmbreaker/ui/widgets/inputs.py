@@ -7,15 +7,16 @@ from dataclasses import dataclass, replace
 import streamlit as st
 
 from llmbreaker.engine.corpus import (BUNDLED, MAX_TRAIN_CHARS, bundled_stats, bundled_text, check_vocab, display_name,
-                               read_upload, text_stats)
+                                      text_stats)
 from llmbreaker.engine.errors import UserInputError
 from llmbreaker.engine.model import ModelConfig
 from llmbreaker.engine.presets import (MODEL_SIZE_CAPTIONS, MODEL_SIZE_LABELS, MODEL_SIZES, default_model_size,
-                                default_train_config, next_token_prompt)
+                                       default_train_config, next_token_prompt)
 from llmbreaker.engine.session import RUN_SECONDS_AT_1X, SPEEDS, TrainingRequest, TrainingSession
 from llmbreaker.engine.trainer import BOUNDS, TrainConfig, validate
 from llmbreaker.ui.widgets.controls import training_controls
 from llmbreaker.ui.widgets.switching import confirm_dataset_switch
+from llmbreaker.ui.widgets.upload import new_upload, upload_error
 
 UPLOAD = "upload"
 # What the selector shows, and what a shared link names (?watch_dataset=Poems).
@@ -58,24 +59,13 @@ def dataset_picker(page: str) -> ChosenText | None:
 def _upload(page: str) -> ChosenText | None:
     """A .txt upload. A file that fails keeps the last good one (docs/design.md §Datasets: keep the previous data)."""
     good_key = f"{page}_upload_good"
-    file = st.file_uploader(
-        "Upload a .txt file",
-        type=["txt"],
-        key=f"{page}_upload",
-        help="Plain text, up to 10 MB. It stays in memory and is never saved on the server.",
-    )
-    if file is not None:
-        seen = (file.name, file.size)
-        if st.session_state.get(f"{page}_upload_seen") != seen:
-            st.session_state[f"{page}_upload_seen"] = seen
-            try:
-                text = read_upload(file.name, file.getvalue())
-                check_vocab(text)  # before anything is sized by it (the model's output layer)
-                st.session_state[good_key] = (display_name(file.name), *dataset_cut(text))
-                st.session_state.pop(f"{page}_upload_error", None)
-            except UserInputError as e:
-                st.session_state[f"{page}_upload_error"] = e.message
-    error = st.session_state.get(f"{page}_upload_error")
+    # (check_vocab: before anything is sized by the text, the model's output layer first)
+    new = new_upload(page, "Upload a .txt file", ["txt"], check=check_vocab,
+                     help="Plain text, up to 10 MB. It stays in memory and is never saved on the server.")
+    if new is not None:
+        name, text = new
+        st.session_state[good_key] = (display_name(name), *dataset_cut(text))
+    error = upload_error(page)
     good = st.session_state.get(good_key)
     if error:
         st.error(error + (f" Still using your earlier file '{good[0]}'." if good else ""), icon=":material/warning:")
