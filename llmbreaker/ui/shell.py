@@ -191,7 +191,7 @@ def sessions_indicator() -> None:
         for s in sessions:
             # Fragments of one browser tab run one at a time, so draining here cannot race the
             # page's own fragment; it keeps runs on other pages up to date.
-            s.drain()
+            s.snapshot()
             s.touch()
         st.markdown(runs_headline(sessions),
                     help="Each page keeps its own training run; runs go on while you look at another page. "

@@ -40,7 +40,7 @@ def view() -> None:
     page_header("Architecture Lab", "Switch parts of the transformer off or swap them, train, and compare: what does "
                 "each part do?", page=PAGE)
     session = page_session(PAGE)
-    session.drain()
+    session.snapshot()
     shown = shown_session(PAGE, session)  # this tab's runs, or the comparison the address names, read-only
     if shown is None:
         return

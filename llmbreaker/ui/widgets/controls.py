@@ -242,7 +242,7 @@ def follow_run(session: TrainingSession, page: str, extra: tuple = ()) -> tuple 
     whether it is starting, or `extra` changed since (else None), so the page can rerun to bring
     its controls (and its polling interval) up to date."""
     session.touch()
-    session.drain()
+    session.snapshot()
     now = (session.run_id, control_phase(session.state), starting(session), *extra)
     seen = st.session_state.get(f"{page}_seen")
     st.session_state[f"{page}_seen"] = now
@@ -258,7 +258,7 @@ def live_fragment(session: TrainingSession, page: str, draw: Callable[[], None],
     def others() -> tuple:
         for other in also:
             other.touch()
-            other.drain()
+            other.snapshot()
         return tuple((s.run_id, control_phase(s.state)) for s in also)
 
     # This is a run of the whole page, which draws the controls as they are now: what it draws is
