@@ -21,7 +21,8 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from llmbreaker.charts.palette import BLUE, DIM, HEAT_RANGE, PINK, SERIES_COLORS, STEP_GREY, TEXT, TRAIN_BLUE, series_color
+from llmbreaker.charts.palette import (BLUE, DIM, HEAT_RANGE, PINK, SERIES_COLORS, STEP_GREY, TEXT, TRAIN_BLUE,
+                                       series_color)
 from llmbreaker.engine.trainer import Checkpoint
 
 MAX_STEP_POINTS = 400  # the per-step curve is thinned to this many points: the shape, not the bytes

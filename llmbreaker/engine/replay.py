@@ -23,9 +23,9 @@ import time
 from dataclasses import fields
 from typing import Callable
 
-from llmbreaker.engine.words import word_set
 from llmbreaker.engine.session import History, State, TrainingRequest, request_from_settings
 from llmbreaker.engine.trainer import Checkpoint
+from llmbreaker.engine.words import word_set
 
 # Replay speeds: a multiple of the recorded pace, the training speeds' labels (0.25x and 0.5x: slow
 # motion for explaining). "max" has no meaning for a recording (it has no machine to go flat out

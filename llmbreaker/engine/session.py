@@ -32,7 +32,6 @@ from typing import Callable
 
 import torch
 
-from llmbreaker.engine.words import word_set
 from llmbreaker.engine.cpu_share import REPRODUCIBLE_THREADS, CpuMeter, torch_threads
 from llmbreaker.engine.errors import MESSAGES, UserInputError
 from llmbreaker.engine.model import ModelConfig
@@ -40,6 +39,7 @@ from llmbreaker.engine.model_io import save_model
 from llmbreaker.engine.store import RunStore, default_store, new_token
 from llmbreaker.engine.trainer import (FIT_AFTER_SECONDS, REFIT_MIN_CHANGE, REFIT_UNTIL, Checkpoint, TrainConfig,
                                        Trainer, fit_checkpoints, fit_steps)
+from llmbreaker.engine.words import word_set
 
 
 class State(str, Enum):

@@ -12,7 +12,6 @@ Conventions (the ones the published totals use):
 """
 from __future__ import annotations
 
-
 from llmbreaker.lessons.registry import Arch
 
 COMPONENTS = ("Embeddings", "Output head", "Attention", "Feed-forward", "Experts", "Norms & router")

@@ -6,8 +6,8 @@ numbers of the very model the page trains (docs/design.md §Consistency: it said
 model on Watch)."""
 from __future__ import annotations
 
-from llmbreaker.lessons import our_model
 from llmbreaker.engine.presets import default_model_size
+from llmbreaker.lessons import our_model
 
 EXPLAIN = {
     "watch": (

@@ -11,9 +11,9 @@ import functools
 from dataclasses import dataclass, replace
 from typing import Iterable
 
-from llmbreaker.lessons import our_model
 from llmbreaker.engine.corpus import DATASETS_DIR, bundled_text
 from llmbreaker.engine.presets import NEXT_TOKEN_PROMPTS
+from llmbreaker.lessons import our_model
 
 DEFAULT_MODEL_FILE = DATASETS_DIR / "models" / "shakespeare-small.lbmodel"
 DEFAULT_KEY = "default"

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields, replace
 
-from llmbreaker.lessons import our_model
 from llmbreaker.engine.model import ModelConfig
 from llmbreaker.engine.presets import MODEL_SIZES
 from llmbreaker.engine.session import History, TrainingRequest
 from llmbreaker.engine.trainer import TrainConfig
+from llmbreaker.lessons import our_model
 
 MAX_LAB_RUNS = 8  # runs kept on the page (finished, training and queued together)
 

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
-from llmbreaker.lessons import our_model
 from llmbreaker.engine.trainer import TrainConfig
+from llmbreaker.lessons import our_model
 
 
 @dataclass(frozen=True)

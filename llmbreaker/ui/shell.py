@@ -10,8 +10,8 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 from llmbreaker.engine import warm_up
 from llmbreaker.engine.errors import UserInputError
 from llmbreaker.engine.session import SessionManager, TrainingSession
-from llmbreaker.ui.widgets.controls import state_badge
 from llmbreaker.lessons.explain import EXPLAIN, explain
+from llmbreaker.ui.widgets.controls import state_badge
 
 NO_BROWSER_SESSION = "no-browser-session"
 

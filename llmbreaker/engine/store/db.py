@@ -35,7 +35,8 @@ from pathlib import Path
 
 import numpy as np
 from sqlalchemy import (BigInteger, Double, ForeignKey, Integer, LargeBinary, String, Text, create_engine, delete,
-                        event, func, inspect, select, text as sql_text, update)
+                        event, func, inspect, select, update)
+from sqlalchemy import text as sql_text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 

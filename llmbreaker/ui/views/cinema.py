@@ -13,10 +13,10 @@ import time
 import numpy as np
 import streamlit as st
 
-from llmbreaker.lessons import attention as attn
 from llmbreaker.charts.training import (attention_deck, detail_below, entropy_chart, heat_legend_html, heatmap,
                                         heatmap_svg, visible_char)
 from llmbreaker.engine.session import TrainingSession
+from llmbreaker.lessons import attention as attn
 from llmbreaker.ui.shell import font_scale, page_header, page_session
 from llmbreaker.ui.widgets.controls import follow_run, poll_seconds_for, progress_line, starting_note
 from llmbreaker.ui.widgets.inputs import dataset_run_setup

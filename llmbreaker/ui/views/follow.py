@@ -8,13 +8,12 @@ import time
 import numpy as np
 import streamlit as st
 
+from llmbreaker.charts.journey import bars, heatmap, vector_bars
 from llmbreaker.charts.samples import markdown_literal
-
 from llmbreaker.charts.training import visible_char
 from llmbreaker.lessons.microscope import trace
 from llmbreaker.lessons.sampling import generate
 from llmbreaker.ui.shell import font_scale, page_header
-from llmbreaker.charts.journey import bars, heatmap, vector_bars
 from llmbreaker.ui.widgets.model_picker import chars_html, prompt_box, quiz, standard_model_picker, text_html
 
 PAGE = "follow"

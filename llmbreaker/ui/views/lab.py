@@ -11,14 +11,14 @@ from dataclasses import replace
 import pandas as pd
 import streamlit as st
 
+from llmbreaker.charts.samples import real_word_share, sample_html
 from llmbreaker.charts.training import RUN_COLORS, comparison_chart
 from llmbreaker.engine.corpus import BUNDLED, bundled_text
-from llmbreaker.lessons.lab import (EXPERIMENTS, LAB_TRAIN, MAX_LAB_RUNS, POSITION_LABELS, SIZES, SWITCHES,
-                                    DEFAULT_SIZE, experiment_requests, run_name, run_summary, settings_text)
 from llmbreaker.engine.model import BALANCE_WEIGHT, ModelConfig, parameter_budget
 from llmbreaker.engine.session import RUN_SECONDS_AT_1X, SPEEDS, History, State, TrainingRequest, TrainingSession
-from llmbreaker.charts.samples import real_word_share, sample_html
 from llmbreaker.engine.trainer import TrainConfig
+from llmbreaker.lessons.lab import (DEFAULT_SIZE, EXPERIMENTS, LAB_TRAIN, MAX_LAB_RUNS, POSITION_LABELS, SIZES,
+                                    SWITCHES, experiment_requests, run_name, run_summary, settings_text)
 from llmbreaker.ui.shell import font_scale, page_header, page_session, workshop_on
 from llmbreaker.ui.widgets.controls import PLAY_KEY, live_fragment, progress_line, speed_help
 from llmbreaker.ui.widgets.inputs import COMPACT_HEADER_CSS

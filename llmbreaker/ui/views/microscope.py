@@ -6,12 +6,11 @@ import textwrap
 import numpy as np
 import streamlit as st
 
+from llmbreaker.charts.journey import bars, heatmap, position_labels
 from llmbreaker.charts.samples import markdown_literal
-
 from llmbreaker.charts.training import visible_char
 from llmbreaker.lessons.microscope import STEPS, model_logits, shape_with_numbers, trace
 from llmbreaker.ui.shell import font_scale, page_header
-from llmbreaker.charts.journey import bars, heatmap, position_labels
 from llmbreaker.ui.widgets.model_picker import chars_html, prompt_box, quiz, standard_model_picker
 
 PAGE = "microscope"

@@ -18,8 +18,8 @@ import streamlit as st
 
 from llmbreaker.engine.store import RUN_FILE_SUFFIX, RunFileError, RunSummary, StoreError
 from llmbreaker.engine.store.runfile import MAX_FILE_BYTES
-from llmbreaker.ui.widgets.browser_id import owner_id
 from llmbreaker.ui.shell import PAGES, get_manager, page_header
+from llmbreaker.ui.widgets.browser_id import owner_id
 
 PAGE = "runs"
 LIST_LIMIT = 100

@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
+from llmbreaker.charts.journey import sampling_bars
 from llmbreaker.charts.training import visible_char
 from llmbreaker.lessons.sampling import entropy_bits, generate, next_logits, reshape, with_temperature
 from llmbreaker.ui.shell import font_scale, page_header
-from llmbreaker.charts.journey import sampling_bars
 from llmbreaker.ui.widgets.model_picker import model_picker, prompt_box, text_html
 
 PAGE = "sampling"

@@ -6,25 +6,24 @@ import math
 
 import streamlit as st
 
-from llmbreaker.engine import base_model
-
-from llmbreaker.lessons import style
+from llmbreaker.charts.samples import markdown_literal
 from llmbreaker.charts.training import loss_chart
+from llmbreaker.engine import base_model
 from llmbreaker.engine.corpus import display_name
 from llmbreaker.engine.errors import UserInputError
 from llmbreaker.engine.model_io import load_model
 from llmbreaker.engine.session import TrainingSession
-from llmbreaker.charts.samples import markdown_literal
-from llmbreaker.ui.shell import font_scale, page_header, page_session
-from llmbreaker.ui.widgets.model_picker import per_session_cache
-from llmbreaker.ui.widgets.controls import live_fragment, progress_line, training_controls
-from llmbreaker.ui.widgets.inputs import cut_controls, link_notes, setup_fold
-from llmbreaker.ui.widgets.run_address import shown_session
-from llmbreaker.ui.widgets.upload import new_upload, upload_error
+from llmbreaker.lessons import style
 from llmbreaker.lessons.style_generation import DRAFTS, MAX_COPIED_SHOWN, generate_new_text
 from llmbreaker.lessons.style_recipes import base_corpus_words, opening_words
+from llmbreaker.ui.shell import font_scale, page_header, page_session
 from llmbreaker.ui.views.style_start import (FINETUNE, compare_button, comparison, explain_finetuning, privacy_choice,
                                              private_chosen, start_choice, style_request, unseen_note)
+from llmbreaker.ui.widgets.controls import live_fragment, progress_line, training_controls
+from llmbreaker.ui.widgets.inputs import cut_controls, link_notes, setup_fold
+from llmbreaker.ui.widgets.model_picker import per_session_cache
+from llmbreaker.ui.widgets.run_address import shown_session
+from llmbreaker.ui.widgets.upload import new_upload, upload_error
 
 PAGE = "style"
 GENERATE_CHARS = 400

@@ -6,11 +6,10 @@ import html
 
 import streamlit as st
 
-from llmbreaker.engine import base_model
-
-from llmbreaker.lessons import style
 from llmbreaker.charts.training import author_words_chart
+from llmbreaker.engine import base_model
 from llmbreaker.engine.session import State, TrainingRequest, TrainingSession
+from llmbreaker.lessons import style
 from llmbreaker.lessons.style_recipes import STYLE_SECONDS, base_corpus_words, recipe
 from llmbreaker.ui.shell import font_scale, get_manager
 

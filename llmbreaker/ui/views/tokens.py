@@ -6,12 +6,11 @@ import html
 import pandas as pd
 import streamlit as st
 
+from llmbreaker.charts.journey import bars
 from llmbreaker.charts.samples import markdown_literal
-
 from llmbreaker.charts.training import visible_char
 from llmbreaker.lessons.token_data import cleaning, ids_from_text, one_batch, split, vocabulary
 from llmbreaker.ui.shell import font_scale, page_header
-from llmbreaker.charts.journey import bars
 from llmbreaker.ui.widgets.model_picker import chars_html, model_picker
 
 PAGE = "tokens"

@@ -11,11 +11,11 @@ import html
 
 import streamlit as st
 
+from llmbreaker.charts.samples import progression_html
 from llmbreaker.charts.training import loss_chart, next_token_chart
 from llmbreaker.engine.corpus import BUNDLED
 from llmbreaker.engine.presets import MODEL_SIZES
 from llmbreaker.engine.session import History, TrainingSession
-from llmbreaker.charts.samples import progression_html
 from llmbreaker.ui.shell import font_scale, page_header, page_session
 from llmbreaker.ui.widgets.controls import live_fragment, progress_line, starting_note
 from llmbreaker.ui.widgets.inputs import LR_OPTIONS, dataset_run_setup

@@ -6,14 +6,13 @@ import html
 
 import streamlit as st
 
-from llmbreaker.lessons import our_model
 from llmbreaker.charts.samples import markdown_literal
-
 from llmbreaker.charts.training import visible_char
 from llmbreaker.engine.errors import UserInputError
+from llmbreaker.engine.model_io import ModelRefused, load_model
+from llmbreaker.lessons import our_model
 from llmbreaker.lessons.journey import BASE_KEY, QUIZZES, ModelSource, check_answer, model_sources
 from llmbreaker.lessons.microscope import unsupported_reason
-from llmbreaker.engine.model_io import ModelRefused, load_model
 from llmbreaker.ui.shell import PAGES, browser_session_id, get_manager
 
 CHOICE = "journey_model_choice"  # the chosen source's key, shared by the journey pages

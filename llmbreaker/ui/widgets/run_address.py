@@ -25,8 +25,8 @@ import streamlit as st
 from llmbreaker.engine.replay import REPLAY_SPEEDS, Recording
 from llmbreaker.engine.session import State, TrainingRequest, TrainingSession
 from llmbreaker.engine.store.db import StoreError
-from llmbreaker.ui.widgets.browser_id import browser_key, owner_id
 from llmbreaker.ui.shell import browser_session_id, get_manager
+from llmbreaker.ui.widgets.browser_id import browser_key, owner_id
 from llmbreaker.ui.widgets.controls import PLAY_KEY, STEP_KEY, speed_help
 
 SHARE_LINE = "Anyone with this page's address can view this run (read-only); it is never listed for others."
