@@ -49,8 +49,8 @@ def _go(delta: int, last: int) -> None:
 
 
 def view() -> None:
-    page_header('Follow one character',
-                "One character's trip through the model, chapter by chapter: from its id to the probability of the next character.", page=PAGE)
+    page_header("Follow one character", "One character's trip through the model, chapter by chapter: from its id "
+                "to the probability of the next character.", page=PAGE)
     picked = standard_model_picker(PAGE)
     if picked is None:
         return
